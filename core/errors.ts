@@ -1,0 +1,106 @@
+/**
+ * Domain errors shared by every part. Code deep in the domain throws these (never `ConnectError`);
+ * one server interceptor maps them to Connect codes by their {@link DisioError.code}.
+ *
+ * Parts subclass them with specific names (`UnitNotFoundError extends NotFoundError`).
+ */
+
+/** The Connect code names our domain errors map to. */
+export type DisioErrorCode =
+  | "invalid_argument"
+  | "not_found"
+  | "already_exists"
+  | "permission_denied"
+  | "unauthenticated"
+  | "resource_exhausted"
+  | "failed_precondition"
+  | "unavailable";
+
+/** Base class of every dis.io domain error. */
+export abstract class DisioError extends Error {
+  /** The Connect code this error maps to at the service boundary. */
+  abstract readonly code: DisioErrorCode;
+}
+
+/** A request field is missing, malformed or out of range. `field` names it. */
+export class InvalidArgumentError extends DisioError {
+  readonly code = "invalid_argument" as const;
+  constructor(
+    /** The offending field, e.g. `quorum`. */
+    readonly field: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${field}: ${message}`, options);
+    this.name = "InvalidArgumentError";
+  }
+}
+
+/** An id names nothing we hold. */
+export class NotFoundError extends DisioError {
+  readonly code = "not_found" as const;
+  constructor(
+    /** What kind of thing was looked for, e.g. `project`. */
+    readonly kind: string,
+    /** The id that was not found. */
+    readonly id: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${kind} ${JSON.stringify(id)} not found`, options);
+    this.name = "NotFoundError";
+  }
+}
+
+/** A thing with that unique name exists already. */
+export class AlreadyExistsError extends DisioError {
+  readonly code = "already_exists" as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AlreadyExistsError";
+  }
+}
+
+/** The caller is known but may not do this (e.g. report a task it was not given). */
+export class PermissionDeniedError extends DisioError {
+  readonly code = "permission_denied" as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PermissionDeniedError";
+  }
+}
+
+/** The caller sent no credentials, or ones we do not accept (wrong, expired, revoked). */
+export class UnauthenticatedError extends DisioError {
+  readonly code = "unauthenticated" as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnauthenticatedError";
+  }
+}
+
+/** A size or count limit was exceeded. */
+export class ResourceExhaustedError extends DisioError {
+  readonly code = "resource_exhausted" as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ResourceExhaustedError";
+  }
+}
+
+/** The request is well formed but the state does not allow it (e.g. resume a done project). */
+export class FailedPreconditionError extends DisioError {
+  readonly code = "failed_precondition" as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FailedPreconditionError";
+  }
+}
+
+/** A dependency (a manager, a store) cannot be reached right now; retrying later may work. */
+export class UnavailableError extends DisioError {
+  readonly code = "unavailable" as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnavailableError";
+  }
+}

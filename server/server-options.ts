@@ -1,0 +1,79 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+
+/**
+ * Decides who is calling. Returns the caller's principal (any value the services understand, e.g.
+ * `{ distributorId }`), which handlers read with `ctx.values.get(principalKey)`. Throws
+ * `UnauthenticatedError` (from core/errors) when the token is missing or not accepted.
+ */
+export type Authenticate = (call: {
+  /** Fully-qualified service name, e.g. `disio.v1.AdminService`. */
+  service: string;
+  /** Method name, e.g. `GetInfo`. */
+  method: string;
+  /** The bearer token from `Authorization: Bearer …`, if any. */
+  token: string | undefined;
+}) => unknown | Promise<unknown>;
+
+/** One service's policy on the shared port. */
+export interface ServicePolicy {
+  /** Fully-qualified service name, e.g. `disio.v1.DistributorService`. */
+  service: string;
+  /** Authenticator for this service's calls; absent: anonymous. */
+  authenticate?: Authenticate;
+  /** Methods of this service that skip authentication (e.g. `Join`, `GetInfo`). */
+  anonymousMethods?: string[];
+  /** Serve CORS headers for this service (browser clients on any origin). Default false. */
+  cors?: boolean;
+}
+
+/** A plain HTTP route served beside the RPCs (panel pages, client.js, a demo page). */
+export interface StaticRoute {
+  /** Exact path, e.g. `/client.js`, or a prefix ending in `/`, e.g. `/panel/`. */
+  path: string;
+  /** Answers the request; returns the body and its content type, or undefined for 404. */
+  serve: (path: string) =>
+    | { body: string | Uint8Array; contentType: string; cacheSeconds?: number }
+    | undefined
+    | Promise<{ body: string | Uint8Array; contentType: string; cacheSeconds?: number } | undefined>;
+}
+
+/** Options of {@link startServer}. All optional but `routes` and `log`. */
+export interface ServerOptions {
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port to bind; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Registers the connect services, e.g. `(router) => router.service(AdminService, impl)`. */
+  routes: (router: ConnectRouter) => void;
+  /** Per-service auth and CORS. Services not listed are anonymous and without CORS. */
+  policies?: ServicePolicy[];
+  /** Plain HTTP routes (static files) besides `/healthz` and `/metrics`. */
+  staticRoutes?: StaticRoute[];
+  /** Largest request message accepted, bytes. Default 16 MiB. Larger → ResourceExhausted. */
+  readMaxBytes?: number;
+  /** Largest response message sent, bytes. Default 64 MiB. */
+  writeMaxBytes?: number;
+  /** Prometheus registry to serve at `/metrics` and to record RPC counts/latencies in. Default: a new one. */
+  registry?: Registry;
+  /** Answers `GET /healthz`: true → 200 `ok`, false → 503. Default always true. */
+  healthy?: () => boolean;
+  /** Logger; the server logs one line per failed call (warn for client faults, error for internal). */
+  log: Logger;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  /** `http://host:port` of the listening socket. */
+  readonly url: string;
+  /** The bound port. */
+  readonly port: number;
+  /** The Prometheus registry in use (to add part-specific metrics). */
+  readonly registry: Registry;
+  /**
+   * Graceful stop: stop accepting, let in-flight unary calls finish, end open streams after
+   * `graceMs` (default 5000), close every socket.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
