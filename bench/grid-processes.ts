@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Starts the parts of a grid as real `disio` processes (the built CLI in dist/), for the end-to-end
+ * tests and the benchmark. Each process logs to `<logDir>/<name>.log`.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The built CLI, whether this file runs from bench/ (vitest) or dist/bench/. */
+export const CLI = here.includes(`${"/"}dist${"/"}`) ? join(here, "..", "cli", "main.js") : join(here, "..", "dist", "cli", "main.js");
+
+/** A `disio` child process. */
+export interface GridProcess {
+  /** The child. */
+  readonly child: ChildProcess;
+  /** Its base URL (servers) or "" (workers). */
+  readonly url: string;
+  /** Resolves with the exit code (or null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** Resident set size in MiB, read from /proc (0 once exited). */
+  rssMb(): number;
+  /** Sends a signal and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `GET url/healthz` until it answers 200. */
+export async function waitHealthy(url: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function rssMb(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Spawns `node dist/cli/main.js …args` with its output in `<logDir>/<name>.log`. */
+export function spawnDisio(name: string, args: string[], logDir: string, url = "", env: NodeJS.ProcessEnv = {}): GridProcess {
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, DISIO_LOG_LEVEL: "info", ...env },
+  });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    url,
+    exited,
+    rssMb: () => (child.exitCode === null && child.signalCode === null ? rssMb(child.pid) : 0),
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Starts `disio manager` on `port` and waits until it is healthy. */
+export async function startManagerProcess(options: { dataDir: string; port: number; adminToken: string; logDir: string }): Promise<GridProcess> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const manager = spawnDisio("manager", ["manager", "--port", String(options.port), "--data", options.dataDir, "--admin-token", options.adminToken], options.logDir, url);
+  await Promise.race([waitHealthy(url), manager.exited.then((code) => Promise.reject(new Error(`manager exited with ${code}`)))]);
+  return manager;
+}
+
+/** Starts `disio distributor` on `port` and waits until it is healthy. */
+export async function startDistributorProcess(options: { dataDir: string; port: number; managerUrl: string; token: string; logDir: string; extraArgs?: string[] }): Promise<GridProcess> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const distributor = spawnDisio(
+    "distributor",
+    ["distributor", "--port", String(options.port), "--data", options.dataDir, "--manager", options.managerUrl, "--token", options.token, ...(options.extraArgs ?? [])],
+    options.logDir,
+    url,
+  );
+  await Promise.race([waitHealthy(url), distributor.exited.then((code) => Promise.reject(new Error(`distributor exited with ${code}`)))]);
+  return distributor;
+}
+
+/** Starts `disio worker` with `workers` processes. */
+export function startWorkerProcess(options: { distributorUrl: string; workers: number; logDir: string; extraArgs?: string[] }): GridProcess {
+  return spawnDisio("worker", ["worker", "--distributor", options.distributorUrl, "--workers", String(options.workers), ...(options.extraArgs ?? [])], options.logDir);
+}

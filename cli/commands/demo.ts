@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Client } from "@connectrpc/connect";
+import { Command } from "commander";
+import type { Logger } from "pino";
+import { AdminService } from "../../gen/disio/v1/admin_service_pb.js";
+import { startDistributor } from "../../distributor/index.js";
+import { estimatePi, piInputs } from "../../examples/monte-carlo-pi/index.js";
+import { startManager } from "../../manager/index.js";
+import { startWorker } from "../../client-node/index.js";
+import { createAdminClient } from "../admin-client.js";
+import { createCliLogger } from "../logger.js";
+import { packageRoot } from "../package-root.js";
+import { createProgressBar } from "../progress-bar.js";
+import { printJson, printLine } from "../print.js";
+import { untilSignal } from "../until-signal.js";
+import { wholeNumber } from "./project.js";
+
+interface DemoFlags {
+  units: number;
+  samples: number;
+  workers: number;
+  keep?: boolean;
+  json?: boolean;
+}
+
+/** Starts a server on its usual port, or on a free one when the usual port is taken. */
+async function onPreferredPort<T>(start: (port: number) => Promise<T>, preferred: number, log: Logger): Promise<T> {
+  try {
+    return await start(preferred);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    log.warn({ port: preferred }, "port taken, using a free one");
+    return start(0);
+  }
+}
+
+/** Reads every result of a project, in finishing order. */
+async function allOutputs(admin: Client<typeof AdminService>, projectId: string): Promise<unknown[]> {
+  const decoder = new TextDecoder();
+  const outputs: unknown[] = [];
+  let cursor = "";
+  for (;;) {
+    const page = await admin.listResults({ projectId, cursor, pageSize: 10_000 });
+    for (const result of page.results) outputs.push(JSON.parse(decoder.decode(result.output)));
+    if (page.results.length === 0 || page.nextCursor === cursor) return outputs;
+    cursor = page.nextCursor;
+  }
+}
+
+/**
+ * `disio demo`, what `npm start` runs: a manager, a distributor and a worker on embedded stores in a
+ * fresh data folder compute a Monte Carlo estimate of π, with a progress bar; exits 0 when done.
+ */
+export function demoCommand(): Command {
+  return new Command("demo")
+    .description("run the whole grid on this machine and compute π (manager + distributor + worker)")
+    .option("--units <n>", "work-units to compute", wholeNumber, 4_000)
+    .option("--samples <n>", "random points per unit", wholeNumber, 1_000_000)
+    .option("--workers <n>", "worker processes", wholeNumber, availableParallelism())
+    .option("--keep", "leave everything running when done (Ctrl-C stops)")
+    .option("--json", "print the summary as one JSON object")
+    .action(async (flags: DemoFlags) => {
+      const log = createCliLogger(process.env.DISIO_LOG_LEVEL ?? "warn");
+      const dataDir = mkdtempSync(join(tmpdir(), "disio-demo-"));
+      const started = Date.now();
+      const manager = await onPreferredPort((port) => startManager({ port, dataDir: join(dataDir, "manager"), log }), 7100, log);
+      const admin = createAdminClient({ manager: manager.url, token: manager.adminToken });
+      const { token } = await admin.createDistributor({ name: "demo-distributor", region: "local" });
+      const distributor = await onPreferredPort(
+        (port) => startDistributor({ port, managerUrls: [manager.url], token, dataDir: join(dataDir, "distributor"), log }),
+        7200,
+        log,
+      );
+      const programSource = readFileSync(join(packageRoot(), "examples/monte-carlo-pi/work.js"), "utf8");
+      const { project } = await admin.createProject({ name: "monte-carlo-pi", programSource });
+      const projectId = project!.id;
+      const encoder = new TextEncoder();
+      const inputs = piInputs(flags.units, flags.samples);
+      for (let i = 0; i < inputs.length; i += 10_000) {
+        await admin.addUnits({ projectId, units: inputs.slice(i, i + 10_000).map((input) => ({ input: encoder.encode(JSON.stringify(input)) })) });
+      }
+      if (!flags.json) {
+        printLine(`dis.io demo: ${flags.units} units of ${flags.samples} samples, ${flags.workers} workers`);
+        printLine(`  manager      ${manager.url}  (admin token in ${join(dataDir, "manager", "admin-token")})`);
+        printLine(`  distributor  ${distributor.url}`);
+        printLine(`  data         ${dataDir}`);
+      }
+      const worker = await startWorker({ distributorUrl: distributor.url, workers: flags.workers, log });
+      const computeStarted = Date.now();
+      const bar = createProgressBar("computing");
+      for (;;) {
+        const { projects } = await admin.getStats({ projectId });
+        const stats = projects[0];
+        const done = Number(stats?.counts?.done ?? 0n);
+        const final = done + Number(stats?.counts?.failed ?? 0n) + Number(stats?.counts?.expired ?? 0n) + Number(stats?.counts?.cancelled ?? 0n);
+        const rate = done / Math.max(0.001, (Date.now() - computeStarted) / 1000);
+        bar.update(done, flags.units, `${rate.toFixed(0)} units/s`);
+        if (final >= flags.units) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      bar.finish();
+      const seconds = (Date.now() - computeStarted) / 1000;
+      const outputs = await allOutputs(admin, projectId);
+      const pi = estimatePi(outputs as Parameters<typeof estimatePi>[0]);
+      const summary = {
+        pi,
+        error: Math.abs(pi - Math.PI),
+        units: outputs.length,
+        seconds: Number(seconds.toFixed(2)),
+        unitsPerSecond: Number((outputs.length / seconds).toFixed(1)),
+        manager: manager.url,
+        distributor: distributor.url,
+        projectId,
+        dataDir,
+      };
+      if (flags.json) printJson(summary);
+      else {
+        printLine(`π ≈ ${pi.toFixed(8)} (off by ${summary.error.toExponential(2)}) from ${outputs.length} units in ${summary.seconds}s (${summary.unitsPerSecond} units/s)`);
+      }
+      if (flags.keep) {
+        if (!flags.json) printLine(`still running (--keep): try DISIO_ADMIN_TOKEN=${manager.adminToken} disio status --manager ${manager.url}; Ctrl-C stops`);
+        await untilSignal();
+      }
+      await worker.stop({ graceMs: 2_000 });
+      await distributor.close({ graceMs: 2_000 });
+      await manager.close({ graceMs: 2_000 });
+      if (!flags.keep) rmSync(dataDir, { recursive: true, force: true });
+      log.info({ ms: Date.now() - started }, "demo finished");
+    });
+}

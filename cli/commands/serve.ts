@@ -1,0 +1,108 @@
+import { availableParallelism } from "node:os";
+import { Command, InvalidArgumentError } from "commander";
+import { startDistributor } from "../../distributor/index.js";
+import { startManager } from "../../manager/index.js";
+import { startWorker } from "../../client-node/index.js";
+import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA } from "../defaults.js";
+import { createCliLogger } from "../logger.js";
+import { untilSignal } from "../until-signal.js";
+import { wholeNumber } from "./project.js";
+
+function port(text: string): number {
+  const value = wholeNumber(text);
+  if (value > 65_535) throw new InvalidArgumentError("expected a port number 0-65535");
+  return value;
+}
+
+function fraction(text: string): number {
+  const value = Number(text);
+  if (!(value > 0 && value <= 1)) throw new InvalidArgumentError("expected a fraction in (0, 1], e.g. 0.5");
+  return value;
+}
+
+/** Only the embedded store exists in this version; other values are a clear error, not a silent fallback. */
+function sqliteOnly(text: string): "sqlite" {
+  if (text !== "sqlite") throw new InvalidArgumentError(`store ${JSON.stringify(text)} is not available in this version (use sqlite)`);
+  return "sqlite";
+}
+
+/** `disio manager`: the source of truth, serving AdminService and ManagerService on one port. */
+export function managerCommand(): Command {
+  return new Command("manager")
+    .description("run a manager (AdminService + ManagerService, the web of record)")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on", port, 7100)
+    .option("--data <dir>", "data folder (SQLite store, signing key, admin token)", DEFAULT_MANAGER_DATA)
+    .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
+    .option("--admin-token <token>", "admin token (env DISIO_ADMIN_TOKEN; else generated into the data folder)")
+    .action(async (flags: { host: string; port: number; data: string; store: "sqlite"; adminToken?: string }) => {
+      const log = createCliLogger();
+      const manager = await startManager({
+        host: flags.host,
+        port: flags.port,
+        dataDir: flags.data,
+        store: flags.store,
+        adminToken: flags.adminToken ?? process.env.DISIO_ADMIN_TOKEN,
+        log,
+      });
+      log.info({ url: manager.url, managerId: manager.managerId, publicKey: manager.publicKeyBase64, data: flags.data }, "manager listening");
+      const signal = await untilSignal();
+      log.info({ signal }, "manager stopping");
+      await manager.close({ graceMs: 5_000 });
+    });
+}
+
+/** `disio distributor`: the edge, leasing from managers and streaming tasks to clients. */
+export function distributorCommand(): Command {
+  return new Command("distributor")
+    .description("run a distributor (DistributorService for clients; leases from managers)")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on", port, 7200)
+    .requiredOption("--manager <urls>", "manager URL(s), comma-separated")
+    .requiredOption("--token <token>", "this distributor's token (from `disio distributors add`)")
+    .option("--data <dir>", "data folder (SQLite store)", DEFAULT_DISTRIBUTOR_DATA)
+    .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
+    .option("--public-url <url>", "where clients reach this distributor (default: the listen URL)")
+    .option("--region <region>", "region label, e.g. eu-west", "")
+    .action(async (flags: { host: string; port: number; manager: string; token: string; data: string; store: "sqlite"; publicUrl?: string; region: string }) => {
+      const log = createCliLogger();
+      const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
+      const distributor = await startDistributor({
+        host: flags.host,
+        port: flags.port,
+        managerUrls,
+        token: flags.token,
+        dataDir: flags.data,
+        store: flags.store,
+        publicUrl: flags.publicUrl,
+        region: flags.region,
+        log,
+      });
+      log.info({ url: distributor.url, managers: managerUrls, data: flags.data }, "distributor listening");
+      const signal = await untilSignal();
+      log.info({ signal }, "distributor stopping");
+      await distributor.close({ graceMs: 5_000 });
+    });
+}
+
+/** `disio worker`: computes units on this machine, one process per core. */
+export function workerCommand(): Command {
+  return new Command("worker")
+    .description("compute work-units on this machine (node:cluster, one process per core)")
+    .requiredOption("--distributor <url>", "distributor URL")
+    .option("--workers <n>", "worker processes (default: one per core)", wholeNumber, availableParallelism())
+    .option("--trust <key>", "only run programs signed by this manager key (base64)")
+    .option("--cpu <fraction>", "share of each core to use, e.g. 0.5", fraction, 1)
+    .action(async (flags: { distributor: string; workers: number; trust?: string; cpu: number }) => {
+      if (flags.workers < 1) throw new InvalidArgumentError("--workers must be at least 1");
+      const log = createCliLogger();
+      const worker = await startWorker({ distributorUrl: flags.distributor, workers: flags.workers, trustKey: flags.trust, cpu: flags.cpu, log });
+      log.info({ distributor: flags.distributor, workers: flags.workers }, "worker started");
+      const signal = await Promise.race([untilSignal(), worker.closed.then(() => undefined)]);
+      if (signal) {
+        log.info({ signal }, "worker stopping: finishing units in hand");
+        await worker.stop({ graceMs: 10_000 });
+      }
+      log.info(worker.stats(), "worker stopped");
+    });
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Command, CommanderError } from "commander";
+import { VERSION } from "../core/version.js";
+import { demoCommand } from "./commands/demo.js";
+import { distributorsCommand } from "./commands/distributors.js";
+import { projectCommand } from "./commands/project.js";
+import { resultsCommand } from "./commands/results.js";
+import { distributorCommand, managerCommand, workerCommand } from "./commands/serve.js";
+import { statusCommand } from "./commands/status.js";
+import { unitsCommand } from "./commands/units.js";
+
+/** The `disio` program with every command of ARCHITECTURE §5. */
+export function disioProgram(): Command {
+  return new Command("disio")
+    .description("dis.io: volunteer computing for the web. One function, a pile of inputs, a grid of browsers and machines.")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .addCommand(demoCommand())
+    .addCommand(managerCommand())
+    .addCommand(distributorCommand())
+    .addCommand(workerCommand())
+    .addCommand(projectCommand())
+    .addCommand(unitsCommand())
+    .addCommand(resultsCommand())
+    .addCommand(distributorsCommand())
+    .addCommand(statusCommand());
+}
+
+/** One line saying what went wrong: the Connect code and message for RPC errors. */
+export function errorLine(error: unknown): string {
+  if (error instanceof ConnectError) return `error: ${Code[error.code]}: ${error.rawMessage}`;
+  if (error instanceof Error) return `error: ${error.message}`;
+  return `error: ${String(error)}`;
+}
+
+try {
+  await disioProgram().exitOverride().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`${errorLine(error)}\n`);
+    process.exitCode = 1;
+  }
+}
