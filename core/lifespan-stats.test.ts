@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { lifespanStats } from "./lifespan-stats.js";
+import { distributorStatus } from "./distributor-status.js";
+import { etaMs, throughputPerSecond } from "./throughput.js";
+
+describe("lifespanStats", () => {
+  it("summarises lifespans", () => {
+    expect(lifespanStats([])).toEqual({ clients: 0, modeMs: 0, meanMs: 0, medianMs: 0, p90Ms: 0 });
+    const s = lifespanStats([10_000, 20_000, 20_000, 20_000, 40_000, 100_000, 200_000, 300_000, 400_000, 2_000_000]);
+    expect(s.clients).toBe(10);
+    expect(s.meanMs).toBe(311_000);
+    expect(s.medianMs).toBe(40_000);
+    expect(s.p90Ms).toBe(400_000);
+    expect(s.modeMs).toBe(22_500);
+  });
+});
+
+describe("distributorStatus", () => {
+  const base = { revoked: false, draining: false, registered: true, lastSeenMs: 1_000 };
+  it("goes offline after three missed heartbeats", () => {
+    expect(distributorStatus(base, 1_000 + 15_000, 5_000)).toBe("online");
+    expect(distributorStatus(base, 1_000 + 15_001, 5_000)).toBe("offline");
+    expect(distributorStatus({ ...base, registered: false }, 1_000, 5_000)).toBe("new");
+    expect(distributorStatus({ ...base, draining: true }, 1_000, 5_000)).toBe("draining");
+    expect(distributorStatus({ ...base, draining: true, revoked: true }, 1_000, 5_000)).toBe("revoked");
+  });
+});
+
+describe("throughputPerSecond", () => {
+  it("measures growth over the last minute", () => {
+    const samples = [
+      { atMs: 0, count: 0 },
+      { atMs: 50_000, count: 100 },
+      { atMs: 100_000, count: 1100 },
+    ];
+    expect(throughputPerSecond(samples, 100_000)).toBe(20);
+    expect(throughputPerSecond(samples.slice(0, 1), 100_000)).toBe(0);
+    expect(etaMs(200, 20)).toBe(10_000);
+    expect(etaMs(200, 0)).toBeUndefined();
+  });
+});
