@@ -1,0 +1,123 @@
+/**
+ * The in-memory order of ready copies: per project, per priority (highest first), oldest first.
+ * Requeued copies go to the front of their bucket (they have waited longest). Entries are removed
+ * lazily: `isReady` tells whether a popped id is still ready, so dropping a copy is O(1).
+ */
+export class ReadyIndex {
+  readonly #projects = new Map<string, ProjectQueue>();
+
+  /** Appends a copy (fresh from a lease) to its project's queue. */
+  push(projectId: string, priority: number, copyId: string): void {
+    this.#queue(projectId).bucket(priority).pushBack(copyId);
+  }
+
+  /** Puts a copy back at the front of its bucket (a requeued copy). */
+  pushFront(projectId: string, priority: number, copyId: string): void {
+    this.#queue(projectId).bucket(priority).pushFront(copyId);
+  }
+
+  /**
+   * Pops up to `max` ready ids: highest priority across projects not in `skip`, ties to the lower
+   * `seqOf` (older). Ids for which `isReady` is false are discarded on the way.
+   */
+  take(max: number, skip: ReadonlySet<string> | undefined, isReady: (copyId: string) => boolean, seqOf: (copyId: string) => number): string[] {
+    const out: string[] = [];
+    while (out.length < max) {
+      let best: { queue: ProjectQueue; priority: number; copyId: string } | undefined;
+      for (const [projectId, queue] of this.#projects) {
+        if (skip?.has(projectId)) continue;
+        const head = queue.peek(isReady);
+        if (head === undefined) {
+          this.#projects.delete(projectId);
+          continue;
+        }
+        if (best === undefined || head.priority > best.priority || (head.priority === best.priority && seqOf(head.copyId) < seqOf(best.copyId))) {
+          best = { queue, ...head };
+        }
+      }
+      if (best === undefined) break;
+      // Drain the winning bucket while it stays the best choice, so one project costs O(1) per copy.
+      const bucket = best.queue.bucket(best.priority);
+      while (out.length < max) {
+        const copyId = bucket.peek();
+        if (copyId === undefined) break;
+        bucket.shift();
+        if (isReady(copyId)) out.push(copyId);
+        if (this.#projects.size > 1) break;
+      }
+    }
+    return out;
+  }
+
+  #queue(projectId: string): ProjectQueue {
+    let queue = this.#projects.get(projectId);
+    if (queue === undefined) {
+      queue = new ProjectQueue();
+      this.#projects.set(projectId, queue);
+    }
+    return queue;
+  }
+}
+
+class ProjectQueue {
+  readonly #buckets = new Map<number, Deque>();
+  #priorities: number[] = [];
+
+  bucket(priority: number): Deque {
+    let bucket = this.#buckets.get(priority);
+    if (bucket === undefined) {
+      bucket = new Deque();
+      this.#buckets.set(priority, bucket);
+      this.#priorities = [...this.#buckets.keys()].sort((a, b) => b - a);
+    }
+    return bucket;
+  }
+
+  peek(isReady: (copyId: string) => boolean): { priority: number; copyId: string } | undefined {
+    for (const priority of this.#priorities) {
+      const bucket = this.#buckets.get(priority);
+      if (bucket === undefined) continue;
+      for (let copyId = bucket.peek(); copyId !== undefined; copyId = bucket.peek()) {
+        if (isReady(copyId)) return { priority, copyId };
+        bucket.shift();
+      }
+    }
+    this.#buckets.clear();
+    this.#priorities = [];
+    return undefined;
+  }
+}
+
+/** A double-ended queue of ids: a stack in front (requeued), an array with a moving head behind. */
+class Deque {
+  readonly #front: string[] = [];
+  #back: string[] = [];
+  #head = 0;
+
+  pushBack(id: string): void {
+    this.#back.push(id);
+  }
+
+  pushFront(id: string): void {
+    this.#front.push(id);
+  }
+
+  peek(): string | undefined {
+    return this.#front.length > 0 ? this.#front[this.#front.length - 1] : this.#back[this.#head];
+  }
+
+  shift(): void {
+    if (this.#front.length > 0) {
+      this.#front.pop();
+      return;
+    }
+    this.#head++;
+    if (this.#head >= this.#back.length) {
+      this.#back = [];
+      this.#head = 0;
+    } else if (this.#head > 4096 && this.#head * 2 > this.#back.length) {
+      this.#back = this.#back.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,468 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import Database from "better-sqlite3";
+import { TaskSchema, type Task } from "../../../gen/disio/v1/common_pb.js";
+import type {
+  DistributorStore,
+  GivenCopy,
+  LeasedCopy,
+  Registration,
+  RenewedLease,
+  StoreCounts,
+  StoredProgram,
+  StoredResult,
+  StoreResultsOutcome,
+  TakeReadyRequest,
+} from "../store.js";
+import { ReadyIndex } from "./ready-index.js";
+import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite-schema.js";
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Path of the database file (created with its folder when missing). */
+  path: string;
+}
+
+interface HeldEntry {
+  copyId: string;
+  unitId: string;
+  projectId: string;
+  priority: number;
+  seq: number;
+  task: Task;
+  leaseDeadlineMs: number;
+  renewAtMs: number;
+  clientId: string | undefined;
+  clientDeadlineMs: number;
+  queued: boolean;
+}
+
+interface HeldRow {
+  copy_id: string;
+  unit_id: string;
+  project_id: string;
+  priority: number;
+  seq: number;
+  task: Buffer;
+  lease_deadline: number;
+  renew_at: number;
+  client_id: string | null;
+  client_deadline: number | null;
+}
+
+interface ResultRow {
+  copy_id: string;
+  unit_id: string;
+  client_id: string;
+  received_at: number;
+  result: Buffer;
+}
+
+const SECRET_KEY = "secret";
+const REGISTRATION_KEY = "registration";
+
+/**
+ * Opens (or creates) the distributor's SQLite store: WAL, `synchronous = NORMAL`, statements
+ * prepared once, one transaction per batch. Held copies are mirrored in memory (ready order, copies
+ * by client, unit and client-lease deadline) so handing out tasks never scans a table; SQLite stays
+ * the truth and the mirror is rebuilt from it on open, e.g. after a kill -9.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): DistributorStore {
+  mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = OFF");
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > SQLITE_SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`distributor store ${options.path} has schema version ${version}, newer than ${SQLITE_SCHEMA_VERSION}`);
+  }
+  db.exec(SQLITE_SCHEMA);
+  db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  return new SqliteStore(db);
+}
+
+class SqliteStore implements DistributorStore {
+  readonly #db: Database.Database;
+  readonly #held = new Map<string, HeldEntry>();
+  readonly #byUnit = new Map<string, Set<string>>();
+  readonly #byClient = new Map<string, Set<string>>();
+  readonly #ready = new ReadyIndex();
+  readonly #readyByProject = new Map<string, number>();
+  /** Client leases in the order they were given; deadlines grow since the lease length is fixed per process. */
+  #expiry: { copyId: string; clientId: string; deadlineMs: number }[] = [];
+  #expiryHead = 0;
+  #readyCount = 0;
+  #resultCount = 0;
+  #nextSeq = 1;
+
+  readonly #insertHeld;
+  readonly #giveHeld;
+  readonly #requeueHeld;
+  readonly #deleteHeld;
+  readonly #renewHeld;
+  readonly #insertAssignment;
+  readonly #selectAssignment;
+  readonly #pruneAssignments;
+  readonly #insertResult;
+  readonly #selectResults;
+  readonly #deleteResult;
+  readonly #getMeta;
+  readonly #putMeta;
+  readonly #getProgram;
+  readonly #putProgram;
+
+  readonly #addTx;
+  readonly #giveTx;
+  readonly #requeueTx;
+  readonly #storeTx;
+  readonly #ackTx;
+  readonly #dropTx;
+  readonly #renewTx;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#insertHeld = db.prepare(
+      `INSERT OR IGNORE INTO held (copy_id, unit_id, project_id, priority, seq, task, lease_deadline, renew_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#giveHeld = db.prepare("UPDATE held SET client_id = ?, client_deadline = ? WHERE copy_id = ?");
+    this.#requeueHeld = db.prepare("UPDATE held SET client_id = NULL, client_deadline = NULL WHERE copy_id = ?");
+    this.#deleteHeld = db.prepare("DELETE FROM held WHERE copy_id = ?");
+    this.#renewHeld = db.prepare("UPDATE held SET lease_deadline = ?, renew_at = ? WHERE copy_id = ?");
+    this.#insertAssignment = db.prepare(
+      "INSERT OR REPLACE INTO assignments (copy_id, client_id, unit_id, given_at) VALUES (?, ?, ?, ?)",
+    );
+    this.#selectAssignment = db.prepare("SELECT unit_id FROM assignments WHERE copy_id = ? AND client_id = ?").pluck();
+    this.#pruneAssignments = db.prepare("DELETE FROM assignments WHERE given_at < ?");
+    this.#insertResult = db.prepare(
+      "INSERT OR IGNORE INTO results (copy_id, unit_id, client_id, received_at, result) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#selectResults = db.prepare(
+      "SELECT copy_id, unit_id, client_id, received_at, result FROM results ORDER BY seq LIMIT ?",
+    );
+    this.#deleteResult = db.prepare("DELETE FROM results WHERE copy_id = ?");
+    this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
+    this.#putMeta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    this.#getProgram = db.prepare("SELECT hash, source, signature FROM programs WHERE hash = ?");
+    this.#putProgram = db.prepare("INSERT OR IGNORE INTO programs (hash, source, signature) VALUES (?, ?, ?)");
+
+    this.#addTx = db.transaction((entries: HeldEntry[]) => {
+      const added: HeldEntry[] = [];
+      for (const e of entries) {
+        if (this.#held.has(e.copyId)) continue;
+        const info = this.#insertHeld.run(
+          e.copyId, e.unitId, e.projectId, e.priority, e.seq,
+          toBinary(TaskSchema, e.task), e.leaseDeadlineMs, e.renewAtMs,
+        );
+        if (info.changes === 1) added.push(e);
+      }
+      return added;
+    });
+    this.#giveTx = db.transaction((entries: HeldEntry[], clientId: string, deadlineMs: number, nowMs: number) => {
+      for (const e of entries) {
+        this.#giveHeld.run(clientId, deadlineMs, e.copyId);
+        this.#insertAssignment.run(e.copyId, clientId, e.unitId, nowMs);
+      }
+    });
+    this.#requeueTx = db.transaction((copyIds: string[]) => {
+      for (const copyId of copyIds) this.#requeueHeld.run(copyId);
+    });
+    this.#storeTx = db.transaction((results: readonly StoredResult[]) => {
+      const accepted: string[] = [];
+      for (const r of results) {
+        const info = this.#insertResult.run(r.copyId, r.unitId, r.clientId, r.receivedAtMs, r.result);
+        if (info.changes === 1) accepted.push(r.copyId);
+        this.#deleteHeld.run(r.copyId);
+      }
+      return accepted;
+    });
+    this.#ackTx = db.transaction((copyIds: readonly string[]) => {
+      let deleted = 0;
+      for (const copyId of copyIds) deleted += this.#deleteResult.run(copyId).changes;
+      return deleted;
+    });
+    this.#dropTx = db.transaction((copyIds: string[]) => {
+      for (const copyId of copyIds) this.#deleteHeld.run(copyId);
+    });
+    this.#renewTx = db.transaction((renewed: RenewedLease[]) => {
+      for (const r of renewed) this.#renewHeld.run(r.leaseDeadlineMs, r.renewAtMs, r.copyId);
+    });
+    this.#load();
+  }
+
+  async addLeased(copies: readonly LeasedCopy[]): Promise<number> {
+    const entries = copies.map((c) => ({
+      ...c,
+      seq: 0,
+      clientId: undefined,
+      clientDeadlineMs: 0,
+      queued: false,
+    }));
+    for (const e of entries) e.seq = this.#nextSeq++;
+    const added = this.#addTx(entries);
+    for (const e of added) {
+      this.#index(e);
+      this.#markReady(e, false);
+    }
+    return added.length;
+  }
+
+  async takeReady(request: TakeReadyRequest): Promise<GivenCopy[]> {
+    if (request.max <= 0) return [];
+    const ids = this.#ready.take(
+      request.max,
+      request.skipProjects,
+      (copyId) => this.#held.get(copyId)?.queued === true,
+      (copyId) => this.#held.get(copyId)?.seq ?? 0,
+    );
+    const entries = ids.map((id) => this.#held.get(id) as HeldEntry);
+    for (const e of entries) this.#unmarkReady(e);
+    try {
+      this.#giveTx(entries, request.clientId, request.clientDeadlineMs, request.nowMs);
+    } catch (error) {
+      for (const e of entries) this.#markReady(e, true);
+      throw error;
+    }
+    let mine = this.#byClient.get(request.clientId);
+    if (mine === undefined && entries.length > 0) {
+      mine = new Set();
+      this.#byClient.set(request.clientId, mine);
+    }
+    return entries.map((e) => {
+      e.clientId = request.clientId;
+      e.clientDeadlineMs = request.clientDeadlineMs;
+      mine?.add(e.copyId);
+      this.#expiry.push({ copyId: e.copyId, clientId: request.clientId, deadlineMs: request.clientDeadlineMs });
+      return { copyId: e.copyId, unitId: e.unitId, projectId: e.projectId, task: e.task, clientDeadlineMs: e.clientDeadlineMs };
+    });
+  }
+
+  async requeueClient(clientId: string): Promise<number> {
+    const ids = [...(this.#byClient.get(clientId) ?? [])];
+    this.#requeue(ids);
+    return ids.length;
+  }
+
+  async requeueExpiredClientLeases(nowMs: number): Promise<number> {
+    const ids: string[] = [];
+    while (this.#expiryHead < this.#expiry.length) {
+      const lease = this.#expiry[this.#expiryHead] as (typeof this.#expiry)[number];
+      if (lease.deadlineMs > nowMs) break;
+      this.#expiryHead++;
+      const e = this.#held.get(lease.copyId);
+      if (e !== undefined && e.clientId === lease.clientId && e.clientDeadlineMs === lease.deadlineMs) ids.push(e.copyId);
+    }
+    if (this.#expiryHead > 4096 && this.#expiryHead * 2 > this.#expiry.length) {
+      this.#expiry = this.#expiry.slice(this.#expiryHead);
+      this.#expiryHead = 0;
+    }
+    this.#requeue(ids);
+    return ids.length;
+  }
+
+  async wasGiven(clientId: string, copyIds: readonly string[]): Promise<Map<string, string>> {
+    const given = new Map<string, string>();
+    for (const copyId of copyIds) {
+      const held = this.#held.get(copyId);
+      if (held?.clientId === clientId) {
+        given.set(copyId, held.unitId);
+        continue;
+      }
+      const unitId = this.#selectAssignment.get(copyId, clientId) as string | undefined;
+      if (unitId !== undefined) given.set(copyId, unitId);
+    }
+    return given;
+  }
+
+  async storeResults(results: readonly StoredResult[]): Promise<StoreResultsOutcome> {
+    const accepted = this.#storeTx(results);
+    for (const r of results) this.#forget(r.copyId);
+    this.#resultCount += accepted.length;
+    return { accepted: accepted.length, duplicates: results.length - accepted.length };
+  }
+
+  async pendingResults(limit: number): Promise<StoredResult[]> {
+    const rows = this.#selectResults.all(limit) as ResultRow[];
+    return rows.map((row) => ({
+      copyId: row.copy_id,
+      unitId: row.unit_id,
+      clientId: row.client_id,
+      receivedAtMs: row.received_at,
+      result: new Uint8Array(row.result.buffer, row.result.byteOffset, row.result.byteLength),
+    }));
+  }
+
+  async ackResults(copyIds: readonly string[]): Promise<number> {
+    const deleted = this.#ackTx(copyIds);
+    this.#resultCount -= deleted;
+    return deleted;
+  }
+
+  async dropCopies(which: { unitIds?: readonly string[]; copyIds?: readonly string[] }): Promise<number> {
+    const ids = new Set<string>();
+    for (const copyId of which.copyIds ?? []) if (this.#held.has(copyId)) ids.add(copyId);
+    for (const unitId of which.unitIds ?? []) for (const copyId of this.#byUnit.get(unitId) ?? []) ids.add(copyId);
+    const list = [...ids];
+    this.#dropTx(list);
+    for (const copyId of list) this.#forget(copyId);
+    return list.length;
+  }
+
+  async dueForRenewal(nowMs: number, limit: number): Promise<string[]> {
+    const due: string[] = [];
+    for (const e of this.#held.values()) {
+      if (due.length >= limit) break;
+      if (e.renewAtMs <= nowMs) due.push(e.copyId);
+    }
+    return due;
+  }
+
+  async renewLeases(renewed: readonly RenewedLease[]): Promise<void> {
+    const known = renewed.filter((r) => this.#held.has(r.copyId));
+    this.#renewTx(known);
+    for (const r of known) {
+      const e = this.#held.get(r.copyId) as HeldEntry;
+      e.leaseDeadlineMs = r.leaseDeadlineMs;
+      e.renewAtMs = r.renewAtMs;
+    }
+  }
+
+  async pruneAssignments(beforeMs: number): Promise<number> {
+    return this.#pruneAssignments.run(beforeMs).changes;
+  }
+
+  async counts(skipProjects?: ReadonlySet<string>): Promise<StoreCounts> {
+    let ready = this.#readyCount;
+    for (const projectId of skipProjects ?? []) ready -= this.#readyByProject.get(projectId) ?? 0;
+    return { held: this.#held.size, ready, given: this.#held.size - this.#readyCount, results: this.#resultCount };
+  }
+
+  async ensureSecret(generate: () => Uint8Array): Promise<Uint8Array> {
+    const stored = this.#getMeta.get(SECRET_KEY) as Buffer | undefined;
+    if (stored !== undefined) return new Uint8Array(stored);
+    const secret = generate();
+    this.#putMeta.run(SECRET_KEY, Buffer.from(secret));
+    return secret;
+  }
+
+  async loadRegistration(): Promise<Registration | undefined> {
+    const stored = this.#getMeta.get(REGISTRATION_KEY) as Buffer | undefined;
+    if (stored === undefined) return undefined;
+    const parsed = JSON.parse(stored.toString("utf8")) as Omit<Registration, "managerPublicKey"> & { managerPublicKey: string };
+    return { ...parsed, managerPublicKey: new Uint8Array(Buffer.from(parsed.managerPublicKey, "base64")) };
+  }
+
+  async saveRegistration(registration: Registration): Promise<void> {
+    const json = JSON.stringify({ ...registration, managerPublicKey: Buffer.from(registration.managerPublicKey).toString("base64") });
+    this.#putMeta.run(REGISTRATION_KEY, Buffer.from(json, "utf8"));
+  }
+
+  async getProgram(hash: string): Promise<StoredProgram | undefined> {
+    const row = this.#getProgram.get(hash) as { hash: string; source: string; signature: Buffer } | undefined;
+    return row === undefined ? undefined : { hash: row.hash, source: row.source, signature: new Uint8Array(row.signature) };
+  }
+
+  async putProgram(program: StoredProgram): Promise<void> {
+    this.#putProgram.run(program.hash, program.source, Buffer.from(program.signature));
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #load(): void {
+    const rows = this.#db.prepare("SELECT * FROM held ORDER BY seq").iterate() as IterableIterator<HeldRow>;
+    const given: HeldEntry[] = [];
+    for (const row of rows) {
+      const e: HeldEntry = {
+        copyId: row.copy_id,
+        unitId: row.unit_id,
+        projectId: row.project_id,
+        priority: row.priority,
+        seq: row.seq,
+        task: fromBinary(TaskSchema, new Uint8Array(row.task.buffer, row.task.byteOffset, row.task.byteLength)),
+        leaseDeadlineMs: row.lease_deadline,
+        renewAtMs: row.renew_at,
+        clientId: row.client_id ?? undefined,
+        clientDeadlineMs: row.client_deadline ?? 0,
+        queued: false,
+      };
+      this.#index(e);
+      this.#nextSeq = Math.max(this.#nextSeq, e.seq + 1);
+      if (e.clientId === undefined) this.#markReady(e, false);
+      else given.push(e);
+    }
+    given.sort((a, b) => a.clientDeadlineMs - b.clientDeadlineMs);
+    for (const e of given) {
+      const clientId = e.clientId as string;
+      let mine = this.#byClient.get(clientId);
+      if (mine === undefined) {
+        mine = new Set();
+        this.#byClient.set(clientId, mine);
+      }
+      mine.add(e.copyId);
+      this.#expiry.push({ copyId: e.copyId, clientId, deadlineMs: e.clientDeadlineMs });
+    }
+    this.#resultCount = this.#db.prepare("SELECT COUNT(*) FROM results").pluck().get() as number;
+  }
+
+  #index(e: HeldEntry): void {
+    this.#held.set(e.copyId, e);
+    let copies = this.#byUnit.get(e.unitId);
+    if (copies === undefined) {
+      copies = new Set();
+      this.#byUnit.set(e.unitId, copies);
+    }
+    copies.add(e.copyId);
+  }
+
+  #markReady(e: HeldEntry, front: boolean): void {
+    e.queued = true;
+    this.#readyCount++;
+    this.#readyByProject.set(e.projectId, (this.#readyByProject.get(e.projectId) ?? 0) + 1);
+    if (front) this.#ready.pushFront(e.projectId, e.priority, e.copyId);
+    else this.#ready.push(e.projectId, e.priority, e.copyId);
+  }
+
+  #unmarkReady(e: HeldEntry): void {
+    e.queued = false;
+    this.#readyCount--;
+    const left = (this.#readyByProject.get(e.projectId) ?? 1) - 1;
+    if (left === 0) this.#readyByProject.delete(e.projectId);
+    else this.#readyByProject.set(e.projectId, left);
+  }
+
+  #releaseClient(e: HeldEntry): void {
+    if (e.clientId === undefined) return;
+    const mine = this.#byClient.get(e.clientId);
+    mine?.delete(e.copyId);
+    if (mine?.size === 0) this.#byClient.delete(e.clientId);
+    e.clientId = undefined;
+    e.clientDeadlineMs = 0;
+  }
+
+  #requeue(copyIds: string[]): void {
+    if (copyIds.length === 0) return;
+    this.#requeueTx(copyIds);
+    for (const copyId of copyIds) {
+      const e = this.#held.get(copyId);
+      if (e === undefined) continue;
+      this.#releaseClient(e);
+      this.#markReady(e, true);
+    }
+  }
+
+  #forget(copyId: string): void {
+    const e = this.#held.get(copyId);
+    if (e === undefined) return;
+    if (e.queued) this.#unmarkReady(e);
+    this.#releaseClient(e);
+    this.#held.delete(copyId);
+    const copies = this.#byUnit.get(e.unitId);
+    copies?.delete(copyId);
+    if (copies?.size === 0) this.#byUnit.delete(e.unitId);
+  }
+}
