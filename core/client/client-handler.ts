@@ -1,0 +1,538 @@
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { durationMs } from "@bufbuild/protobuf/wkt";
+import type { DistributorService } from "../../gen/disio/v1/distributor_service_pb.js";
+import type { Task, TaskResult } from "../../gen/disio/v1/common_pb.js";
+import { backoffDelayMs } from "../backoff.js";
+import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
+import { TooManyRedirectsError, TrustKeyMismatchError } from "./errors.js";
+import { ProgramCache } from "./program-cache.js";
+import { reconnectPlan } from "./reconnect-plan.js";
+import { reportFlushDelay } from "./report-flush.js";
+import { programErrorResult, toProtoTaskResult, toRunnableTask } from "./task-mapper.js";
+import type { UnitProcessor, UnitResult } from "./unit-processor.js";
+import { nextWorkSlots } from "./work-slots.js";
+
+/** A connect client of DistributorService (any transport: connect-node, connect-web, in-memory). */
+export type DistributorClient = Client<typeof DistributorService>;
+
+/** Side effects of {@link ClientHandler}: how to reach a distributor, and what runs the units. */
+export interface ClientHandlerDeps {
+  /** Makes a client for a distributor base URL (called again for each redirect). */
+  connect(baseUrl: string): DistributorClient;
+  /** Runs the tasks. */
+  processor: UnitProcessor;
+  /** Monotonic clock in ms. Default `performance.now`. */
+  now?: () => number;
+}
+
+/** Lifecycle of a {@link ClientHandler}. */
+export type ClientHandlerState = "initialized" | "connecting" | "running" | "draining" | "stopped" | "failed";
+
+/** Counters of a {@link ClientHandler}. */
+export interface ClientHandlerStats {
+  /** Results with an output that the distributor acknowledged. */
+  completed: number;
+  /** Error results that the distributor acknowledged. */
+  failed: number;
+  /** Tasks in hand: received and not yet acknowledged (or dropped). */
+  inFlight: number;
+}
+
+/** Events of a {@link ClientHandler}, by name. The core never logs: the host logs these. */
+export interface ClientHandlerEvents {
+  /** The lifecycle moved. */
+  state: { state: ClientHandlerState };
+  /** A session started. */
+  joined: { clientId: string; distributorUrl: string; taskLeaseMs: number | undefined; maxRunTimeMs: number | undefined };
+  /** Join was redirected to a peer. */
+  redirected: { from: string; to: string };
+  /** A Work stream opened with this credit. */
+  streamOpened: { slots: number };
+  /** The Work stream (or Join) failed; the handler retries after `retryInMs`. */
+  disconnected: { error: ConnectError; retryInMs: number; rejoin: boolean };
+  /** The distributor asked the client to stop taking tasks (it is draining). */
+  paused: Record<string, never>;
+  /** A Report call was acknowledged. */
+  reported: { results: number; accepted: number; duplicates: number; completed: number; failed: number; roundTripMs: number };
+  /** A Report call failed: `dropped` results will never be reported (the distributor refused them). */
+  reportFailed: { error: ConnectError; results: number; dropped: boolean };
+  /** A program failed to load or verify: its tasks are reported as errors of kind "program". */
+  programRejected: { hash: string; reason: string; tasks: number };
+  /** The handler gave up (e.g. the pinned trust key does not match). */
+  failed: { error: Error };
+}
+
+type Listener<K extends keyof ClientHandlerEvents> = (event: ClientHandlerEvents[K]) => void;
+
+interface Session {
+  readonly url: string;
+  readonly client: DistributorClient;
+  readonly clientId: string;
+  readonly headers: Record<string, string>;
+  readonly publicKey: Uint8Array | undefined;
+  readonly taskLeaseMs: number | undefined;
+  readonly maxRunTimeMs: number | undefined;
+}
+
+interface PendingResult {
+  readonly session: Session;
+  readonly result: TaskResult;
+  readonly ok: boolean;
+  readonly bytes: number;
+  readonly atMs: number;
+}
+
+/** Refusals of a Report that retrying cannot fix: the results are dropped (their leases re-issue them). */
+const FINAL_REPORT_CODES = new Set([Code.Unauthenticated, Code.PermissionDenied, Code.InvalidArgument, Code.NotFound]);
+
+/** Weight of a new sample in the moving averages that drive slot growth. */
+const EWMA_WEIGHT = 0.2;
+
+/** Least time between two slot-growth decisions, ms. */
+const GROWTH_INTERVAL_MS = 1_000;
+
+/**
+ * The client handler core, shared by `disio worker` and the browser client: joins a distributor
+ * (following redirects), holds the Work stream with `slots` of credit, fetches and verifies each
+ * program once, hands verified tasks to a {@link UnitProcessor}, batches results into Report calls,
+ * reconnects with backoff, and drains on {@link ClientHandler.stop}.
+ *
+ * Tasks whose program is missing or fails verification never reach the processor; they are reported
+ * as errors of kind "program".
+ */
+export class ClientHandler {
+  private readonly options: ResolvedClientHandlerOptions;
+  private readonly now: () => number;
+  private readonly programs: ProgramCache;
+  private readonly listeners = new Map<keyof ClientHandlerEvents, Set<(event: never) => void>>();
+  private readonly stopSignal = new AbortController();
+
+  private lifecycle: ClientHandlerState = "initialized";
+  private session: Session | undefined;
+  private streamAbort: AbortController | undefined;
+  private reopenRequested = false;
+  private slots: number;
+  private loopDone: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private settleClosed!: (error?: Error) => void;
+
+  /** Settles when the handler ended: resolves after {@link ClientHandler.stop}, rejects when it failed. */
+  readonly closed: Promise<void>;
+
+  /** copy id → the session it was given under (reports must use that session). */
+  private readonly inHand = new Map<string, Session>();
+  private inProcessor = 0;
+  private awaitingProgram = 0;
+  private readonly pending: PendingResult[] = [];
+  private reporting = false;
+  private reportFailures = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryAtMs = 0;
+  private readonly waiters = new Set<() => void>();
+
+  private completed = 0;
+  private failed = 0;
+  private meanRunMs: number | undefined;
+  private roundTripMs: number | undefined;
+  private lastGrowthCheckMs = 0;
+  private resultsSinceOpen = 0;
+
+  constructor(
+    options: ClientHandlerOptions,
+    private readonly deps: ClientHandlerDeps,
+  ) {
+    this.options = resolveClientHandlerOptions(options, deps.processor);
+    this.now = deps.now ?? (() => performance.now());
+    this.slots = this.options.slots;
+    this.programs = new ProgramCache({
+      fetch: (hash) => this.fetchProgram(hash),
+      backoff: this.options.backoff,
+      attempts: this.options.programFetchAttempts,
+      sleep: (ms) => this.sleep(ms),
+    });
+    deps.processor.onResults((results) => this.onProcessorResults(results));
+    this.closed = new Promise<void>((resolve, reject) => {
+      this.settleClosed = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // Marked handled here; whoever awaits `closed` still sees the rejection.
+    this.closed.catch(() => undefined);
+  }
+
+  /** Where the lifecycle stands. */
+  get state(): ClientHandlerState {
+    return this.lifecycle;
+  }
+
+  /** Counters so far. */
+  stats(): ClientHandlerStats {
+    return { completed: this.completed, failed: this.failed, inFlight: this.inHand.size };
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof ClientHandlerEvents>(event: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(event);
+    if (set === undefined) this.listeners.set(event, (set = new Set()));
+    set.add(listener as (event: never) => void);
+    return () => set.delete(listener as (event: never) => void);
+  }
+
+  /**
+   * Starts joining and working in the background. Resolves at once; connection failures are retried
+   * (see the `disconnected` event); {@link ClientHandler.closed} settles when the handler ends.
+   */
+  start(): void {
+    if (this.lifecycle !== "initialized") throw new Error(`ClientHandler.start: already ${this.lifecycle}`);
+    this.setState("connecting");
+    this.loopDone = this.workLoop();
+  }
+
+  /**
+   * Stops taking tasks, lets the processor finish the tasks in hand for up to `graceMs` (default
+   * 10,000), reports every finished result (giving the reports at least 2 s more), stops the processor
+   * and resolves. Tasks not finished in time are not reported: their leases give them to others.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.drain(options.graceMs ?? 10_000);
+    return this.stopping;
+  }
+
+  private async drain(graceMs: number): Promise<void> {
+    const deadline = this.now() + graceMs;
+    if (this.lifecycle !== "failed") this.setState("draining");
+    this.stopSignal.abort();
+    this.streamAbort?.abort();
+    await this.waitUntil(() => this.inProcessor === 0 && this.awaitingProgram === 0, deadline);
+    this.scheduleFlush();
+    await this.waitUntil(() => this.pending.length === 0 && !this.reporting, Math.max(deadline, this.now() + 2_000));
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    await this.deps.processor.stop();
+    if (this.loopDone !== undefined && this.lifecycle !== "failed") await this.loopDone;
+    this.inHand.clear();
+    if (this.lifecycle !== "failed") this.setState("stopped");
+    this.settleClosed(this.failure);
+  }
+
+  // ---- connection ------------------------------------------------------------------------------
+
+  private async workLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopSignal.signal.aborted) {
+      const streamAbort = new AbortController();
+      this.streamAbort = streamAbort;
+      let failure: unknown;
+      try {
+        this.session ??= await this.join(streamAbort.signal);
+        const session = this.session;
+        this.resultsSinceOpen = 0;
+        this.emit("streamOpened", { slots: this.slots });
+        this.setState("running");
+        const stream = session.client.work({ slots: this.slots }, { headers: session.headers, signal: streamAbort.signal });
+        for await (const response of stream) {
+          failures = 0;
+          if (response.pause) this.emit("paused", {});
+          if (response.tasks.length > 0) this.accept(session, response.tasks);
+        }
+        failure = new ConnectError("the distributor ended the work stream", Code.Unavailable);
+      } catch (error) {
+        failure = error;
+      }
+      if (this.stopSignal.signal.aborted) break;
+      if (this.reopenRequested) {
+        this.reopenRequested = false;
+        continue;
+      }
+      failures++;
+      const plan = reconnectPlan(ConnectError.from(failure).code, failures, failure instanceof TrustKeyMismatchError);
+      if (plan.fatal) {
+        this.fail(failure instanceof Error ? failure : new Error(String(failure)));
+        return;
+      }
+      if (plan.rejoin) this.session = undefined;
+      const retryInMs = backoffDelayMs(failures - 1, this.options.backoff);
+      this.setState("connecting");
+      this.emit("disconnected", { error: ConnectError.from(failure), retryInMs, rejoin: plan.rejoin });
+      await this.sleep(retryInMs);
+    }
+  }
+
+  private async join(signal: AbortSignal): Promise<Session> {
+    let url = this.options.distributorUrl;
+    for (let hop = 0; ; hop++) {
+      const client = this.deps.connect(url);
+      const response = await client.join(
+        { platform: this.options.platform, cores: this.options.cores, version: this.options.version, userAgent: this.options.userAgent },
+        { signal, timeoutMs: this.options.callTimeoutMs },
+      );
+      if (response.redirectUrl !== "") {
+        if (hop >= this.options.maxRedirects) throw new TooManyRedirectsError(response.redirectUrl, hop + 1);
+        this.emit("redirected", { from: url, to: response.redirectUrl });
+        url = response.redirectUrl.replace(/\/+$/, "");
+        continue;
+      }
+      const announced = response.managerPublicKey.length > 0 ? response.managerPublicKey : undefined;
+      const trustKey = this.options.trustKey;
+      if (trustKey !== undefined && announced !== undefined && !sameBytes(trustKey, announced)) throw new TrustKeyMismatchError(url);
+      const session: Session = {
+        url,
+        client,
+        clientId: response.clientId,
+        headers: { authorization: `Bearer ${response.sessionToken}` },
+        publicKey: trustKey ?? announced,
+        taskLeaseMs: positiveMs(response.taskLease && durationMs(response.taskLease)),
+        maxRunTimeMs: positiveMs(response.maxRunTime && durationMs(response.maxRunTime)),
+      };
+      this.emit("joined", { clientId: session.clientId, distributorUrl: url, taskLeaseMs: session.taskLeaseMs, maxRunTimeMs: session.maxRunTimeMs });
+      return session;
+    }
+  }
+
+  private async fetchProgram(hash: string): Promise<{ hash: string; source: string; signature: Uint8Array } | undefined> {
+    const session = this.session;
+    if (session === undefined) throw new ConnectError("no session", Code.Unavailable);
+    try {
+      const response = await session.client.getProgram({ hash }, { timeoutMs: this.options.callTimeoutMs });
+      return response.program;
+    } catch (error) {
+      if (ConnectError.from(error).code === Code.NotFound) return undefined;
+      throw error;
+    }
+  }
+
+  // ---- tasks -----------------------------------------------------------------------------------
+
+  private accept(session: Session, tasks: Task[]): void {
+    const byProgram = new Map<string, Task[]>();
+    for (const task of tasks) {
+      if (this.inHand.has(task.copyId)) continue;
+      this.inHand.set(task.copyId, session);
+      let group = byProgram.get(task.programHash);
+      if (group === undefined) byProgram.set(task.programHash, (group = []));
+      group.push(task);
+    }
+    for (const [hash, group] of byProgram) {
+      this.awaitingProgram += group.length;
+      void this.programs.get(hash, session.publicKey).then((verdict) => {
+        this.awaitingProgram -= group.length;
+        if (this.stopSignal.signal.aborted) {
+          // Never started: leave them unreported so their leases hand them to someone else.
+          for (const task of group) this.inHand.delete(task.copyId);
+          this.notify();
+          return;
+        }
+        if (!verdict.ok) {
+          this.emit("programRejected", { hash, reason: verdict.reason, tasks: group.length });
+          this.addResults(group.map((task) => programErrorResult(task.copyId, verdict.reason)));
+          return;
+        }
+        this.inProcessor += group.length;
+        this.deps.processor.run(group.map((task) => toRunnableTask(task, verdict.source, session.maxRunTimeMs)));
+      });
+    }
+  }
+
+  private onProcessorResults(results: UnitResult[]): void {
+    let counted = 0;
+    for (const result of results) {
+      if (!this.inHand.has(result.copyId)) continue;
+      counted++;
+      if (result.outcome.ok) this.meanRunMs = ewma(this.meanRunMs, result.durationMs);
+    }
+    this.inProcessor = Math.max(0, this.inProcessor - counted);
+    this.resultsSinceOpen += counted;
+    this.addResults(results);
+    this.considerGrowth();
+  }
+
+  private addResults(results: UnitResult[]): void {
+    const atMs = this.now();
+    for (const result of results) {
+      const session = this.inHand.get(result.copyId);
+      if (session === undefined) continue;
+      const bytes = result.outcome.ok ? result.outcome.output.length : result.outcome.message.length;
+      this.pending.push({ session, result: toProtoTaskResult(result), ok: result.outcome.ok, bytes, atMs });
+    }
+    this.scheduleFlush();
+    this.notify();
+  }
+
+  /** Grows the Work stream's credit when units turn out faster than the credit can keep up with. */
+  private considerGrowth(): void {
+    const now = this.now();
+    if (this.stopSignal.signal.aborted || this.meanRunMs === undefined || this.resultsSinceOpen < 32) return;
+    if (now - this.lastGrowthCheckMs < GROWTH_INTERVAL_MS) return;
+    this.lastGrowthCheckMs = now;
+    const grown = nextWorkSlots({
+      current: this.slots,
+      floor: this.options.slots,
+      ceiling: this.options.maxSlots,
+      executors: this.deps.processor.executors,
+      meanRunMs: this.meanRunMs,
+      cycleMs: this.options.reportDelayMs + 2 * (this.roundTripMs ?? 5),
+      taskLeaseMs: this.session?.taskLeaseMs,
+    });
+    if (grown === undefined) return;
+    this.slots = grown;
+    this.reopenRequested = true;
+    this.streamAbort?.abort();
+  }
+
+  // ---- reports ---------------------------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    const now = this.now();
+    if (this.reporting || this.pending.length === 0) return;
+    const delay =
+      now < this.retryAtMs
+        ? this.retryAtMs - now
+        : reportFlushDelay(
+            { pending: this.pending.length, oldestAtMs: this.pending[0]?.atMs, inFlight: this.reporting, draining: this.stopSignal.signal.aborted },
+            now,
+            { maxBatch: this.options.reportBatch, maxDelayMs: this.options.reportDelayMs },
+          );
+    if (delay === undefined) return;
+    if (delay === 0) {
+      if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      void this.flush();
+    } else if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        this.scheduleFlush();
+      }, delay);
+    }
+  }
+
+  private takeBatch(): PendingResult[] {
+    const session = this.pending[0]?.session;
+    const batch: PendingResult[] = [];
+    let bytes = 0;
+    for (let i = 0; i < this.pending.length && batch.length < this.options.reportBatch; ) {
+      const entry = this.pending[i]!;
+      if (entry.session !== session) {
+        i++;
+        continue;
+      }
+      if (batch.length > 0 && bytes + entry.bytes > this.options.reportBatchBytes) break;
+      bytes += entry.bytes;
+      batch.push(entry);
+      this.pending.splice(i, 1);
+    }
+    return batch;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.takeBatch();
+    const session = batch[0]?.session;
+    if (session === undefined) return;
+    this.reporting = true;
+    const startedMs = this.now();
+    try {
+      const response = await session.client.report(
+        { results: batch.map((entry) => entry.result) },
+        { headers: session.headers, timeoutMs: this.options.callTimeoutMs },
+      );
+      const roundTripMs = this.now() - startedMs;
+      this.roundTripMs = ewma(this.roundTripMs, roundTripMs);
+      this.reportFailures = 0;
+      let completed = 0;
+      for (const entry of batch) {
+        this.inHand.delete(entry.result.copyId);
+        if (entry.ok) completed++;
+      }
+      this.completed += completed;
+      this.failed += batch.length - completed;
+      this.emit("reported", {
+        results: batch.length,
+        accepted: response.accepted,
+        duplicates: response.duplicates,
+        completed,
+        failed: batch.length - completed,
+        roundTripMs,
+      });
+    } catch (error) {
+      const connectError = ConnectError.from(error);
+      const dropped = FINAL_REPORT_CODES.has(connectError.code);
+      if (dropped) {
+        for (const entry of batch) this.inHand.delete(entry.result.copyId);
+      } else {
+        this.pending.unshift(...batch);
+        this.retryAtMs = this.now() + backoffDelayMs(this.reportFailures++, this.options.backoff);
+      }
+      this.emit("reportFailed", { error: connectError, results: batch.length, dropped });
+    } finally {
+      this.reporting = false;
+      this.scheduleFlush();
+      this.notify();
+    }
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------
+
+  private fail(error: Error): void {
+    this.failure = error;
+    this.setState("failed");
+    this.emit("failed", { error });
+    void this.stop({ graceMs: 0 });
+  }
+
+  private setState(state: ClientHandlerState): void {
+    if (this.lifecycle === state) return;
+    this.lifecycle = state;
+    this.emit("state", { state });
+  }
+
+  private emit<K extends keyof ClientHandlerEvents>(event: K, payload: ClientHandlerEvents[K]): void {
+    const set = this.listeners.get(event);
+    if (set === undefined) return;
+    for (const listener of set) (listener as Listener<K>)(payload);
+  }
+
+  private notify(): void {
+    for (const waiter of this.waiters) waiter();
+    this.waiters.clear();
+  }
+
+  /** Resolves when `done()` holds (checked after each change) or at `deadlineMs`. */
+  private async waitUntil(done: () => boolean, deadlineMs: number): Promise<void> {
+    while (!done()) {
+      const left = deadlineMs - this.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, left);
+        function finish(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.waiters.add(finish);
+      });
+    }
+  }
+
+  /** Sleeps `ms`, cut short by stop. */
+  private sleep(ms: number): Promise<void> {
+    const signal = this.stopSignal.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+    });
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+function positiveMs(ms: number | undefined): number | undefined {
+  return ms !== undefined && ms > 0 ? ms : undefined;
+}
+
+function ewma(previous: number | undefined, sample: number): number {
+  return previous === undefined ? sample : previous + EWMA_WEIGHT * (sample - previous);
+}

@@ -1,0 +1,19 @@
+/**
+ * The client handler core shared by `disio worker` and the browser client: the handler, the
+ * unit-processor protocol it drives, and its pure decisions.
+ */
+export { ClientHandler } from "./client-handler.js";
+export type {
+  ClientHandlerDeps,
+  ClientHandlerEvents,
+  ClientHandlerState,
+  ClientHandlerStats,
+  DistributorClient,
+} from "./client-handler.js";
+export { resolveClientHandlerOptions, MAX_WORK_SLOTS } from "./client-handler-options.js";
+export type { ClientHandlerOptions, ResolvedClientHandlerOptions } from "./client-handler-options.js";
+export { TooManyRedirectsError, TrustKeyMismatchError } from "./errors.js";
+export type { RunnableTask, UnitEncoding, UnitErrorKind, UnitOutcome, UnitProcessor, UnitResult } from "./unit-processor.js";
+export { reportFlushDelay } from "./report-flush.js";
+export { nextWorkSlots } from "./work-slots.js";
+export { reconnectPlan } from "./reconnect-plan.js";
