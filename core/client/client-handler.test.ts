@@ -1,0 +1,253 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, createRouterTransport, type HandlerContext } from "@connectrpc/connect";
+import { afterEach, describe, expect, it } from "vitest";
+import { ProgramSchema, TaskSchema, type Task, type TaskResult } from "../../gen/disio/v1/common_pb.js";
+import { DistributorService } from "../../gen/disio/v1/distributor_service_pb.js";
+import { programHash, programSignatureMessage } from "../program-signature.js";
+import { ClientHandler } from "./client-handler.js";
+import type { RunnableTask, UnitProcessor, UnitResult } from "./unit-processor.js";
+
+const fastBackoff = { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 };
+const encoder = new TextEncoder();
+
+async function signer(): Promise<{ publicKey: Uint8Array; sign(hash: string): Promise<Uint8Array> }> {
+  const keys = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
+  return { publicKey, sign: async (hash) => new Uint8Array(await crypto.subtle.sign("Ed25519", keys.privateKey, programSignatureMessage(hash))) };
+}
+
+/** An in-memory DistributorService double: a task queue, slot credit, recorded reports. */
+function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string, { source: string; signature: Uint8Array }>; redirectTo?: string }) {
+  const state = {
+    queue: [] as Task[],
+    held: 0,
+    slotsAsked: [] as number[],
+    reportCalls: [] as TaskResult[][],
+    joins: 0,
+    programFetches: 0,
+    failNextReports: 0,
+    breakStream: false,
+  };
+  const sessions = new Set<string>();
+  const impl = {
+    getInfo: () => ({ managerPublicKey: options.publicKey }),
+    join: () => {
+      state.joins++;
+      if (options.redirectTo) return { redirectUrl: options.redirectTo };
+      const token = `token-${state.joins}`;
+      sessions.add(token);
+      return { clientId: `client-${state.joins}`, sessionToken: token, managerPublicKey: options.publicKey };
+    },
+    async *work(request: { slots: number }, ctx: HandlerContext) {
+      if (!sessions.has(ctx.requestHeader.get("authorization")?.replace("Bearer ", "") ?? "")) {
+        throw new ConnectError("no session", Code.Unauthenticated);
+      }
+      state.slotsAsked.push(request.slots);
+      while (!ctx.signal.aborted) {
+        if (state.breakStream) {
+          state.breakStream = false;
+          throw new ConnectError("stream broke", Code.Unavailable);
+        }
+        const n = Math.min(request.slots - state.held, state.queue.length);
+        if (n > 0) {
+          state.held += n;
+          yield { tasks: state.queue.splice(0, n) };
+        } else {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      }
+    },
+    report: (request: { results: TaskResult[] }) => {
+      if (state.failNextReports > 0) {
+        state.failNextReports--;
+        throw new ConnectError("store busy", Code.Unavailable);
+      }
+      state.reportCalls.push(request.results);
+      state.held -= request.results.length;
+      return { accepted: request.results.length };
+    },
+    getProgram: (request: { hash: string }) => {
+      state.programFetches++;
+      const program = options.programs.get(request.hash);
+      if (!program) throw new ConnectError("no such program", Code.NotFound);
+      return { program: create(ProgramSchema, { hash: request.hash, ...program }) };
+    },
+  };
+  return { state, impl };
+}
+
+/** A processor that "runs" a unit by echoing its input, after an optional delay. */
+function echoProcessor(delayMs = 0): UnitProcessor & { ran: RunnableTask[]; stopped: boolean } {
+  let listener: (results: UnitResult[]) => void = () => undefined;
+  const processor = {
+    slots: 4,
+    executors: 2,
+    ran: [] as RunnableTask[],
+    stopped: false,
+    run(tasks: readonly RunnableTask[]) {
+      processor.ran.push(...tasks);
+      setTimeout(() => listener(tasks.map((task) => ({ copyId: task.copyId, outcome: { ok: true as const, output: task.input }, durationMs: 0.01 }))), delayMs);
+    },
+    onResults(next: (results: UnitResult[]) => void) {
+      listener = next;
+    },
+    async stop() {
+      processor.stopped = true;
+    },
+  };
+  return processor;
+}
+
+function tasks(count: number, hash: string, from = 0): Task[] {
+  return Array.from({ length: count }, (_, i) =>
+    create(TaskSchema, { copyId: `copy-${from + i}`, unitId: `unit-${from + i}`, programHash: hash, input: encoder.encode(String(from + i)) }),
+  );
+}
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const handlers: ClientHandler[] = [];
+afterEach(async () => {
+  await Promise.all(handlers.splice(0).map((handler) => handler.stop({ graceMs: 100 })));
+});
+
+async function setup(options: { delayMs?: number; trustKey?: Uint8Array; signWithOtherKey?: boolean; redirect?: boolean; maxSlots?: number } = {}) {
+  const key = await signer();
+  const other = await signer();
+  const source = "export default (x) => x;";
+  const hash = await programHash(source);
+  const programs = new Map([[hash, { source, signature: await (options.signWithOtherKey ? other : key).sign(hash) }]]);
+  const main = fakeDistributor({ publicKey: key.publicKey, programs });
+  const front = fakeDistributor({ publicKey: key.publicKey, programs, redirectTo: "http://peer.test" });
+  const transports = new Map(
+    [
+      ["http://front.test", front],
+      ["http://peer.test", main],
+    ].map(([url, fake]) => [url as string, createRouterTransport(({ service }) => service(DistributorService, (fake as typeof main).impl))]),
+  );
+  const processor = echoProcessor(options.delayMs);
+  const handler = new ClientHandler(
+    {
+      distributorUrl: options.redirect ? "http://front.test" : "http://peer.test",
+      platform: "node",
+      backoff: fastBackoff,
+      reportDelayMs: 10,
+      reportBatch: 50,
+      trustKey: options.trustKey,
+      maxSlots: options.maxSlots ?? 4,
+    },
+    { connect: (url) => createClient(DistributorService, transports.get(url)!), processor },
+  );
+  handlers.push(handler);
+  return { handler, processor, state: main.state, front: front.state, hash, key, other };
+}
+
+describe("ClientHandler", () => {
+  it("computes every task and reports results in batches, within its slots", async () => {
+    const { handler, processor, state, hash } = await setup();
+    state.queue.push(...tasks(200, hash));
+    handler.start();
+    await until(() => handler.stats().completed === 200);
+    const reported = state.reportCalls.flat();
+    expect(reported.map((r) => r.copyId).sort()).toEqual(tasks(200, hash).map((t) => t.copyId).sort());
+    expect(reported.every((r) => r.outcome.case === "output")).toBe(true);
+    expect(new TextDecoder().decode(reported.find((r) => r.copyId === "copy-7")!.outcome.value as Uint8Array)).toBe("7");
+    // 4 slots: never more than 4 per Report, and not one call per result overall.
+    expect(Math.max(...state.reportCalls.map((call) => call.length))).toBeLessThanOrEqual(4);
+    expect(state.reportCalls.length).toBeLessThan(200);
+    expect(state.slotsAsked).toEqual([4]);
+    expect(state.programFetches).toBe(1);
+    expect(processor.ran).toHaveLength(200);
+    expect(handler.stats()).toEqual({ completed: 200, failed: 0, inFlight: 0 });
+  });
+
+  it("follows a join redirect", async () => {
+    const { handler, state, front, hash } = await setup({ redirect: true });
+    const redirects: string[] = [];
+    handler.on("redirected", (event) => redirects.push(event.to));
+    state.queue.push(...tasks(3, hash));
+    handler.start();
+    await until(() => handler.stats().completed === 3);
+    expect(front.joins).toBe(1);
+    expect(state.joins).toBe(1);
+    expect(redirects).toEqual(["http://peer.test"]);
+  });
+
+  it("never runs a program whose signature fails and reports its tasks as program errors", async () => {
+    const { handler, processor, state, hash } = await setup({ signWithOtherKey: true });
+    const rejected: string[] = [];
+    handler.on("programRejected", (event) => rejected.push(event.reason));
+    state.queue.push(...tasks(5, hash));
+    handler.start();
+    await until(() => handler.stats().failed === 5);
+    expect(processor.ran).toHaveLength(0);
+    const results = state.reportCalls.flat();
+    expect(results.map((r) => (r.outcome.case === "error" ? r.outcome.value.kind : "ok"))).toEqual(Array(5).fill("program"));
+    expect(rejected[0]).toMatch(/signature/);
+  });
+
+  it("refuses a distributor whose manager key is not the pinned trust key", async () => {
+    const other = await signer();
+    const { handler, state } = await setup({ trustKey: other.publicKey });
+    handler.start();
+    await expect(handler.closed).rejects.toThrow(/not the pinned trust key/);
+    expect(handler.state).toBe("failed");
+    expect(state.slotsAsked).toEqual([]);
+  });
+
+  it("retries a failed Report and reconnects a broken stream on the same session", async () => {
+    const { handler, state, hash } = await setup();
+    const disconnects: string[] = [];
+    handler.on("disconnected", (event) => disconnects.push(event.error.message));
+    state.failNextReports = 2;
+    state.queue.push(...tasks(10, hash));
+    handler.start();
+    await until(() => handler.stats().completed === 10);
+    state.breakStream = true;
+    await until(() => state.slotsAsked.length === 2);
+    state.queue.push(...tasks(10, hash, 10));
+    await until(() => handler.stats().completed === 20);
+    expect(state.joins).toBe(1);
+    expect(disconnects).toHaveLength(1);
+    expect(new Set(state.reportCalls.flat().map((r) => r.copyId)).size).toBe(20);
+  });
+
+  it("grows its slots for fast units by reopening the stream", async () => {
+    const { handler, state, hash } = await setup({ maxSlots: 1_000 });
+    state.queue.push(...tasks(3_000, hash));
+    handler.start();
+    await until(() => handler.stats().completed === 3_000, 10_000);
+    expect(state.slotsAsked[0]).toBe(4);
+    expect(state.slotsAsked.at(-1)).toBe(1_000);
+    expect(state.joins).toBe(1);
+  });
+
+  it("on stop finishes and reports the tasks in hand, then stops the processor", async () => {
+    const { handler, processor, state, hash } = await setup({ delayMs: 200 });
+    state.queue.push(...tasks(4, hash));
+    handler.start();
+    await until(() => processor.ran.length === 4);
+    await handler.stop({ graceMs: 2_000 });
+    expect(state.reportCalls.flat().map((r) => r.copyId).sort()).toEqual(["copy-0", "copy-1", "copy-2", "copy-3"]);
+    expect(processor.stopped).toBe(true);
+    expect(handler.state).toBe("stopped");
+    await expect(handler.closed).resolves.toBeUndefined();
+  });
+
+  it("on stop gives up on tasks not finished within the grace period", async () => {
+    const { handler, processor, state, hash } = await setup({ delayMs: 5_000 });
+    state.queue.push(...tasks(2, hash));
+    handler.start();
+    await until(() => processor.ran.length === 2);
+    const started = Date.now();
+    await handler.stop({ graceMs: 100 });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(state.reportCalls.flat()).toHaveLength(0);
+  });
+});
