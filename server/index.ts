@@ -1,0 +1,14 @@
+/**
+ * The one-port server shared by the manager and the distributor: Connect, gRPC and gRPC-Web on a
+ * single TCP port, with reflection, health, metrics, static files, CORS, auth and error mapping.
+ */
+export { startServer } from "./start-server.js";
+export { principalKey } from "./principal-key.js";
+export { RPC_CALLS_METRIC, RPC_DURATION_METRIC } from "./metrics-interceptor.js";
+export type {
+  Authenticate,
+  RunningServer,
+  ServerOptions,
+  ServicePolicy,
+  StaticRoute,
+} from "./server-options.js";

@@ -1,0 +1,147 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { Logger } from "pino";
+import type { HttpListener } from "./http-listener.js";
+import { classifyPreface } from "./http2-preface.js";
+
+/** A connection that sends no complete first bytes within this time is dropped. */
+const PEEK_TIMEOUT_MS = 10_000;
+/** After `graceMs`, streams are told to end; sockets still open this much later are destroyed. */
+const STREAM_END_MS = 500;
+const DRAIN_POLL_MS = 20;
+
+/** A TCP port that serves HTTP/1.1 and h2c through one listener. */
+export interface OnePortListener {
+  /** The bound port. */
+  readonly port: number;
+  /**
+   * Stops accepting, lets open requests finish, and closes idle connections; after `graceMs` calls
+   * `endStreams` (which should make long-running handlers return), and destroys what is still open
+   * shortly after.
+   */
+  close(graceMs: number, endStreams: () => void): Promise<void>;
+}
+
+/**
+ * Listens on one TCP port and routes each connection by its first bytes: the HTTP/2 client preface
+ * goes to a `node:http2` server (h2c with prior knowledge: gRPC, Connect), anything else to a
+ * `node:http` server (HTTP/1.1: Connect, gRPC-Web, plain GETs). Both servers call `listener`.
+ * Garbage makes the HTTP/1 parser answer 400 and close that one connection.
+ */
+export async function listenOnePort(options: {
+  host: string;
+  port: number;
+  listener: HttpListener;
+  log: Logger;
+}): Promise<OnePortListener> {
+  const { log } = options;
+  let draining = false;
+  const sockets = new Set<net.Socket>();
+  const peeking = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+
+  const listener: HttpListener = (req, res) => {
+    if (draining && req.httpVersionMajor === 1) res.setHeader("connection", "close");
+    options.listener(req, res);
+  };
+  const http1 = http.createServer(listener);
+  const h2 = http2.createServer(listener);
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (draining) session.close();
+  });
+  h2.on("sessionError", (error) => log.debug({ err: error }, "http2 session error"));
+  http1.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
+    log.debug({ code: error.code }, "bad http/1 request, closing connection");
+    if (socket.writable && error.code !== "ECONNRESET") {
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    }
+    socket.destroy();
+  });
+
+  const route = (socket: net.Socket): void => {
+    let head: Buffer | undefined;
+    const onData = (chunk: Buffer): void => {
+      head = head === undefined ? chunk : Buffer.concat([head, chunk]);
+      const kind = classifyPreface(head);
+      if (kind === "more") return;
+      socket.removeListener("data", onData);
+      socket.removeListener("timeout", onTimeout);
+      socket.setTimeout(0);
+      peeking.delete(socket);
+      // Give the bytes back so the chosen server parses them from the start: http2 reads what is
+      // buffered when its session starts; http/1 gets it as 'data' once the socket flows again.
+      socket.pause();
+      socket.unshift(head);
+      if (kind === "h2") {
+        h2.emit("connection", socket);
+      } else {
+        http1.emit("connection", socket);
+        socket.resume();
+      }
+    };
+    const onTimeout = (): void => {
+      socket.destroy();
+    };
+    peeking.add(socket);
+    socket.on("data", onData);
+    socket.setTimeout(PEEK_TIMEOUT_MS, onTimeout);
+  };
+
+  const tcp = net.createServer((socket) => {
+    if (draining) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      peeking.delete(socket);
+    });
+    // Resets and aborted peers surface here; the servers handle their own sockets' errors too.
+    socket.on("error", (error: NodeJS.ErrnoException) => log.debug({ code: error.code }, "socket error"));
+    socket.setNoDelay(true);
+    route(socket);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen(options.port, options.host, () => {
+      tcp.off("error", reject);
+      resolve();
+    });
+  });
+  tcp.on("error", (error) => log.error({ err: error }, "listener error"));
+  const address = tcp.address() as net.AddressInfo;
+
+  const allClosed = async (withinMs: number, poll: () => void): Promise<boolean> => {
+    const until = Date.now() + withinMs;
+    while (sockets.size > 0 && Date.now() < until) {
+      poll();
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    }
+    return sockets.size === 0;
+  };
+
+  return {
+    port: address.port,
+    async close(graceMs, endStreams) {
+      draining = true;
+      const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      for (const socket of peeking) socket.destroy();
+      for (const session of sessions) session.close();
+      const closeIdle = (): void => http1.closeIdleConnections();
+      if (!(await allClosed(graceMs, closeIdle))) {
+        endStreams();
+        if (!(await allClosed(STREAM_END_MS, closeIdle))) {
+          log.warn({ connections: sockets.size }, "closing connections still open after grace");
+          for (const session of sessions) session.destroy();
+          for (const socket of sockets) socket.destroy();
+        }
+      }
+      await tcpClosed;
+    },
+  };
+}

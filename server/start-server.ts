@@ -1,0 +1,74 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import { createAuthInterceptor } from "./auth-interceptor.js";
+import { createCorsPolicy } from "./cors-policy.js";
+import { createErrorInterceptor } from "./error-interceptor.js";
+import type { HttpListener } from "./http-listener.js";
+import { createHttpRoutes } from "./http-routes.js";
+import { createMetricsInterceptor } from "./metrics-interceptor.js";
+import { listenOnePort } from "./one-port-listener.js";
+import { registerReflection } from "./reflection-service.js";
+import { resolveServerOptions } from "./resolve-server-options.js";
+import type { RunningServer, ServerOptions } from "./server-options.js";
+
+/** Responses smaller than this are sent uncompressed even when the caller accepts gzip. */
+const COMPRESS_MIN_BYTES = 1024;
+/** Default of `close({ graceMs })`. */
+const DEFAULT_GRACE_MS = 5000;
+
+/**
+ * Starts the one-port server every dis.io part runs on: Connect, gRPC and gRPC-Web over HTTP/1.1
+ * and h2c, gRPC server reflection, `/healthz`, `/metrics`, static routes and CORS, with the auth,
+ * error-mapping and metrics interceptors. Resolves once the port is bound.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const o = resolveServerOptions(options);
+  const log = o.log.child({ component: "server" });
+  const shutdown = new AbortController();
+
+  // Order matters: metrics sees the mapped code, the error mapper sees what auth throws.
+  const interceptors: Interceptor[] = [createMetricsInterceptor(o.registry), createErrorInterceptor(log)];
+  const auth = createAuthInterceptor(o.policies);
+  if (auth !== undefined) interceptors.push(auth);
+
+  const rpc = connectNodeAdapter({
+    routes: (router) => {
+      o.routes(router);
+      registerReflection(router);
+    },
+    interceptors,
+    readMaxBytes: o.readMaxBytes,
+    writeMaxBytes: o.writeMaxBytes,
+    acceptCompression: [compressionGzip],
+    compressMinBytes: COMPRESS_MIN_BYTES,
+    shutdownSignal: shutdown.signal,
+    fallback: createHttpRoutes({ registry: o.registry, healthy: o.healthy, staticRoutes: o.staticRoutes, log }),
+  }) as HttpListener;
+
+  const corsServices = new Set(o.policies.filter((p) => p.cors === true).map((p) => p.service));
+  let listener = rpc;
+  if (corsServices.size > 0) {
+    const cors = createCorsPolicy(corsServices);
+    listener = (req, res) => {
+      if (!cors(req, res)) rpc(req, res);
+    };
+  }
+
+  const bound = await listenOnePort({ host: o.host, port: o.port, listener, log });
+  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  const url = `http://${host}:${bound.port}`;
+  log.info({ url }, "server listening");
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port: bound.port,
+    registry: o.registry,
+    close({ graceMs = DEFAULT_GRACE_MS } = {}) {
+      closed ??= bound
+        .close(graceMs, () => shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable)))
+        .then(() => log.info({ url }, "server closed"));
+      return closed;
+    },
+  };
+}
