@@ -50,12 +50,18 @@ export function createHttpRoutes(options: {
     }
     const contentType = req.headers["content-type"];
     if (typeof contentType === "string" && contentType.startsWith("application/grpc")) {
-      res.writeHead(200, {
+      const headers = {
         "content-type": contentType,
         "grpc-status": GRPC_UNIMPLEMENTED,
         "grpc-message": encodeURIComponent(`unknown method ${path}`),
-      });
-      res.end();
+      };
+      if ("stream" in res) {
+        // HTTP/2 "trailers-only": gRPC clients read the status only from a HEADERS frame that ends the stream.
+        res.stream.respond({ ":status": 200, ...headers }, { endStream: true });
+      } else {
+        res.writeHead(200, headers);
+        res.end();
+      }
       return;
     }
     send(res, method, 404, "text/plain; charset=utf-8", "not found\n", "no-store");

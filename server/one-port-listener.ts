@@ -41,8 +41,23 @@ export async function listenOnePort(options: {
   const peeking = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
 
+  // HTTP/1 sockets with their number of unfinished requests, so draining can close idle ones now
+  // and busy ones right after their last response (the http server only tracks this when it listens
+  // itself, which ours never does).
+  const http1Active = new Map<net.Socket, number>();
+  const onHttp1Done = (socket: net.Socket): void => {
+    const n = (http1Active.get(socket) ?? 1) - 1;
+    http1Active.set(socket, n);
+    if (n === 0 && draining) socket.end();
+  };
+
   const listener: HttpListener = (req, res) => {
-    if (draining && req.httpVersionMajor === 1) res.setHeader("connection", "close");
+    if (req.httpVersionMajor === 1) {
+      const socket = req.socket;
+      http1Active.set(socket, (http1Active.get(socket) ?? 0) + 1);
+      res.once("close", () => onHttp1Done(socket));
+      if (draining) res.setHeader("connection", "close");
+    }
     options.listener(req, res);
   };
   const http1 = http.createServer(listener);
@@ -78,6 +93,8 @@ export async function listenOnePort(options: {
       if (kind === "h2") {
         h2.emit("connection", socket);
       } else {
+        http1Active.set(socket, 0);
+        socket.once("close", () => http1Active.delete(socket));
         http1.emit("connection", socket);
         socket.resume();
       }
@@ -116,10 +133,9 @@ export async function listenOnePort(options: {
   tcp.on("error", (error) => log.error({ err: error }, "listener error"));
   const address = tcp.address() as net.AddressInfo;
 
-  const allClosed = async (withinMs: number, poll: () => void): Promise<boolean> => {
+  const allClosed = async (withinMs: number): Promise<boolean> => {
     const until = Date.now() + withinMs;
     while (sockets.size > 0 && Date.now() < until) {
-      poll();
       await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
     }
     return sockets.size === 0;
@@ -132,10 +148,10 @@ export async function listenOnePort(options: {
       const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       for (const socket of peeking) socket.destroy();
       for (const session of sessions) session.close();
-      const closeIdle = (): void => http1.closeIdleConnections();
-      if (!(await allClosed(graceMs, closeIdle))) {
+      for (const [socket, active] of http1Active) if (active === 0) socket.end();
+      if (!(await allClosed(graceMs))) {
         endStreams();
-        if (!(await allClosed(STREAM_END_MS, closeIdle))) {
+        if (!(await allClosed(STREAM_END_MS))) {
           log.warn({ connections: sockets.size }, "closing connections still open after grace");
           for (const session of sessions) session.destroy();
           for (const socket of sockets) socket.destroy();
