@@ -1,0 +1,49 @@
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "../core/errors.js";
+
+/** No project has this id. */
+export class ProjectNotFoundError extends NotFoundError {
+  constructor(id: string, options?: ErrorOptions) {
+    super("project", id, options);
+    this.name = "ProjectNotFoundError";
+  }
+}
+
+/** No unit has this id. */
+export class UnitNotFoundError extends NotFoundError {
+  constructor(id: string, options?: ErrorOptions) {
+    super("unit", id, options);
+    this.name = "UnitNotFoundError";
+  }
+}
+
+/** No distributor has this id. */
+export class DistributorNotFoundError extends NotFoundError {
+  constructor(id: string, options?: ErrorOptions) {
+    super("distributor", id, options);
+    this.name = "DistributorNotFoundError";
+  }
+}
+
+/** No program has this hash. */
+export class ProgramNotFoundError extends NotFoundError {
+  constructor(hash: string, options?: ErrorOptions) {
+    super("program", hash, options);
+    this.name = "ProgramNotFoundError";
+  }
+}
+
+/** A project or distributor with this name exists already. */
+export class NameTakenError extends AlreadyExistsError {
+  constructor(kind: "project" | "distributor", name: string, options?: ErrorOptions) {
+    super(`a ${kind} named ${JSON.stringify(name)} exists already`, options);
+    this.name = "NameTakenError";
+  }
+}
+
+/** A project state change the project's state does not allow (e.g. resume an expired project). */
+export class ProjectStateError extends FailedPreconditionError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ProjectStateError";
+  }
+}

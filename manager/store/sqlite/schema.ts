@@ -1,0 +1,124 @@
+/**
+ * The SQLite schema of the manager store. Shaped for the hot paths:
+ * * `units_ready` is a partial index over units that still need copies, in the lease order within a
+ *   project (priority desc, then age), so leasing N copies walks N index entries per project.
+ * * `copies_pending_deadline` / `copies_pending_distributor` are partial indexes over pending copies
+ *   only, for the expiry sweep and revocation.
+ * * `results` is the append-only result log; its AUTOINCREMENT `seq` is the ListResults/WatchResults cursor.
+ * * Unit counts per state and copies out are counters on `projects`, kept in the same transactions
+ *   that change units, so stats never scan units.
+ * * AUTOINCREMENT on every id table: ids are never reused after a delete, so a late report of a
+ *   deleted project's copy cannot land on a new copy.
+ * State and outcome columns hold the proto enum numbers.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** DDL, idempotent. */
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS programs (
+  hash TEXT PRIMARY KEY, source TEXT NOT NULL, signature BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS projects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  state INTEGER NOT NULL,
+  program_hash TEXT NOT NULL,
+  has_validator INTEGER NOT NULL,
+  input_encoding TEXT NOT NULL,
+  output_encoding TEXT NOT NULL,
+  replication INTEGER NOT NULL,
+  quorum INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  lease_timeout_ms INTEGER NOT NULL,
+  deadline_ms INTEGER,
+  priority INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  n_queued INTEGER NOT NULL DEFAULT 0,
+  n_running INTEGER NOT NULL DEFAULT 0,
+  n_done INTEGER NOT NULL DEFAULT 0,
+  n_failed INTEGER NOT NULL DEFAULT 0,
+  n_expired INTEGER NOT NULL DEFAULT 0,
+  n_cancelled INTEGER NOT NULL DEFAULT 0,
+  n_total INTEGER NOT NULL DEFAULT 0,
+  copies_out INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS units (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  need INTEGER NOT NULL,
+  pending INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  copies_sent INTEGER NOT NULL DEFAULT 0,
+  round INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  result_seq INTEGER,
+  output_hash TEXT,
+  error TEXT,
+  input BLOB NOT NULL,
+  output BLOB
+);
+CREATE INDEX IF NOT EXISTS units_ready ON units(project_id, priority DESC, id) WHERE need > 0;
+CREATE INDEX IF NOT EXISTS units_by_state ON units(project_id, state);
+CREATE TABLE IF NOT EXISTS copies (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  unit_id INTEGER NOT NULL,
+  round INTEGER NOT NULL,
+  distributor_id INTEGER NOT NULL,
+  outcome INTEGER NOT NULL,
+  sent_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  received_at INTEGER,
+  client_id TEXT,
+  output_hash TEXT,
+  error TEXT,
+  duration_ms INTEGER,
+  output BLOB
+);
+CREATE INDEX IF NOT EXISTS copies_by_unit ON copies(unit_id);
+CREATE INDEX IF NOT EXISTS copies_pending_deadline ON copies(deadline) WHERE outcome = 1;
+CREATE INDEX IF NOT EXISTS copies_pending_distributor ON copies(distributor_id) WHERE outcome = 1;
+CREATE TABLE IF NOT EXISTS results (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL,
+  unit_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_by_project ON results(project_id, seq);
+CREATE TABLE IF NOT EXISTS distributors (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  region TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  registered_at INTEGER,
+  last_seen INTEGER,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  draining INTEGER NOT NULL DEFAULT 0,
+  public_url TEXT NOT NULL DEFAULT '',
+  capacity INTEGER NOT NULL DEFAULT 0,
+  version TEXT NOT NULL DEFAULT '',
+  held_copies INTEGER NOT NULL DEFAULT 0,
+  clients INTEGER NOT NULL DEFAULT 0,
+  buffered_results INTEGER NOT NULL DEFAULT 0,
+  free_slots INTEGER NOT NULL DEFAULT 0,
+  notice_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS client_sessions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  distributor_id INTEGER NOT NULL,
+  client_id TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  join_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  results INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unit_notices (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  unit_id INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+`;

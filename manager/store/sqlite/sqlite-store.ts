@@ -1,0 +1,867 @@
+import { randomUUID } from "node:crypto";
+import Database from "better-sqlite3";
+import { InvalidArgumentError } from "../../../core/errors.js";
+import { compareProjectsForLease } from "../../../core/lease-order.js";
+import type { PayloadEncoding, ProjectSettings } from "../../../core/project-settings.js";
+import {
+  isFinalUnitState,
+  unitAfterCopyEvent,
+  unitAfterSettingsChange,
+  type CopyEvent,
+  type UnitState,
+  type UnitTransition,
+} from "../../../core/unit-transitions.js";
+import { NameTakenError, ProjectNotFoundError, ProjectStateError, UnitNotFoundError } from "../../errors.js";
+import { formatId, parseId } from "../../ids.js";
+import { hashOutput } from "../../output-hash.js";
+import type {
+  ClientSessionRecord,
+  CopyRecord,
+  DistributorLoad,
+  DistributorRecord,
+  LeasedTask,
+  ManagerStore,
+  NewProject,
+  NewUnit,
+  ProjectChange,
+  ProjectRecord,
+  RecordResultsOutcome,
+  ReportedResult,
+  ResultRecord,
+  StoredProgram,
+  UnitRecord,
+} from "../store.js";
+import { CountDeltas, COUNTER_COLUMNS } from "./count-deltas.js";
+import { OUTCOME_CODE, outcomeOf, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
+import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { SqliteDistributors } from "./sqlite-distributors.js";
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file, e.g. `<data>/manager.sqlite`. */
+  path: string;
+  /** SQLite page cache, MiB. Default 32 (keeps the manager's RSS well under its budget). */
+  cacheMiB?: number;
+}
+
+/** Opens (creating when needed) the SQLite manager store: WAL, synchronous=NORMAL. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const db = new Database(options.path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("temp_store = MEMORY");
+  db.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? 32)}`);
+  db.pragma("busy_timeout = 5000");
+  db.exec(SCHEMA_SQL);
+  return new SqliteStore(db);
+}
+
+const S = UNIT_STATE_CODE;
+const O = OUTCOME_CODE;
+const P = PROJECT_STATE_CODE;
+
+interface ProjectRow {
+  id: number;
+  name: string;
+  state: number;
+  program_hash: string;
+  has_validator: number;
+  input_encoding: string;
+  output_encoding: string;
+  replication: number;
+  quorum: number;
+  max_attempts: number;
+  lease_timeout_ms: number;
+  deadline_ms: number | null;
+  priority: number;
+  created_at: number;
+  updated_at: number;
+  n_queued: number;
+  n_running: number;
+  n_done: number;
+  n_failed: number;
+  n_expired: number;
+  n_cancelled: number;
+  n_total: number;
+  copies_out: number;
+}
+
+interface UnitRow {
+  id: number;
+  project_id: number;
+  state: number;
+  priority: number;
+  need: number;
+  pending: number;
+  attempts: number;
+  copies_sent: number;
+  round: number;
+  created_at: number;
+  finished_at: number | null;
+  output_hash: string | null;
+  error: string | null;
+  input: Buffer;
+  output: Buffer | null;
+}
+
+interface CopyRow {
+  id: number;
+  unit_id: number;
+  round: number;
+  distributor_id: number;
+  outcome: number;
+  sent_at: number;
+  deadline: number;
+  received_at: number | null;
+  client_id: string | null;
+  output_hash: string | null;
+  error: string | null;
+}
+
+/** Quorum settings and output encoding of a project, cached for one transaction. */
+interface Rules {
+  replication: number;
+  quorum: number;
+  maxAttempts: number;
+  outputEncoding: PayloadEncoding;
+}
+
+const UNIT_COLUMNS =
+  "id, project_id, state, priority, need, pending, attempts, copies_sent, round, created_at, finished_at, output_hash, error, input, output";
+const MAX_ERROR_LENGTH = 4096;
+
+/**
+ * The better-sqlite3 backend of {@link ManagerStore}. Statements are prepared once; every public
+ * operation is one transaction. Unit counters on `projects` move in the same transactions.
+ */
+export class SqliteStore implements ManagerStore {
+  readonly kind = "sqlite";
+  private readonly distributors: SqliteDistributors;
+  private readonly q;
+
+  constructor(private readonly db: Database.Database) {
+    this.distributors = new SqliteDistributors(db, (copySeqs, nowMs) => this.releaseRows(copySeqs, nowMs));
+    const prepare = (sql: string) => db.prepare(sql);
+    this.q = {
+      meta: prepare("SELECT value FROM meta WHERE key = ?").pluck(),
+      putMeta: prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)"),
+      putProgram: prepare("INSERT OR IGNORE INTO programs (hash, source, signature) VALUES (?, ?, ?)"),
+      program: prepare("SELECT hash, source, signature FROM programs WHERE hash = ?"),
+      insertProject: prepare(
+        `INSERT INTO projects (name, state, program_hash, has_validator, input_encoding, output_encoding, replication,
+         quorum, max_attempts, lease_timeout_ms, deadline_ms, priority, created_at, updated_at)
+         VALUES (@name, @state, @programHash, @hasValidator, @inputEncoding, @outputEncoding, @replication, @quorum,
+         @maxAttempts, @leaseTimeoutMs, @deadlineMs, @priority, @now, @now)`,
+      ),
+      project: prepare("SELECT * FROM projects WHERE id = ?"),
+      projectByName: prepare("SELECT id FROM projects WHERE name = ?").pluck(),
+      projectsPage: prepare("SELECT * FROM projects WHERE id < ? ORDER BY id DESC LIMIT ?"),
+      activeProjects: prepare(
+        "SELECT id, priority, deadline_ms, created_at, program_hash, input_encoding, output_encoding, lease_timeout_ms FROM projects WHERE state = 1",
+      ),
+      updateSettings: prepare(
+        `UPDATE projects SET name = @name, input_encoding = @inputEncoding, output_encoding = @outputEncoding,
+         replication = @replication, quorum = @quorum, max_attempts = @maxAttempts, lease_timeout_ms = @leaseTimeoutMs,
+         deadline_ms = @deadlineMs, priority = @priority, updated_at = @now WHERE id = @id`,
+      ),
+      setProjectState: prepare("UPDATE projects SET state = ?, updated_at = ? WHERE id = ?"),
+      markDone: prepare(
+        "UPDATE projects SET state = 3, updated_at = ? WHERE id = ? AND state = 1 AND n_queued = 0 AND n_running = 0 AND n_total > 0",
+      ),
+      reopen: prepare("UPDATE projects SET state = 1, updated_at = ? WHERE id = ? AND state = 3"),
+      applyCounts: prepare(
+        `UPDATE projects SET ${COUNTER_COLUMNS.map((c) => `${c} = ${c} + ?`).join(", ")} WHERE id = ?`,
+      ),
+      pastDeadline: prepare("SELECT id FROM projects WHERE state IN (1, 2) AND deadline_ms IS NOT NULL AND deadline_ms <= ?").pluck(),
+      deleteProject: prepare("DELETE FROM projects WHERE id = ?"),
+      deleteCopies: prepare("DELETE FROM copies WHERE unit_id IN (SELECT id FROM units WHERE project_id = ?)"),
+      deleteResults: prepare("DELETE FROM results WHERE project_id = ?"),
+      deleteUnits: prepare("DELETE FROM units WHERE project_id = ?"),
+
+      insertUnit: prepare("INSERT INTO units (project_id, state, priority, need, created_at, input) VALUES (?, 1, ?, ?, ?, ?)"),
+      unit: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE id = ?`),
+      unitsPage: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?`),
+      unitsPageByState: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE project_id = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
+      unitIdsByState: prepare("SELECT id FROM units WHERE project_id = ? AND state = ?").pluck(),
+      openUnitIds: prepare("SELECT id FROM units WHERE project_id = ? AND state IN (1, 2)").pluck(),
+      ready: prepare("SELECT id, priority, state, round, input FROM units WHERE project_id = ? AND need > 0 ORDER BY priority DESC, id LIMIT ?"),
+      leaseUnit: prepare(
+        "UPDATE units SET need = need - 1, pending = pending + 1, attempts = attempts + 1, copies_sent = copies_sent + 1, state = 2 WHERE id = ?",
+      ),
+      updateUnit: prepare("UPDATE units SET state = ?, need = ?, pending = ?, attempts = ?, error = coalesce(?, error) WHERE id = ?"),
+      finishUnit: prepare(
+        "UPDATE units SET state = ?, need = 0, pending = ?, attempts = ?, finished_at = ?, output = ?, output_hash = ?, result_seq = ?, error = coalesce(?, error) WHERE id = ?",
+      ),
+      setPending: prepare("UPDATE units SET pending = max(pending - 1, 0) WHERE id = ?"),
+      closeUnit: prepare("UPDATE units SET state = ?, need = 0, finished_at = ? WHERE id = ?"),
+      requeueUnit: prepare(
+        `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, round = round + 1, finished_at = NULL,
+         output = NULL, output_hash = NULL, result_seq = NULL, error = NULL WHERE id = ?`,
+      ),
+
+      insertCopy: prepare("INSERT INTO copies (unit_id, round, distributor_id, outcome, sent_at, deadline) VALUES (?, ?, ?, 1, ?, ?)"),
+      copyWithUnit: prepare(
+        `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
+         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash
+         FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id = ?`,
+      ),
+      recordCopy: prepare(
+        "UPDATE copies SET outcome = ?, received_at = ?, client_id = ?, output_hash = ?, error = ?, duration_ms = ?, output = ? WHERE id = ?",
+      ),
+      setCopyOutcome: prepare("UPDATE copies SET outcome = ? WHERE id = ?"),
+      renewCopy: prepare("UPDATE copies SET deadline = ? WHERE id = ?"),
+      okHashes: prepare("SELECT output_hash FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2").pluck(),
+      winnerOutput: prepare("SELECT output FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 AND output_hash = ? AND output IS NOT NULL LIMIT 1").pluck(),
+      invalidateLosers: prepare("UPDATE copies SET outcome = 5 WHERE unit_id = ? AND round = ? AND outcome = 2 AND output_hash <> ?"),
+      copiesOfUnit: prepare("SELECT * FROM copies WHERE unit_id = ? ORDER BY id"),
+      expiredCopies: prepare("SELECT id FROM copies WHERE outcome = 1 AND deadline <= ? ORDER BY deadline LIMIT ?").pluck(),
+
+      insertResult: prepare("INSERT INTO results (project_id, unit_id) VALUES (?, ?)"),
+      results: prepare(
+        `SELECT r.seq, r.unit_id, u.input, u.output, u.output_hash, u.finished_at, u.copies_sent
+         FROM results r JOIN units u ON u.id = r.unit_id AND u.result_seq = r.seq
+         WHERE r.project_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`,
+      ),
+      insertNotice: prepare("INSERT INTO unit_notices (unit_id, at) VALUES (?, ?)"),
+    };
+  }
+
+  async groupId(): Promise<string> {
+    return this.db.transaction(() => {
+      this.q.putMeta.run("group_id", `g-${randomUUID()}`);
+      this.q.putMeta.run("schema_version", String(SCHEMA_VERSION));
+      return this.q.meta.get("group_id") as string;
+    })();
+  }
+
+  async putProgram(program: StoredProgram): Promise<void> {
+    this.q.putProgram.run(program.hash, program.source, Buffer.from(program.signature));
+  }
+
+  async getProgram(hash: string): Promise<StoredProgram | undefined> {
+    const row = this.q.program.get(hash) as { hash: string; source: string; signature: Buffer } | undefined;
+    return row && { hash: row.hash, source: row.source, signature: new Uint8Array(row.signature) };
+  }
+
+  async createProject(p: NewProject): Promise<ProjectRecord> {
+    return this.db.transaction(() => {
+      if (this.q.projectByName.get(p.settings.name) !== undefined) throw new NameTakenError("project", p.settings.name);
+      const info = this.q.insertProject.run({
+        ...settingsParams(p.settings),
+        state: p.paused ? P.paused : P.active,
+        programHash: p.programHash,
+        hasValidator: p.hasValidator ? 1 : 0,
+        now: p.nowMs,
+      });
+      return toProject(this.q.project.get(info.lastInsertRowid) as ProjectRow);
+    })();
+  }
+
+  async getProject(id: string): Promise<ProjectRecord> {
+    return toProject(this.projectRow(id));
+  }
+
+  async listProjects(page: { limit: number; pageToken?: string }): Promise<{ projects: ProjectRecord[]; nextPageToken: string }> {
+    const before = page.pageToken ? parseToken(page.pageToken) : Number.MAX_SAFE_INTEGER;
+    const rows = this.q.projectsPage.all(before, page.limit + 1) as ProjectRow[];
+    const more = rows.length > page.limit;
+    const projects = rows.slice(0, page.limit).map(toProject);
+    return { projects, nextPageToken: more ? String(rows[page.limit - 1]!.id) : "" };
+  }
+
+  async updateProject(id: string, change: ProjectChange, nowMs: number): Promise<ProjectRecord> {
+    return this.db.transaction(() => {
+      const row = this.projectRow(id);
+      const state = projectStateOf(row.state);
+      if (change.state !== undefined && change.state !== state) {
+        if (state !== "active" && state !== "paused") {
+          throw new ProjectStateError(`project ${id} is ${state}: it can no longer be paused or resumed`);
+        }
+        this.q.setProjectState.run(P[change.state], nowMs, row.id);
+      }
+      const s = change.settings;
+      if (s !== undefined) {
+        const other = this.q.projectByName.get(s.name) as number | undefined;
+        if (other !== undefined && other !== row.id) throw new NameTakenError("project", s.name);
+        this.q.updateSettings.run({ ...settingsParams(s), now: nowMs, id: row.id });
+        if (s.replication !== row.replication || s.quorum !== row.quorum || s.maxAttempts !== row.max_attempts) {
+          this.redecideOpenUnits(row.id, s, nowMs);
+        }
+      }
+      return toProject(this.q.project.get(row.id) as ProjectRow);
+    })();
+  }
+
+  async deleteProject(id: string): Promise<number> {
+    return this.db.transaction(() => {
+      const row = this.projectRow(id);
+      this.q.deleteCopies.run(row.id);
+      this.q.deleteResults.run(row.id);
+      const units = this.q.deleteUnits.run(row.id).changes;
+      this.q.deleteProject.run(row.id);
+      return units;
+    })();
+  }
+
+  async addUnits(projectId: string, units: readonly NewUnit[], nowMs: number): Promise<string[]> {
+    return this.db.transaction(() => {
+      const row = this.projectRow(projectId);
+      if (row.state === P.expired) throw new ProjectStateError(`project ${projectId} expired: it takes no more units`);
+      const ids = new Array<string>(units.length);
+      for (let i = 0; i < units.length; i++) {
+        const unit = units[i]!;
+        const info = this.q.insertUnit.run(row.id, unit.priority, row.replication, nowMs, unit.input);
+        ids[i] = formatId("u", Number(info.lastInsertRowid));
+      }
+      this.q.applyCounts.run(units.length, 0, 0, 0, 0, 0, units.length, 0, row.id);
+      if (units.length > 0) this.q.reopen.run(nowMs, row.id);
+      return ids;
+    })();
+  }
+
+  async listUnits(
+    projectId: string,
+    page: { state?: UnitState; limit: number; pageToken?: string },
+  ): Promise<{ units: UnitRecord[]; nextPageToken: string }> {
+    const project = this.projectRow(projectId);
+    const after = page.pageToken ? parseToken(page.pageToken) : 0;
+    const rows = (
+      page.state === undefined
+        ? this.q.unitsPage.all(project.id, after, page.limit + 1)
+        : this.q.unitsPageByState.all(project.id, S[page.state], after, page.limit + 1)
+    ) as UnitRow[];
+    const more = rows.length > page.limit;
+    const units = rows.slice(0, page.limit).map(toUnit);
+    return { units, nextPageToken: more ? String(rows[page.limit - 1]!.id) : "" };
+  }
+
+  async getUnit(id: string): Promise<UnitRecord & { copies: CopyRecord[] }> {
+    const seq = parseId("u", id);
+    const row = seq === undefined ? undefined : (this.q.unit.get(seq) as UnitRow | undefined);
+    if (row === undefined) throw new UnitNotFoundError(id);
+    const copies = (this.q.copiesOfUnit.all(row.id) as CopyRow[]).map(toCopy);
+    return { ...toUnit(row), copies };
+  }
+
+  async cancelUnits(projectId: string, unitIds: readonly string[] | undefined, nowMs: number): Promise<number> {
+    return this.db.transaction(() => {
+      const project = this.projectRow(projectId);
+      const ids = unitIds === undefined ? (this.q.openUnitIds.all(project.id) as number[]) : this.unitSeqs(unitIds, project.id);
+      const deltas = new CountDeltas();
+      let cancelled = 0;
+      for (const seq of ids) {
+        const unit = this.q.unit.get(seq) as UnitRow | undefined;
+        if (unit === undefined || unit.project_id !== project.id) continue;
+        const state = unitStateOf(unit.state);
+        if (isFinalUnitState(state)) continue;
+        this.q.closeUnit.run(S.cancelled, nowMs, seq);
+        if (unit.pending > 0) this.q.insertNotice.run(seq, nowMs);
+        deltas.move(project.id, state, "cancelled");
+        cancelled += 1;
+      }
+      this.applyDeltas(deltas, nowMs);
+      return cancelled;
+    })();
+  }
+
+  async requeueUnits(
+    projectId: string,
+    select: { unitIds: readonly string[] } | { state: UnitState },
+    nowMs: number,
+  ): Promise<number> {
+    return this.db.transaction(() => {
+      const project = this.projectRow(projectId);
+      if (project.state === P.expired) throw new ProjectStateError(`project ${projectId} expired: its units cannot be requeued`);
+      const ids =
+        "unitIds" in select ? this.unitSeqs(select.unitIds, project.id) : (this.q.unitIdsByState.all(project.id, S[select.state]) as number[]);
+      const deltas = new CountDeltas();
+      let requeued = 0;
+      for (const seq of ids) {
+        const unit = this.q.unit.get(seq) as UnitRow | undefined;
+        if (unit === undefined || unit.project_id !== project.id) continue;
+        const state = unitStateOf(unit.state);
+        if (!isFinalUnitState(state)) continue;
+        this.q.requeueUnit.run(project.replication, seq);
+        deltas.move(project.id, state, "queued");
+        requeued += 1;
+      }
+      this.applyDeltas(deltas, nowMs);
+      if (requeued > 0) this.q.reopen.run(nowMs, project.id);
+      return requeued;
+    })();
+  }
+
+  async leaseCopies(distributorId: string, max: number, nowMs: number): Promise<LeasedTask[]> {
+    const distributor = parseId("d", distributorId) ?? 0;
+    return this.db.transaction(() => {
+      const projects = (
+        this.q.activeProjects.all() as Array<{
+          id: number;
+          priority: number;
+          deadline_ms: number | null;
+          created_at: number;
+          program_hash: string;
+          input_encoding: PayloadEncoding;
+          output_encoding: PayloadEncoding;
+          lease_timeout_ms: number;
+        }>
+      )
+        .filter((p) => p.deadline_ms === null || p.deadline_ms > nowMs)
+        .sort((a, b) =>
+          compareProjectsForLease(
+            { priority: a.priority, deadlineMs: a.deadline_ms ?? undefined, createdAtMs: a.created_at },
+            { priority: b.priority, deadlineMs: b.deadline_ms ?? undefined, createdAtMs: b.created_at },
+          ),
+        );
+      const tasks: LeasedTask[] = [];
+      const deltas = new CountDeltas();
+      for (const p of projects) {
+        if (tasks.length >= max) break;
+        const projectId = formatId("p", p.id);
+        const deadlineMs = nowMs + p.lease_timeout_ms;
+        const rows = this.q.ready.all(p.id, max - tasks.length) as Array<{ id: number; priority: number; state: number; round: number; input: Buffer }>;
+        for (const unit of rows) {
+          const copy = this.q.insertCopy.run(unit.id, unit.round, distributor, nowMs, deadlineMs);
+          this.q.leaseUnit.run(unit.id);
+          if (unit.state === S.queued) deltas.move(p.id, "queued", "running");
+          tasks.push({
+            copyId: formatId("c", Number(copy.lastInsertRowid)),
+            unitId: formatId("u", unit.id),
+            projectId,
+            programHash: p.program_hash,
+            input: unit.input,
+            inputEncoding: p.input_encoding,
+            outputEncoding: p.output_encoding,
+            deadlineMs,
+            priority: unit.priority,
+          });
+        }
+        deltas.copiesOut(p.id, rows.length);
+      }
+      this.applyDeltas(deltas, nowMs);
+      this.distributors.touch(distributor, nowMs);
+      return tasks;
+    })();
+  }
+
+  async renewCopies(
+    distributorId: string,
+    copyIds: readonly string[],
+    nowMs: number,
+  ): Promise<{ renewed: Array<{ copyId: string; deadlineMs: number }>; lost: string[] }> {
+    const distributor = parseId("d", distributorId);
+    return this.db.transaction(() => {
+      const renewed: Array<{ copyId: string; deadlineMs: number }> = [];
+      const lost: string[] = [];
+      const timeouts = new Map<number, number>();
+      for (const copyId of copyIds) {
+        const seq = parseId("c", copyId);
+        const c = seq === undefined ? undefined : this.copyWithUnit(seq);
+        const open = c !== undefined && !isFinalUnitState(unitStateOf(c.unit_state)) && c.round === c.unit_round;
+        if (c === undefined || c.outcome !== O.pending || c.distributor_id !== distributor || !open) {
+          lost.push(copyId);
+          continue;
+        }
+        let timeout = timeouts.get(c.project_id);
+        if (timeout === undefined) {
+          timeout = (this.q.project.get(c.project_id) as ProjectRow).lease_timeout_ms;
+          timeouts.set(c.project_id, timeout);
+        }
+        this.q.renewCopy.run(nowMs + timeout, c.id);
+        renewed.push({ copyId, deadlineMs: nowMs + timeout });
+      }
+      return { renewed, lost };
+    })();
+  }
+
+  async releaseCopies(distributorId: string, copyIds: readonly string[], nowMs: number): Promise<number> {
+    const distributor = parseId("d", distributorId);
+    return this.db.transaction(() => {
+      const seqs: number[] = [];
+      for (const copyId of copyIds) {
+        const seq = parseId("c", copyId);
+        const c = seq === undefined ? undefined : this.copyWithUnit(seq);
+        if (c !== undefined && c.outcome === O.pending && c.distributor_id === distributor) seqs.push(c.id);
+      }
+      return this.releaseRows(seqs, nowMs).released;
+    })();
+  }
+
+  async recordResults(results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome> {
+    return this.db.transaction(() => {
+      const outcome: RecordResultsOutcome = { accepted: 0, duplicates: 0, unknown: 0, unitsReopened: false, unitsFinished: 0 };
+      const deltas = new CountDeltas();
+      const rules = new Map<number, Rules>();
+      for (const result of results) {
+        const seq = parseId("c", result.copyId);
+        const c = seq === undefined ? undefined : this.copyWithUnit(seq);
+        if (c === undefined) {
+          outcome.unknown += 1;
+          continue;
+        }
+        if (c.received_at !== null) {
+          outcome.duplicates += 1;
+          continue;
+        }
+        outcome.accepted += 1;
+        const r = this.rules(rules, c.project_id);
+        let kind: "ok" | "error" | "invalid";
+        let hash: string | undefined;
+        let canonical: Uint8Array | undefined;
+        let error: string | undefined;
+        if (result.output !== undefined && result.error === undefined) {
+          const hashed = hashOutput(result.output, r.outputEncoding);
+          hash = hashed.hash;
+          kind = hashed.valid ? "ok" : "invalid";
+          if (hashed.valid) canonical = hashed.canonical;
+          else error = `output is not valid ${r.outputEncoding === "json" ? "JSON" : "data"}`;
+        } else {
+          kind = "error";
+          error = truncate(result.error ? `${result.error.kind}: ${result.error.message}` : "no output");
+        }
+        const unitState = unitStateOf(c.unit_state);
+        const currentRound = c.round === c.unit_round;
+        if (c.outcome === O.pending) deltas.copiesOut(c.project_id, -1);
+        if (currentRound && !isFinalUnitState(unitState)) {
+          const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
+          const keepOutput = kind === "ok" && r.quorum > 1 ? canonical : undefined;
+          this.q.recordCopy.run(O[kind], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, keepOutput ?? null, c.id);
+          const event: CopyEvent =
+            c.outcome === O.released
+              ? { type: "result-after-release", outcome: kind, ...(hash !== undefined && { hash }) }
+              : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, ...(hash !== undefined && { hash }) };
+          const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, event, r);
+          const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error);
+          if (finished) outcome.unitsFinished += 1;
+          if (t.need > 0) outcome.unitsReopened = true;
+        } else {
+          const late = kind === "ok" && unitState === "done" && currentRound && hash !== c.unit_hash ? "invalid" : kind;
+          this.q.recordCopy.run(O[late], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, null, c.id);
+          if (currentRound && c.outcome === O.pending) this.q.setPending.run(c.unit_id);
+        }
+      }
+      this.applyDeltas(deltas, nowMs);
+      return outcome;
+    })();
+  }
+
+  async requeueExpired(nowMs: number, limit: number): Promise<{ timedOut: number; unitsReopened: boolean; unitsFinished: number }> {
+    return this.db.transaction(() => {
+      const seqs = this.q.expiredCopies.all(nowMs, limit) as number[];
+      const deltas = new CountDeltas();
+      const rules = new Map<number, Rules>();
+      let unitsReopened = false;
+      let unitsFinished = 0;
+      for (const seq of seqs) {
+        const c = this.copyWithUnit(seq)!;
+        this.q.setCopyOutcome.run(O.timeout, seq);
+        deltas.copiesOut(c.project_id, -1);
+        const unitState = unitStateOf(c.unit_state);
+        if (c.round !== c.unit_round) continue;
+        if (isFinalUnitState(unitState)) {
+          this.q.setPending.run(c.unit_id);
+          continue;
+        }
+        const r = this.rules(rules, c.project_id);
+        const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
+        const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, { type: "timeout" }, r);
+        if (this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, "timeout: lease expired")) unitsFinished += 1;
+        if (t.need > 0) unitsReopened = true;
+      }
+      this.applyDeltas(deltas, nowMs);
+      return { timedOut: seqs.length, unitsReopened, unitsFinished };
+    })();
+  }
+
+  async expireProjects(nowMs: number): Promise<string[]> {
+    return this.db.transaction(() => {
+      const ids = this.q.pastDeadline.all(nowMs) as number[];
+      const deltas = new CountDeltas();
+      for (const projectId of ids) {
+        for (const seq of this.q.openUnitIds.all(projectId) as number[]) {
+          const unit = this.q.unit.get(seq) as UnitRow;
+          this.q.closeUnit.run(S.expired, nowMs, seq);
+          if (unit.pending > 0) this.q.insertNotice.run(seq, nowMs);
+          deltas.move(projectId, unitStateOf(unit.state), "expired");
+        }
+        this.q.setProjectState.run(P.expired, nowMs, projectId);
+      }
+      this.applyDeltas(deltas, nowMs);
+      return ids.map((id) => formatId("p", id));
+    })();
+  }
+
+  async listResults(projectId: string, cursor: string, limit: number): Promise<{ results: ResultRecord[]; nextCursor: string }> {
+    const project = this.projectRow(projectId);
+    const after = cursor === "" ? 0 : Number(cursor);
+    if (!Number.isSafeInteger(after) || after < 0) throw new InvalidArgumentError("cursor", "not a cursor from this manager");
+    const rows = this.q.results.all(project.id, after, limit) as Array<{
+      seq: number;
+      unit_id: number;
+      input: Buffer;
+      output: Buffer;
+      output_hash: string;
+      finished_at: number;
+      copies_sent: number;
+    }>;
+    const id = formatId("p", project.id);
+    const results = rows.map((row) => ({
+      unitId: formatId("u", row.unit_id),
+      projectId: id,
+      input: row.input,
+      output: row.output,
+      outputHash: row.output_hash,
+      finishedAtMs: row.finished_at,
+      copiesSent: row.copies_sent,
+      cursor: String(row.seq),
+    }));
+    return { results, nextCursor: results.length > 0 ? results[results.length - 1]!.cursor : cursor };
+  }
+
+  createDistributor(d: { name: string; region: string; tokenHash: string }, nowMs: number): Promise<DistributorRecord> {
+    return this.distributors.create(d, nowMs);
+  }
+  getDistributorByTokenHash(tokenHash: string): Promise<DistributorRecord | undefined> {
+    return this.distributors.byTokenHash(tokenHash);
+  }
+  getDistributor(id: string): Promise<DistributorRecord> {
+    return this.distributors.get(id);
+  }
+  listDistributors(): Promise<DistributorRecord[]> {
+    return this.distributors.list();
+  }
+  registerDistributor(id: string, r: { publicUrl: string; region: string; capacity: number; version: string }, nowMs: number): Promise<DistributorRecord> {
+    return this.distributors.register(id, r, nowMs);
+  }
+  heartbeat(id: string, load: DistributorLoad, sessions: readonly ClientSessionRecord[], nowMs: number, limit: number): Promise<{ finishedUnitIds: string[] }> {
+    return this.distributors.heartbeat(id, load, sessions, nowMs, limit);
+  }
+  revokeDistributor(id: string, nowMs: number): Promise<number> {
+    return this.distributors.revoke(id, nowMs);
+  }
+  drainDistributor(id: string): Promise<DistributorRecord> {
+    return this.distributors.drain(id);
+  }
+  recentLifespans(limit: number): Promise<number[]> {
+    return this.distributors.recentLifespans(limit);
+  }
+  pruneNotices(beforeMs: number): Promise<void> {
+    return this.distributors.pruneNotices(beforeMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Releases pending copies (by row id): no attempt used, units re-decided. Runs inside a transaction. */
+  private releaseRows(seqs: readonly number[], nowMs: number): { released: number; unitsReopened: boolean } {
+    const deltas = new CountDeltas();
+    const rules = new Map<number, Rules>();
+    let unitsReopened = false;
+    let released = 0;
+    for (const seq of seqs) {
+      const c = this.copyWithUnit(seq);
+      if (c === undefined || c.outcome !== O.pending) continue;
+      released += 1;
+      this.q.setCopyOutcome.run(O.released, seq);
+      deltas.copiesOut(c.project_id, -1);
+      const unitState = unitStateOf(c.unit_state);
+      if (c.round !== c.unit_round) continue;
+      if (isFinalUnitState(unitState)) {
+        this.q.setPending.run(c.unit_id);
+        continue;
+      }
+      const r = this.rules(rules, c.project_id);
+      const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
+      const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, { type: "released" }, r);
+      this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, undefined);
+      if (t.need > 0) unitsReopened = true;
+    }
+    this.applyDeltas(deltas, nowMs);
+    return { released, unitsReopened };
+  }
+
+  /**
+   * Writes an open unit's transition: its counters, and when it finished, its result (log entry,
+   * canonical output, losing copies marked invalid) and a notice for distributors holding copies.
+   * Returns true when the unit reached a final state.
+   */
+  private applyTransition(
+    projectId: number,
+    unitId: number,
+    round: number,
+    from: UnitState,
+    t: UnitTransition,
+    nowMs: number,
+    deltas: CountDeltas,
+    output: Uint8Array | undefined,
+    error: string | undefined,
+  ): boolean {
+    deltas.move(projectId, from, t.state);
+    if (t.state === "done") {
+      const hash = t.winningHash!;
+      const canonical = output ?? (this.q.winnerOutput.get(unitId, round, hash) as Buffer | undefined) ?? new Uint8Array();
+      const seq = Number(this.q.insertResult.run(projectId, unitId).lastInsertRowid);
+      this.q.finishUnit.run(S.done, t.pending, t.attempts, nowMs, canonical, hash, seq, null, unitId);
+      this.q.invalidateLosers.run(unitId, round, hash);
+    } else if (t.state === "failed") {
+      this.q.finishUnit.run(S.failed, t.pending, t.attempts, nowMs, null, null, null, error ?? null, unitId);
+    } else {
+      this.q.updateUnit.run(S[t.state], t.need, t.pending, t.attempts, error ?? null, unitId);
+      return false;
+    }
+    if (t.pending > 0) this.q.insertNotice.run(unitId, nowMs);
+    return true;
+  }
+
+  /** Re-decides every open unit of a project after its quorum settings changed. */
+  private redecideOpenUnits(projectId: number, s: ProjectSettings, nowMs: number): void {
+    const deltas = new CountDeltas();
+    for (const seq of this.q.openUnitIds.all(projectId) as number[]) {
+      const unit = this.q.unit.get(seq) as UnitRow;
+      const okHashes = this.q.okHashes.all(seq, unit.round) as string[];
+      const t = unitAfterSettingsChange({ pending: unit.pending, attempts: unit.attempts, okHashes }, s);
+      this.applyTransition(projectId, seq, unit.round, unitStateOf(unit.state), t, nowMs, deltas, undefined, undefined);
+    }
+    this.applyDeltas(deltas, nowMs);
+  }
+
+  private applyDeltas(deltas: CountDeltas, nowMs: number): void {
+    for (const [projectId, row] of deltas.rows()) {
+      this.q.applyCounts.run(...row, projectId);
+      this.q.markDone.run(nowMs, projectId);
+    }
+  }
+
+  private rules(cache: Map<number, Rules>, projectId: number): Rules {
+    let r = cache.get(projectId);
+    if (r === undefined) {
+      const row = this.q.project.get(projectId) as ProjectRow;
+      r = { replication: row.replication, quorum: row.quorum, maxAttempts: row.max_attempts, outputEncoding: row.output_encoding as PayloadEncoding };
+      cache.set(projectId, r);
+    }
+    return r;
+  }
+
+  private copyWithUnit(seq: number) {
+    return this.q.copyWithUnit.get(seq) as
+      | {
+          id: number;
+          unit_id: number;
+          round: number;
+          distributor_id: number;
+          outcome: number;
+          received_at: number | null;
+          project_id: number;
+          unit_state: number;
+          unit_round: number;
+          pending: number;
+          attempts: number;
+          unit_hash: string | null;
+        }
+      | undefined;
+  }
+
+  private projectRow(id: string): ProjectRow {
+    const seq = parseId("p", id);
+    const row = seq === undefined ? undefined : (this.q.project.get(seq) as ProjectRow | undefined);
+    if (row === undefined) throw new ProjectNotFoundError(id);
+    return row;
+  }
+
+  /** Unit ids as row ids; throws UnitNotFoundError for ids that are not this project's units. */
+  private unitSeqs(unitIds: readonly string[], projectId: number): number[] {
+    return unitIds.map((id) => {
+      const seq = parseId("u", id);
+      const row = seq === undefined ? undefined : (this.q.unit.get(seq) as UnitRow | undefined);
+      if (row === undefined || row.project_id !== projectId) throw new UnitNotFoundError(id);
+      return row.id;
+    });
+  }
+}
+
+function settingsParams(s: ProjectSettings) {
+  return {
+    name: s.name,
+    inputEncoding: s.inputEncoding,
+    outputEncoding: s.outputEncoding,
+    replication: s.replication,
+    quorum: s.quorum,
+    maxAttempts: s.maxAttempts,
+    leaseTimeoutMs: s.leaseTimeoutMs,
+    deadlineMs: s.deadlineMs ?? null,
+    priority: s.priority,
+  };
+}
+
+function parseToken(token: string): number {
+  const value = Number(token);
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError("page_token", "not a page token from this manager");
+  return value;
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_ERROR_LENGTH ? text.slice(0, MAX_ERROR_LENGTH) : text;
+}
+
+function toProject(row: ProjectRow): ProjectRecord {
+  return {
+    id: formatId("p", row.id),
+    name: row.name,
+    state: projectStateOf(row.state),
+    programHash: row.program_hash,
+    hasValidator: row.has_validator === 1,
+    inputEncoding: row.input_encoding as PayloadEncoding,
+    outputEncoding: row.output_encoding as PayloadEncoding,
+    replication: row.replication,
+    quorum: row.quorum,
+    maxAttempts: row.max_attempts,
+    leaseTimeoutMs: row.lease_timeout_ms,
+    deadlineMs: row.deadline_ms ?? undefined,
+    priority: row.priority,
+    createdAtMs: row.created_at,
+    updatedAtMs: row.updated_at,
+    counts: {
+      queued: row.n_queued,
+      running: row.n_running,
+      done: row.n_done,
+      failed: row.n_failed,
+      expired: row.n_expired,
+      cancelled: row.n_cancelled,
+      total: row.n_total,
+    },
+    copiesOut: row.copies_out,
+  };
+}
+
+function toUnit(row: UnitRow): UnitRecord {
+  return {
+    id: formatId("u", row.id),
+    projectId: formatId("p", row.project_id),
+    state: unitStateOf(row.state),
+    input: row.input,
+    priority: row.priority,
+    copiesSent: row.copies_sent,
+    attempts: row.attempts,
+    output: row.output ?? undefined,
+    outputHash: row.output_hash ?? undefined,
+    createdAtMs: row.created_at,
+    finishedAtMs: row.finished_at ?? undefined,
+    error: row.error ?? undefined,
+  };
+}
+
+function toCopy(row: CopyRow): CopyRecord {
+  return {
+    id: formatId("c", row.id),
+    unitId: formatId("u", row.unit_id),
+    distributorId: row.distributor_id === 0 ? "" : formatId("d", row.distributor_id),
+    clientId: row.client_id ?? undefined,
+    sentAtMs: row.sent_at,
+    deadlineMs: row.deadline,
+    receivedAtMs: row.received_at ?? undefined,
+    outcome: outcomeOf(row.outcome),
+    outputHash: row.output_hash ?? undefined,
+    error: row.error ?? undefined,
+  };
+}

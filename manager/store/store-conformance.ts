@@ -1,0 +1,359 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NotFoundError } from "../../core/errors.js";
+import { resolveProjectSettings, type ProjectSettingsInput } from "../../core/project-settings.js";
+import { sha256Hex } from "../output-hash.js";
+import type { ManagerStore } from "./store.js";
+
+/** A fresh, empty store per test, and its cleanup. */
+export interface StoreFactory {
+  create(): Promise<ManagerStore>;
+  destroy(store: ManagerStore): Promise<void>;
+}
+
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const T0 = 1_700_000_000_000;
+
+/**
+ * Registers the manager store conformance suite: every backend must pass it. `name` labels the
+ * describe block, `factory` gives each test its own empty store.
+ */
+export function storeConformance(name: string, factory: StoreFactory): void {
+  describe(`ManagerStore conformance: ${name}`, () => {
+    let store: ManagerStore;
+    let distributorId: string;
+    beforeEach(async () => {
+      store = await factory.create();
+      distributorId = (await store.createDistributor({ name: "d1", region: "eu", tokenHash: "h1" }, T0)).id;
+    });
+    afterEach(async () => {
+      await factory.destroy(store);
+    });
+
+    async function project(settings: Partial<ProjectSettingsInput> = {}, paused = false) {
+      return store.createProject({
+        settings: resolveProjectSettings({ name: `p${Math.random()}`, ...settings }),
+        programHash: "abc",
+        hasValidator: false,
+        paused,
+        nowMs: T0,
+      });
+    }
+
+    it("keeps a stable group id and programs by hash", async () => {
+      const group = await store.groupId();
+      expect(group).toMatch(/^g-/);
+      expect(await store.groupId()).toBe(group);
+      await store.putProgram({ hash: "h", source: "export default x => x", signature: new Uint8Array([1, 2]) });
+      expect(await store.getProgram("h")).toEqual({ hash: "h", source: "export default x => x", signature: new Uint8Array([1, 2]) });
+      expect(await store.getProgram("nope")).toBeUndefined();
+    });
+
+    it("throws NotFound for unknown projects and units", async () => {
+      await expect(store.getProject("p999")).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.getProject("garbage")).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.getUnit("u999")).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.addUnits("p999", [], T0)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.getDistributor("d999")).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it("creates, lists, updates and deletes projects with counts", async () => {
+      const a = await project({ name: "a" });
+      const b = await project({ name: "b", replication: 3, quorum: 2 });
+      await expect(project({ name: "a" })).rejects.toThrow(/exists/);
+      const page1 = await store.listProjects({ limit: 1 });
+      expect(page1.projects.map((p) => p.id)).toEqual([b.id]);
+      const page2 = await store.listProjects({ limit: 1, pageToken: page1.nextPageToken });
+      expect(page2.projects.map((p) => p.id)).toEqual([a.id]);
+      expect(page2.nextPageToken).toBe("");
+      const ids = await store.addUnits(a.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0 }], T0);
+      expect(ids).toHaveLength(2);
+      expect((await store.getProject(a.id)).counts).toEqual({ queued: 2, running: 0, done: 0, failed: 0, expired: 0, cancelled: 0, total: 2 });
+      const paused = await store.updateProject(a.id, { state: "paused" }, T0 + 1);
+      expect(paused.state).toBe("paused");
+      expect(await store.deleteProject(a.id)).toBe(2);
+      await expect(store.getProject(a.id)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it("leases by project priority, project deadline, unit priority, then age", async () => {
+      const none = await project({ name: "none" });
+      const late = await project({ name: "late", deadlineMs: T0 + 90_000_000 });
+      const soon = await project({ name: "soon", deadlineMs: T0 + 10_000_000 });
+      const hi = await project({ name: "hi", priority: 5 });
+      const [n1] = await store.addUnits(none.id, [{ input: json("n1"), priority: 0 }], T0);
+      const [l1, l2] = await store.addUnits(late.id, [{ input: json("l1"), priority: 0 }, { input: json("l2"), priority: 9 }], T0);
+      const [s1, s2] = await store.addUnits(soon.id, [{ input: json("s1"), priority: 0 }, { input: json("s2"), priority: 0 }], T0);
+      const [h1] = await store.addUnits(hi.id, [{ input: json("h1"), priority: -3 }], T0);
+      const tasks = await store.leaseCopies(distributorId, 100, T0);
+      expect(tasks.map((t) => t.unitId)).toEqual([h1, s1, s2, l2, l1, n1]);
+      expect(new TextDecoder().decode(tasks[0]!.input)).toBe('"h1"');
+      expect(tasks[0]!.deadlineMs).toBe(T0 + 60_000);
+      expect(new Set(tasks.map((t) => t.copyId)).size).toBe(6);
+      expect(await store.leaseCopies(distributorId, 100, T0)).toEqual([]);
+      const partial = await project({ name: "partial" });
+      await store.addUnits(partial.id, [1, 2, 3].map((i) => ({ input: json(i), priority: 0 })), T0);
+      expect(await store.leaseCopies(distributorId, 2, T0)).toHaveLength(2);
+      expect((await store.getProject(partial.id)).counts).toMatchObject({ queued: 1, running: 2 });
+      expect((await store.getProject(partial.id)).copiesOut).toBe(2);
+    });
+
+    it("does not lease paused projects or projects past their deadline", async () => {
+      const p = await project({}, true);
+      await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      expect(await store.leaseCopies(distributorId, 10, T0)).toEqual([]);
+      await store.updateProject(p.id, { state: "active" }, T0);
+      const d = await project({ deadlineMs: T0 + 1000 });
+      await store.addUnits(d.id, [{ input: json(1), priority: 0 }], T0);
+      expect((await store.leaseCopies(distributorId, 10, T0 + 1000)).map((t) => t.projectId)).toEqual([p.id]);
+    });
+
+    it("finishes a unit on an OK result and logs the canonical output", async () => {
+      const p = await project();
+      const [u] = await store.addUnits(p.id, [{ input: json({ x: 1 }), priority: 0 }], T0);
+      const [task] = await store.leaseCopies(distributorId, 10, T0);
+      const out = await store.recordResults([{ copyId: task!.copyId, output: json({ b: 2, a: 1 }), clientId: "k1" }], T0 + 5);
+      expect(out).toMatchObject({ accepted: 1, duplicates: 0, unknown: 0, unitsFinished: 1 });
+      const unit = await store.getUnit(u!);
+      expect(unit.state).toBe("done");
+      expect(new TextDecoder().decode(unit.output)).toBe('{"a":1,"b":2}');
+      expect(unit.outputHash).toBe(sha256Hex('{"a":1,"b":2}'));
+      expect(unit.copies).toEqual([
+        {
+          id: task!.copyId,
+          unitId: u,
+          distributorId,
+          clientId: "k1",
+          sentAtMs: T0,
+          deadlineMs: T0 + 60_000,
+          receivedAtMs: T0 + 5,
+          outcome: "ok",
+          outputHash: unit.outputHash,
+          error: undefined,
+        },
+      ]);
+      expect(unit.copiesSent).toBe(1);
+      const project1 = await store.getProject(p.id);
+      expect(project1.state).toBe("done");
+      expect(project1.counts).toMatchObject({ done: 1, total: 1 });
+      expect(project1.copiesOut).toBe(0);
+    });
+
+    it("stores a copy reported twice once (idempotent reports) and counts unknown copies", async () => {
+      const p = await project();
+      await store.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0 }], T0);
+      const tasks = await store.leaseCopies(distributorId, 10, T0);
+      const first = await store.recordResults([{ copyId: tasks[0]!.copyId, output: json(1) }], T0);
+      expect(first).toMatchObject({ accepted: 1, duplicates: 0 });
+      const again = await store.recordResults(
+        [
+          { copyId: tasks[0]!.copyId, output: json(1) },
+          { copyId: tasks[1]!.copyId, output: json(2) },
+          { copyId: tasks[1]!.copyId, output: json(2) },
+          { copyId: "c99999", output: json(3) },
+          { copyId: "bogus", output: json(3) },
+        ],
+        T0,
+      );
+      expect(again).toMatchObject({ accepted: 1, duplicates: 2, unknown: 2 });
+      expect((await store.listResults(p.id, "", 100)).results).toHaveLength(2);
+      expect((await store.getProject(p.id)).counts.done).toBe(2);
+    });
+
+    it("times out expired copies, requeues them counting the attempt, and fails at max_attempts", async () => {
+      const p = await project({ leaseTimeoutMs: 1000, maxAttempts: 2 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      await store.leaseCopies(distributorId, 10, T0);
+      expect(await store.requeueExpired(T0 + 999, 100)).toMatchObject({ timedOut: 0 });
+      expect(await store.requeueExpired(T0 + 1000, 100)).toMatchObject({ timedOut: 1, unitsReopened: true, unitsFinished: 0 });
+      let unit = await store.getUnit(u!);
+      expect(unit).toMatchObject({ state: "queued", attempts: 1, copiesSent: 1 });
+      expect(unit.copies[0]!.outcome).toBe("timeout");
+      const [again] = await store.leaseCopies(distributorId, 10, T0 + 2000);
+      expect(again!.unitId).toBe(u);
+      expect(await store.requeueExpired(T0 + 3000, 100)).toMatchObject({ timedOut: 1, unitsFinished: 1 });
+      unit = await store.getUnit(u!);
+      expect(unit).toMatchObject({ state: "failed", attempts: 2, copiesSent: 2 });
+      expect(unit.error).toMatch(/timeout/);
+      expect(await store.leaseCopies(distributorId, 10, T0 + 4000)).toEqual([]);
+      expect((await store.getProject(p.id)).counts).toMatchObject({ failed: 1, queued: 0, running: 0 });
+    });
+
+    it("fails a unit whose copies keep erroring, and records the last error", async () => {
+      const p = await project({ maxAttempts: 2 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      for (let i = 0; i < 2; i++) {
+        const [t] = await store.leaseCopies(distributorId, 10, T0);
+        await store.recordResults([{ copyId: t!.copyId, error: { kind: "throw", message: `boom ${i}` } }], T0);
+      }
+      const unit = await store.getUnit(u!);
+      expect(unit.state).toBe("failed");
+      expect(unit.error).toBe("throw: boom 1");
+      expect(unit.copies.map((c) => c.outcome)).toEqual(["error", "error"]);
+    });
+
+    it("reaches a quorum when two of three copies agree, marking the third invalid", async () => {
+      const p = await project({ replication: 3, quorum: 2 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const copies = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];
+      expect(copies.map((c) => c.unitId)).toEqual([u, u, u]);
+      expect(await store.leaseCopies(distributorId, 10, T0)).toEqual([]);
+      await store.recordResults([{ copyId: copies[0]!.copyId, output: json(7) }, { copyId: copies[1]!.copyId, output: json(8) }], T0);
+      expect((await store.getUnit(u!)).state).toBe("running");
+      await store.recordResults([{ copyId: copies[2]!.copyId, output: json(7) }], T0);
+      const unit = await store.getUnit(u!);
+      expect(unit.state).toBe("done");
+      expect(new TextDecoder().decode(unit.output)).toBe("7");
+      expect(unit.copies.map((c) => c.outcome)).toEqual(["ok", "invalid", "ok"]);
+    });
+
+    it("sends more copies on disagreement and accepts a late result for a done unit as a record only", async () => {
+      const p = await project({ replication: 2, quorum: 2, maxAttempts: 4 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const a = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];
+      await store.recordResults([{ copyId: a[0]!.copyId, output: json(1) }, { copyId: a[1]!.copyId, output: json(2) }], T0);
+      expect(await store.getUnit(u!)).toMatchObject({ state: "queued", attempts: 2 });
+      const [third] = await store.leaseCopies(distributorId, 10, T0);
+      expect(third!.unitId).toBe(u);
+      const [fourth] = await store.leaseCopies(distributorId, 10, T0);
+      expect(fourth).toBeUndefined();
+      const out = await store.recordResults([{ copyId: third!.copyId, output: json(2) }], T0);
+      expect(out.unitsFinished).toBe(1);
+      const unit = await store.getUnit(u!);
+      expect(unit).toMatchObject({ state: "done", attempts: 3, copiesSent: 3 });
+      expect(unit.copies.map((c) => c.outcome)).toEqual(["invalid", "ok", "ok"]);
+    });
+
+    it("fails when disagreement uses up max_attempts", async () => {
+      const p = await project({ replication: 2, quorum: 2, maxAttempts: 3 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      for (let i = 0; i < 3; i++) {
+        const [t] = await store.leaseCopies(distributorId, 10, T0);
+        await store.recordResults([{ copyId: t!.copyId, output: json(i) }], T0);
+      }
+      expect(await store.getUnit(u!)).toMatchObject({ state: "failed", attempts: 3 });
+    });
+
+    it("treats output that is not JSON as invalid for JSON projects", async () => {
+      const p = await project();
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const [t] = await store.leaseCopies(distributorId, 10, T0);
+      await store.recordResults([{ copyId: t!.copyId, output: new TextEncoder().encode("{nope") }], T0);
+      const unit = await store.getUnit(u!);
+      expect(unit.copies[0]!.outcome).toBe("invalid");
+      expect(unit).toMatchObject({ state: "queued", attempts: 1 });
+    });
+
+    it("renews and releases only pending copies the distributor holds", async () => {
+      const other = (await store.createDistributor({ name: "d2", region: "", tokenHash: "h2" }, T0)).id;
+      const p = await project({ leaseTimeoutMs: 10_000 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const [t] = await store.leaseCopies(distributorId, 10, T0);
+      expect(await store.renewCopies(other, [t!.copyId], T0 + 5)).toEqual({ renewed: [], lost: [t!.copyId] });
+      expect(await store.renewCopies(distributorId, [t!.copyId, "c424242"], T0 + 5)).toEqual({
+        renewed: [{ copyId: t!.copyId, deadlineMs: T0 + 10_005 }],
+        lost: ["c424242"],
+      });
+      expect(await store.releaseCopies(distributorId, [t!.copyId], T0 + 6)).toBe(1);
+      expect(await store.releaseCopies(distributorId, [t!.copyId], T0 + 6)).toBe(0);
+      const unit = await store.getUnit(u!);
+      expect(unit).toMatchObject({ state: "queued", attempts: 0, copiesSent: 1 });
+      expect(unit.copies[0]!.outcome).toBe("released");
+      expect((await store.leaseCopies(distributorId, 10, T0 + 7)).map((x) => x.unitId)).toEqual([u]);
+    });
+
+    it("expires projects past their deadline with their open units", async () => {
+      const p = await project({ deadlineMs: T0 + 5000 });
+      const [u1, u2] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0 }], T0);
+      const [t] = await store.leaseCopies(distributorId, 1, T0);
+      await store.recordResults([{ copyId: t!.copyId, output: json(1) }], T0);
+      expect(await store.expireProjects(T0 + 4999)).toEqual([]);
+      expect(await store.expireProjects(T0 + 5000)).toEqual([p.id]);
+      const after = await store.getProject(p.id);
+      expect(after.state).toBe("expired");
+      expect(after.counts).toMatchObject({ done: 1, expired: 1, queued: 0 });
+      expect((await store.getUnit(u1!)).state).toBe("done");
+      expect((await store.getUnit(u2!)).state).toBe("expired");
+      expect(await store.expireProjects(T0 + 6000)).toEqual([]);
+    });
+
+    it("cancels and requeues units, and pages through them by state", async () => {
+      const p = await project();
+      const ids = await store.addUnits(p.id, [1, 2, 3, 4].map((i) => ({ input: json(i), priority: 0 })), T0);
+      expect(await store.cancelUnits(p.id, [ids[0]!], T0)).toBe(1);
+      expect(await store.cancelUnits(p.id, [ids[0]!], T0)).toBe(0);
+      await expect(store.cancelUnits(p.id, ["u999999"], T0)).rejects.toBeInstanceOf(NotFoundError);
+      const page = await store.listUnits(p.id, { state: "queued", limit: 2 });
+      expect(page.units.map((u) => u.id)).toEqual([ids[1], ids[2]]);
+      const rest = await store.listUnits(p.id, { state: "queued", limit: 2, pageToken: page.nextPageToken });
+      expect(rest.units.map((u) => u.id)).toEqual([ids[3]]);
+      expect(rest.nextPageToken).toBe("");
+      expect(await store.requeueUnits(p.id, { state: "cancelled" }, T0)).toBe(1);
+      expect(await store.cancelUnits(p.id, undefined, T0)).toBe(4);
+      expect((await store.getProject(p.id)).counts).toMatchObject({ cancelled: 4, queued: 0 });
+    });
+
+    it("pages results by cursor without gaps or repeats", async () => {
+      const p = await project();
+      await store.addUnits(p.id, Array.from({ length: 25 }, (_, i) => ({ input: json(i), priority: 0 })), T0);
+      const tasks = await store.leaseCopies(distributorId, 100, T0);
+      await store.recordResults(tasks.slice(0, 10).map((t) => ({ copyId: t.copyId, output: json(t.unitId) })), T0);
+      const seen: string[] = [];
+      let cursor = "";
+      for (;;) {
+        const page = await store.listResults(p.id, cursor, 4);
+        if (page.results.length === 0) {
+          expect(page.nextCursor).toBe(cursor);
+          break;
+        }
+        seen.push(...page.results.map((r) => r.unitId));
+        cursor = page.nextCursor;
+      }
+      await store.recordResults(tasks.slice(10).map((t) => ({ copyId: t.copyId, output: json(t.unitId) })), T0);
+      const tail = await store.listResults(p.id, cursor, 100);
+      seen.push(...tail.results.map((r) => r.unitId));
+      expect(seen).toEqual(tasks.map((t) => t.unitId));
+      expect(new TextDecoder().decode(tail.results[0]!.output)).toBe(JSON.stringify(tasks[10]!.unitId));
+    });
+
+    it("manages distributors: register, heartbeat notices, drain, revoke requeues its copies", async () => {
+      const d = await store.getDistributorByTokenHash("h1");
+      expect(d).toMatchObject({ id: distributorId, name: "d1", revoked: false, registeredAtMs: undefined });
+      await expect(store.createDistributor({ name: "d1", region: "", tokenHash: "x" }, T0)).rejects.toThrow(/exists/);
+      const reg = await store.registerDistributor(distributorId, { publicUrl: "http://d1", region: "eu", capacity: 100, version: "1" }, T0 + 1);
+      expect(reg).toMatchObject({ publicUrl: "http://d1", capacity: 100, registeredAtMs: T0 + 1, lastSeenMs: T0 + 1 });
+      const p = await project({ replication: 2, quorum: 1, maxAttempts: 2 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const a = await store.leaseCopies(distributorId, 1, T0);
+      const b = await store.leaseCopies(distributorId, 1, T0);
+      await store.recordResults([{ copyId: a[0]!.copyId, output: json(1) }], T0);
+      const hb = await store.heartbeat(
+        distributorId,
+        { heldCopies: 3, clients: 2, bufferedResults: 1, freeSlots: 9 },
+        [{ clientId: "k", platform: "node", joinMs: T0, lastSeenMs: T0 + 30_000, results: 5 }],
+        T0 + 2,
+        100,
+      );
+      expect(hb.finishedUnitIds).toEqual([u]);
+      expect((await store.heartbeat(distributorId, { heldCopies: 0, clients: 0, bufferedResults: 0, freeSlots: 0 }, [], T0 + 3, 100)).finishedUnitIds).toEqual([]);
+      expect(await store.recentLifespans(10)).toEqual([30_000]);
+      expect((await store.getDistributor(distributorId)).lastSeenMs).toBe(T0 + 3);
+      expect((await store.drainDistributor(distributorId)).draining).toBe(true);
+      const q = await project();
+      await store.addUnits(q.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0 }], T0);
+      await store.leaseCopies(distributorId, 10, T0);
+      expect(await store.revokeDistributor(distributorId, T0)).toBe(3);
+      expect((await store.getDistributorByTokenHash("h1"))!.revoked).toBe(true);
+      expect((await store.getProject(q.id)).counts).toMatchObject({ queued: 2, running: 0 });
+      expect(b).toHaveLength(1);
+      expect((await store.listDistributors()).map((x) => x.name)).toEqual(["d1"]);
+    });
+
+    it("re-decides open units when quorum settings change", async () => {
+      const p = await project({ replication: 1 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const current = await store.getProject(p.id);
+      await store.updateProject(p.id, { settings: { ...current, replication: 3, quorum: 2, maxAttempts: 5 } }, T0);
+      const tasks = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];
+      expect(tasks.map((t) => t.unitId)).toEqual([u, u, u]);
+    });
+  });
+}

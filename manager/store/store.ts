@@ -1,0 +1,271 @@
+import type { PayloadEncoding, ProjectSettings } from "../../core/project-settings.js";
+import type { CopyOutcome, UnitState } from "../../core/unit-transitions.js";
+
+/**
+ * The manager's store, in domain operations. Every backend (SQLite now, MongoDB next) implements
+ * these with the engine's own means and passes `store-conformance.ts`. Each operation is atomic and
+ * batch operations commit once per call. Ids are opaque strings. Times are epoch ms, passed in by
+ * the caller so decisions are reproducible. Unknown ids throw `NotFoundError` subclasses from
+ * manager/errors.ts; other domain rules live in core/ (quorum, unit transitions, settings).
+ *
+ * Attempts: a copy leased and not released counts as an attempt (pending, ok, error, timeout,
+ * invalid alike); a unit fails when no quorum can be reached within `maxAttempts` attempts.
+ */
+export interface ManagerStore {
+  /** Which engine this is, e.g. `"sqlite"`. */
+  readonly kind: string;
+  /** The manager group's id: every manager on this store shares it. Stable for the store's life. */
+  groupId(): Promise<string>;
+
+  /** Stores a program (idempotent by hash). */
+  putProgram(program: StoredProgram): Promise<void>;
+  /** A program by hash, or undefined. */
+  getProgram(hash: string): Promise<StoredProgram | undefined>;
+
+  /** Creates a project. Throws `NameTakenError` when the name is in use. */
+  createProject(project: NewProject): Promise<ProjectRecord>;
+  /** A project with its counts. Throws `ProjectNotFoundError`. */
+  getProject(id: string): Promise<ProjectRecord>;
+  /** Projects newest first, `limit` per page; `pageToken` from the previous page's `nextPageToken`. */
+  listProjects(page: { limit: number; pageToken?: string }): Promise<{ projects: ProjectRecord[]; nextPageToken: string }>;
+  /**
+   * Changes settings and/or pauses/resumes. New replication, quorum or max_attempts re-decide the
+   * project's open units. Throws `ProjectNotFoundError`, `NameTakenError`, `ProjectStateError`.
+   */
+  updateProject(id: string, change: ProjectChange, nowMs: number): Promise<ProjectRecord>;
+  /** Deletes a project with its units, copies and results; returns how many units went. */
+  deleteProject(id: string): Promise<number>;
+
+  /** Adds units in one transaction; returns their ids in order. Reopens a done project. */
+  addUnits(projectId: string, units: readonly NewUnit[], nowMs: number): Promise<string[]>;
+  /** A project's units oldest first, optionally of one state, without copies. */
+  listUnits(projectId: string, page: { state?: UnitState; limit: number; pageToken?: string }): Promise<{ units: UnitRecord[]; nextPageToken: string }>;
+  /** A unit with every copy sent (oldest first). Throws `UnitNotFoundError`. */
+  getUnit(id: string): Promise<UnitRecord & { copies: CopyRecord[] }>;
+  /** Cancels open units (all open ones when `unitIds` is undefined); returns how many. */
+  cancelUnits(projectId: string, unitIds: readonly string[] | undefined, nowMs: number): Promise<number>;
+  /**
+   * Requeues finished units (the given ones, or all in `state`) with a fresh round and attempt
+   * budget; copies of earlier rounds stay in history but no longer count. Returns how many.
+   */
+  requeueUnits(projectId: string, select: { unitIds: readonly string[] } | { state: UnitState }, nowMs: number): Promise<number>;
+
+  /**
+   * Leases up to `max` copies for a distributor in lease order (project priority, deadline, unit
+   * priority, age), at most one copy per unit per call, from active projects not past their
+   * deadline. Inputs are returned as stored (never parsed).
+   */
+  leaseCopies(distributorId: string, max: number, nowMs: number): Promise<LeasedTask[]>;
+  /** Extends pending copies the distributor holds of open units; the others are `lost`. */
+  renewCopies(distributorId: string, copyIds: readonly string[], nowMs: number): Promise<{ renewed: Array<{ copyId: string; deadlineMs: number }>; lost: string[] }>;
+  /** Gives back pending copies the distributor holds (no attempt used); returns how many. */
+  releaseCopies(distributorId: string, copyIds: readonly string[], nowMs: number): Promise<number>;
+  /**
+   * Records a batch of results in one commit, idempotent by copy id. Late results for finished
+   * units only record the copy. `unitsReopened` tells whether units now need new copies,
+   * `unitsFinished` how many units reached a final state.
+   */
+  recordResults(results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome>;
+  /** Times out pending copies past their deadline (at most `limit`), requeuing or failing units. */
+  requeueExpired(nowMs: number, limit: number): Promise<{ timedOut: number; unitsReopened: boolean; unitsFinished: number }>;
+  /** Expires projects past their deadline and their open units; returns the projects' ids. */
+  expireProjects(nowMs: number): Promise<string[]>;
+
+  /** A project's results after `cursor` in finishing order; `nextCursor` is the last one's (or `cursor`). */
+  listResults(projectId: string, cursor: string, limit: number): Promise<{ results: ResultRecord[]; nextCursor: string }>;
+
+  /** Creates a distributor identity holding only its token's hash. Throws `NameTakenError`. */
+  createDistributor(d: { name: string; region: string; tokenHash: string }, nowMs: number): Promise<DistributorRecord>;
+  /** The distributor with this token hash (revoked ones included), or undefined. */
+  getDistributorByTokenHash(tokenHash: string): Promise<DistributorRecord | undefined>;
+  /** A distributor by id. Throws `DistributorNotFoundError`. */
+  getDistributor(id: string): Promise<DistributorRecord>;
+  /** Every distributor, oldest first. */
+  listDistributors(): Promise<DistributorRecord[]>;
+  /** Records a distributor's Register call. */
+  registerDistributor(id: string, r: { publicUrl: string; region: string; capacity: number; version: string }, nowMs: number): Promise<DistributorRecord>;
+  /**
+   * Records a heartbeat (load and ended client sessions) and returns the ids of units cancelled or
+   * finished while they had copies out since this distributor's previous heartbeat (at most `limit`).
+   */
+  heartbeat(id: string, load: DistributorLoad, sessions: readonly ClientSessionRecord[], nowMs: number, limit: number): Promise<{ finishedUnitIds: string[] }>;
+  /** Revokes a distributor and requeues its pending copies (no attempt used); returns how many. */
+  revokeDistributor(id: string, nowMs: number): Promise<number>;
+  /** Marks a distributor draining. */
+  drainDistributor(id: string): Promise<DistributorRecord>;
+
+  /** Lifespans (ms) of the most recent `limit` client sessions, for statistics. */
+  recentLifespans(limit: number): Promise<number[]>;
+  /** Drops unit-finish notices older than `beforeMs` (heartbeats only need recent ones). */
+  pruneNotices(beforeMs: number): Promise<void>;
+  /** Closes the store. */
+  close(): Promise<void>;
+}
+
+/** A program as stored: source, content hash and the manager's signature. */
+export interface StoredProgram {
+  hash: string;
+  source: string;
+  signature: Uint8Array;
+}
+
+/** Where a project stands. */
+export type ProjectState = "active" | "paused" | "done" | "expired";
+
+/** A project's units by state. */
+export interface UnitCounts {
+  queued: number;
+  running: number;
+  done: number;
+  failed: number;
+  expired: number;
+  cancelled: number;
+  total: number;
+}
+
+/** What createProject needs. */
+export interface NewProject {
+  settings: ProjectSettings;
+  programHash: string;
+  hasValidator: boolean;
+  /** Start paused. */
+  paused: boolean;
+  nowMs: number;
+}
+
+/** A project as the store holds it. */
+export interface ProjectRecord extends ProjectSettings {
+  id: string;
+  state: ProjectState;
+  programHash: string;
+  hasValidator: boolean;
+  createdAtMs: number;
+  updatedAtMs: number;
+  counts: UnitCounts;
+  /** Pending copies out now. */
+  copiesOut: number;
+}
+
+/** A change to a project: complete new settings and/or a pause/resume. */
+export interface ProjectChange {
+  /** The new settings, already validated against the current ones (core/project-settings). */
+  settings?: ProjectSettings;
+  /** `"paused"` pauses, `"active"` resumes. */
+  state?: "active" | "paused";
+}
+
+/** One unit to add. */
+export interface NewUnit {
+  input: Uint8Array;
+  priority: number;
+}
+
+/** A unit as the store holds it. */
+export interface UnitRecord {
+  id: string;
+  projectId: string;
+  state: UnitState;
+  input: Uint8Array;
+  priority: number;
+  /** Every copy leased, ever (released ones too). */
+  copiesSent: number;
+  /** Attempts used in the current round. */
+  attempts: number;
+  output: Uint8Array | undefined;
+  outputHash: string | undefined;
+  createdAtMs: number;
+  finishedAtMs: number | undefined;
+  /** The last error seen, for failed units. */
+  error: string | undefined;
+}
+
+/** One copy sent. */
+export interface CopyRecord {
+  id: string;
+  unitId: string;
+  distributorId: string;
+  clientId: string | undefined;
+  sentAtMs: number;
+  deadlineMs: number;
+  receivedAtMs: number | undefined;
+  outcome: CopyOutcome;
+  outputHash: string | undefined;
+  error: string | undefined;
+}
+
+/** A leased copy on its way to a distributor. */
+export interface LeasedTask {
+  copyId: string;
+  unitId: string;
+  projectId: string;
+  programHash: string;
+  input: Uint8Array;
+  inputEncoding: PayloadEncoding;
+  outputEncoding: PayloadEncoding;
+  deadlineMs: number;
+  priority: number;
+}
+
+/** One reported result. */
+export interface ReportedResult {
+  copyId: string;
+  /** The encoded output, when the program returned one. */
+  output?: Uint8Array;
+  /** Why there is no output. */
+  error?: { message: string; kind: string };
+  clientId?: string;
+  durationMs?: number;
+}
+
+/** What recordResults did. */
+export interface RecordResultsOutcome {
+  accepted: number;
+  duplicates: number;
+  unknown: number;
+  unitsReopened: boolean;
+  unitsFinished: number;
+}
+
+/** A canonical result in a project's result log. */
+export interface ResultRecord {
+  unitId: string;
+  projectId: string;
+  input: Uint8Array;
+  output: Uint8Array;
+  outputHash: string;
+  finishedAtMs: number;
+  copiesSent: number;
+  cursor: string;
+}
+
+/** A distributor's load, as its last heartbeat reported it. */
+export interface DistributorLoad {
+  heldCopies: number;
+  clients: number;
+  bufferedResults: number;
+  freeSlots: number;
+}
+
+/** A distributor as the store holds it. */
+export interface DistributorRecord extends DistributorLoad {
+  id: string;
+  name: string;
+  region: string;
+  publicUrl: string;
+  capacity: number;
+  version: string;
+  createdAtMs: number;
+  registeredAtMs: number | undefined;
+  lastSeenMs: number | undefined;
+  revoked: boolean;
+  draining: boolean;
+}
+
+/** One client's stay at a distributor. */
+export interface ClientSessionRecord {
+  clientId: string;
+  platform: string;
+  joinMs: number;
+  lastSeenMs: number;
+  results: number;
+}
