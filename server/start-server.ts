@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import { compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { createCorsPolicy } from "./cors-policy.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
@@ -42,7 +42,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     acceptCompression: [compressionGzip],
     compressMinBytes: COMPRESS_MIN_BYTES,
     shutdownSignal: shutdown.signal,
-    fallback: createHttpRoutes({ registry: o.registry, healthy: o.healthy, staticRoutes: o.staticRoutes, log }),
+    // connect-node narrows `write` in its response type; the objects are node's own req/res.
+    fallback: createHttpRoutes({
+      registry: o.registry,
+      healthy: o.healthy,
+      staticRoutes: o.staticRoutes,
+      log,
+    }) as unknown as NonNullable<ConnectNodeAdapterOptions["fallback"]>,
   }) as HttpListener;
 
   const corsServices = new Set(o.policies.filter((p) => p.cors === true).map((p) => p.service));
