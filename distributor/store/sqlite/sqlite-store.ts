@@ -59,6 +59,12 @@ interface ResultRow {
   result: Buffer;
 }
 
+interface ClientLease {
+  copyId: string;
+  clientId: string;
+  deadlineMs: number;
+}
+
 const SECRET_KEY = "secret";
 const REGISTRATION_KEY = "registration";
 
@@ -92,7 +98,7 @@ class SqliteStore implements DistributorStore {
   readonly #ready = new ReadyIndex();
   readonly #readyByProject = new Map<string, number>();
   /** Client leases in the order they were given; deadlines grow since the lease length is fixed per process. */
-  #expiry: { copyId: string; clientId: string; deadlineMs: number }[] = [];
+  #expiry: ClientLease[] = [];
   #expiryHead = 0;
   #readyCount = 0;
   #resultCount = 0;
@@ -249,7 +255,7 @@ class SqliteStore implements DistributorStore {
   async requeueExpiredClientLeases(nowMs: number): Promise<number> {
     const ids: string[] = [];
     while (this.#expiryHead < this.#expiry.length) {
-      const lease = this.#expiry[this.#expiryHead] as (typeof this.#expiry)[number];
+      const lease = this.#expiry[this.#expiryHead] as ClientLease;
       if (lease.deadlineMs > nowMs) break;
       this.#expiryHead++;
       const e = this.#held.get(lease.copyId);

@@ -1,0 +1,115 @@
+import type { Logger } from "pino";
+
+/** Options of `startDistributor`. Everything but `managerUrls`, `token`, `dataDir` and `log` is optional. */
+export interface DistributorOptions {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. Default 7200. */
+  port?: number;
+  /** Managers to lease from, tried in order (the next one when the current one fails). At least one. */
+  managerUrls: string[];
+  /** This distributor's bearer token, issued by AdminService.CreateDistributor. */
+  token: string;
+  /** Folder of the store (`distributor.sqlite`); created when missing. */
+  dataDir: string;
+  /** Store backend. Default and only one for now: `sqlite`. */
+  store?: "sqlite";
+  /** Where clients reach this distributor, announced to the manager. Default: the listen URL. */
+  publicUrl?: string;
+  /** Region label announced to the manager. Default "". */
+  region?: string;
+  /** Most copies held at once (ready + in clients' hands). Default 20,000. */
+  capacity?: number;
+  /** Most clients with an open Work stream; further joins are redirected to a peer. Default 10,000. */
+  maxClients?: number;
+  /** Logger; each component logs through a child. */
+  log: Logger;
+  /** Lease when fewer ready copies than this are held. Default half of `highWatermark`. */
+  lowWatermark?: number;
+  /** Fill the ready buffer up to this many copies. Default min(capacity, 10,000). */
+  highWatermark?: number;
+  /** Most copies per Lease (capped by the manager's max_lease_batch). Default 5,000. */
+  leaseBatch?: number;
+  /** Long-poll wait of a Lease when the manager has no work, ms. Default 10,000. */
+  leaseWaitMs?: number;
+  /** Most results per Report to the manager (capped by its max_report_batch). Default 5,000. */
+  reportBatch?: number;
+  /** Longest a partial batch of results waits before it is sent, ms. Default 250. */
+  flushIntervalMs?: number;
+  /** How long a task may stay in a client's hands before it is given to someone else, ms. Default 120,000. */
+  taskLeaseMs?: number;
+  /** Longest one program run may take (told to clients at Join), ms. Default 60,000. */
+  maxRunTimeMs?: number;
+  /** Most tasks in one Work stream message. Default 1,000. */
+  workBatch?: number;
+  /** Keep-alive period of idle Work streams, ms. Default 15,000. */
+  keepAliveMs?: number;
+  /** Most results one client Report may carry. Default 10,000. */
+  maxReportResults?: number;
+  /** How often manager leases are checked for renewal, ms. Default 2,000. */
+  renewCheckMs?: number;
+  /** Heartbeat period until the manager sets one, ms. Default 5,000. */
+  heartbeatIntervalMs?: number;
+  /** How long a client may still report a copy after it was given, ms. Default 1 hour. */
+  assignmentRetentionMs?: number;
+  /** How long `close()` waits for buffered results to reach a manager by default, ms. Default 5,000. */
+  closeGraceMs?: number;
+}
+
+/** {@link DistributorOptions} with every default filled in and checked. */
+export type ResolvedDistributorOptions = Required<Omit<DistributorOptions, "publicUrl">> & { publicUrl: string | undefined };
+
+function positive(name: string, value: number, integer = true): number {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new TypeError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
+  }
+  return value;
+}
+
+/** Fills defaults and rejects nonsense with a `TypeError` naming the option. */
+export function resolveDistributorOptions(options: DistributorOptions): ResolvedDistributorOptions {
+  if (!Array.isArray(options.managerUrls) || options.managerUrls.length === 0) {
+    throw new TypeError("managerUrls must list at least one manager URL");
+  }
+  for (const url of options.managerUrls) {
+    if (!/^https?:\/\/[^/]+/.test(url)) throw new TypeError(`managerUrls: not an http(s) URL: ${JSON.stringify(url)}`);
+  }
+  if (typeof options.token !== "string" || options.token === "") throw new TypeError("token is required");
+  if (typeof options.dataDir !== "string" || options.dataDir === "") throw new TypeError("dataDir is required");
+  if (options.store !== undefined && options.store !== "sqlite") throw new TypeError(`store: unsupported backend ${JSON.stringify(options.store)}`);
+  const port = options.port ?? 7200;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0..65535, got ${port}`);
+  const capacity = positive("capacity", options.capacity ?? 20_000);
+  const highWatermark = positive("highWatermark", options.highWatermark ?? Math.min(capacity, 10_000));
+  if (highWatermark > capacity) throw new TypeError(`highWatermark (${highWatermark}) must not exceed capacity (${capacity})`);
+  const lowWatermark = positive("lowWatermark", options.lowWatermark ?? Math.max(1, Math.floor(highWatermark / 2)));
+  if (lowWatermark > highWatermark) throw new TypeError(`lowWatermark (${lowWatermark}) must not exceed highWatermark (${highWatermark})`);
+  return {
+    host: options.host ?? "127.0.0.1",
+    port,
+    managerUrls: options.managerUrls.map((url) => url.replace(/\/+$/, "")),
+    token: options.token,
+    dataDir: options.dataDir,
+    store: "sqlite",
+    publicUrl: options.publicUrl,
+    region: options.region ?? "",
+    capacity,
+    maxClients: positive("maxClients", options.maxClients ?? 10_000),
+    log: options.log,
+    lowWatermark,
+    highWatermark,
+    leaseBatch: positive("leaseBatch", options.leaseBatch ?? 5_000),
+    leaseWaitMs: positive("leaseWaitMs", options.leaseWaitMs ?? 10_000),
+    reportBatch: positive("reportBatch", options.reportBatch ?? 5_000),
+    flushIntervalMs: positive("flushIntervalMs", options.flushIntervalMs ?? 250),
+    taskLeaseMs: positive("taskLeaseMs", options.taskLeaseMs ?? 120_000),
+    maxRunTimeMs: positive("maxRunTimeMs", options.maxRunTimeMs ?? 60_000),
+    workBatch: positive("workBatch", options.workBatch ?? 1_000),
+    keepAliveMs: positive("keepAliveMs", options.keepAliveMs ?? 15_000),
+    maxReportResults: positive("maxReportResults", options.maxReportResults ?? 10_000),
+    renewCheckMs: positive("renewCheckMs", options.renewCheckMs ?? 2_000),
+    heartbeatIntervalMs: positive("heartbeatIntervalMs", options.heartbeatIntervalMs ?? 5_000),
+    assignmentRetentionMs: positive("assignmentRetentionMs", options.assignmentRetentionMs ?? 3_600_000),
+    closeGraceMs: positive("closeGraceMs", options.closeGraceMs ?? 5_000),
+  };
+}

@@ -1,0 +1,68 @@
+import type { Logger } from "pino";
+import type { PeerInfo } from "../redirect-peer.js";
+import type { EndedSession } from "../work-hub.js";
+import { sleep } from "../signal.js";
+
+/** The load a heartbeat reports. */
+export interface HeartbeatLoad {
+  heldCopies: number;
+  clients: number;
+  bufferedResults: number;
+  freeSlots: number;
+  endedSessions: EndedSession[];
+}
+
+/** The manager's directives. */
+export interface Directives {
+  /** Stop leasing. */
+  drain: boolean;
+  /** Units whose copies must be dropped. */
+  cancelledUnitIds: string[];
+  /** Projects whose copies must not be handed out. */
+  pausedProjectIds: string[];
+  /** Other distributors of the group. */
+  peers: PeerInfo[];
+}
+
+/** What the heartbeat loop needs. */
+export interface HeartbeatLoopDeps {
+  /** The load now (ended sessions are taken: they are reported once). */
+  load(): Promise<HeartbeatLoad>;
+  /** Sends a heartbeat; resolves to the directives. */
+  send(load: HeartbeatLoad, signal: AbortSignal): Promise<Directives>;
+  /** Applies the directives. */
+  apply(directives: Directives): Promise<void>;
+  /** Period, ms (the manager's setting). */
+  intervalMs(): number;
+  log: Logger;
+}
+
+/** Most ended sessions carried over from failed heartbeats. */
+const MAX_CARRIED_SESSIONS = 10_000;
+
+/**
+ * Heartbeats the manager every interval and applies its directives (drain, cancelled units, paused
+ * projects, peers). Ended sessions of a failed heartbeat are sent with the next one. Runs until
+ * `signal` aborts.
+ */
+export async function runHeartbeatLoop(deps: HeartbeatLoopDeps, signal: AbortSignal): Promise<void> {
+  const log = deps.log.child({ component: "heartbeat-loop" });
+  let carried: EndedSession[] = [];
+  while (!signal.aborted) {
+    const load = await deps.load();
+    load.endedSessions = [...carried, ...load.endedSessions].slice(-MAX_CARRIED_SESSIONS);
+    let directives: Directives | undefined;
+    try {
+      directives = await deps.send(load, signal);
+      carried = [];
+    } catch (error) {
+      if (signal.aborted) break;
+      carried = load.endedSessions;
+      log.debug({ err: error }, "heartbeat failed");
+    }
+    if (directives !== undefined) {
+      await deps.apply(directives).catch((error: unknown) => log.error({ err: error }, "could not apply manager directives"));
+    }
+    await sleep(deps.intervalMs(), signal);
+  }
+}

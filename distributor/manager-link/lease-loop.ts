@@ -1,0 +1,69 @@
+import type { Logger } from "pino";
+import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from "../../core/backoff.js";
+import { bufferPlan, type BufferSettings } from "../../core/buffer-plan.js";
+import type { Task } from "../../gen/disio/v1/common_pb.js";
+import { sleep } from "../signal.js";
+
+/** What the lease loop needs. */
+export interface LeaseLoopDeps {
+  /** Leases up to `maxCopies`, holding the call up to `waitMs` when the manager has none (long-poll). */
+  lease(maxCopies: number, waitMs: number, signal: AbortSignal): Promise<Task[]>;
+  /** The buffer now: ready (servable) and held copies, and whether we drain. */
+  state(): Promise<{ ready: number; held: number; draining: boolean }>;
+  /** Watermarks and batch size (the batch already capped by the manager's settings). */
+  settings(): BufferSettings & { leaseWaitMs: number };
+  /** Stores leased tasks and makes them available to clients. */
+  add(tasks: Task[]): Promise<void>;
+  /** Resolves when copies were handed out (the buffer may need filling) or after `timeoutMs`. */
+  waitForDemand(timeoutMs: number, signal: AbortSignal): Promise<unknown>;
+  log: Logger;
+  backoff?: BackoffPolicy;
+}
+
+/** Longest pause between two looks at the buffer when nothing wakes the loop, ms. */
+const IDLE_CHECK_MS = 1_000;
+/** Pause after an empty Lease that came back without waiting (a manager that does not long-poll), ms. */
+const EMPTY_PAUSE_MS = 1_000;
+
+/**
+ * Keeps the buffer of ready copies between the watermarks: leases a batch whenever
+ * {@link bufferPlan} says so, long-polling when the manager has no work, backing off while it is
+ * unreachable. Runs until `signal` aborts.
+ */
+export async function runLeaseLoop(deps: LeaseLoopDeps, signal: AbortSignal): Promise<void> {
+  const log = deps.log.child({ component: "lease-loop" });
+  let attempt = 0;
+  while (!signal.aborted) {
+    const settings = deps.settings();
+    const plan = bufferPlan({ ...(await deps.state()), inFlight: 0 }, settings);
+    if (plan.count === 0) {
+      await deps.waitForDemand(IDLE_CHECK_MS, signal);
+      continue;
+    }
+    const started = Date.now();
+    let tasks: Task[];
+    try {
+      tasks = await deps.lease(plan.count, settings.leaseWaitMs, signal);
+      attempt = 0;
+    } catch (error) {
+      if (signal.aborted) break;
+      const delay = backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF);
+      log.debug({ err: error, retryInMs: delay }, "lease failed");
+      await sleep(delay, signal);
+      continue;
+    }
+    if (tasks.length > 0) {
+      try {
+        await deps.add(tasks);
+      } catch (error) {
+        // The manager's leases run out on their own; the copies go back to its queue.
+        log.error({ err: error, lost: tasks.length }, "could not store leased copies");
+        await sleep(backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF), signal);
+        continue;
+      }
+      log.debug({ leased: tasks.length, asked: plan.count }, "copies leased");
+    } else if (Date.now() - started < settings.leaseWaitMs / 2) {
+      await sleep(EMPTY_PAUSE_MS, signal);
+    }
+  }
+}

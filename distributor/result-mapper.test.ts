@@ -1,0 +1,36 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { describe, expect, it } from "vitest";
+import { TaskErrorSchema, TaskResultSchema } from "../gen/disio/v1/common_pb.js";
+import { ManagerServiceReportRequestSchema } from "../gen/disio/v1/manager_service_pb.js";
+import { reportRequestFromStored, storedResultFromClient } from "./result-mapper.js";
+
+describe("result mapper", () => {
+  it("stamps client, unit and time, ignoring what the client claimed", () => {
+    const fromClient = create(TaskResultSchema, {
+      copyId: "c1",
+      outcome: { case: "output", value: new Uint8Array([1, 2]) },
+      clientId: "forged",
+      unitId: "forged",
+    });
+    const stored = storedResultFromClient(fromClient, "client-a", "u1", 1_700_000_000_123);
+    const decoded = fromBinary(TaskResultSchema, stored.result);
+    expect(decoded.clientId).toBe("client-a");
+    expect(decoded.unitId).toBe("u1");
+    expect(timestampMs(decoded.receiveTime!)).toBe(1_700_000_000_123);
+    expect(decoded.outcome).toEqual({ case: "output", value: new Uint8Array([1, 2]) });
+  });
+
+  it("builds a report the manager decodes as ordinary results", () => {
+    const a = storedResultFromClient(create(TaskResultSchema, { copyId: "c1", outcome: { case: "output", value: new Uint8Array(300).fill(5) } }), "x", "u1", 1);
+    const b = storedResultFromClient(
+      create(TaskResultSchema, { copyId: "c2", outcome: { case: "error", value: create(TaskErrorSchema, { kind: "throw", message: "boom" }) } }),
+      "y", "u2", 2,
+    );
+    const bytes = toBinary(ManagerServiceReportRequestSchema, reportRequestFromStored([a, b]));
+    const decoded = fromBinary(ManagerServiceReportRequestSchema, bytes);
+    expect(decoded.results.map((r) => [r.copyId, r.unitId, r.clientId])).toEqual([["c1", "u1", "x"], ["c2", "u2", "y"]]);
+    expect(decoded.results[0]?.outcome.value).toEqual(new Uint8Array(300).fill(5));
+    expect(decoded.results[1]?.outcome).toMatchObject({ case: "error", value: { kind: "throw", message: "boom" } });
+  });
+});

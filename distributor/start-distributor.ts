@@ -1,0 +1,313 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { Registry } from "prom-client";
+import { startServer, type RunningServer } from "../server/index.js";
+import { resolveDistributorOptions, type DistributorOptions } from "./distributor-options.js";
+import { ManagerUnavailableError } from "./errors.js";
+import { runHeartbeatLoop } from "./manager-link/heartbeat-loop.js";
+import { runLeaseLoop } from "./manager-link/lease-loop.js";
+import { ManagerLink } from "./manager-link/manager-link.js";
+import { directivesFromProto, heartbeatRequest, peersFromProto, renewalsFromProto } from "./manager-link/manager-mappers.js";
+import { runRenewLoop } from "./manager-link/renew-loop.js";
+import { flushBatch, runReportLoop, type ReportLoopDeps } from "./manager-link/report-loop.js";
+import { registerDistributorMetrics } from "./metrics.js";
+import { ProgramCache } from "./program-cache.js";
+import type { PeerInfo } from "./redirect-peer.js";
+import { reportRequestFromStored } from "./result-mapper.js";
+import { distributorPolicies, distributorRoutes } from "./routes.js";
+import { createSessionTokens } from "./session-tokens.js";
+import { Signal } from "./signal.js";
+import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import type { Registration } from "./store/store.js";
+import { leasedCopyFromTask } from "./task-mapper.js";
+import { WorkHub } from "./work-hub.js";
+
+/** Where a distributor stands in its life. */
+export type DistributorState = "initialized" | "running" | "draining" | "stopped" | "failed";
+
+/** A started distributor. */
+export interface RunningDistributor {
+  /** `http://host:port` it listens on. */
+  readonly url: string;
+  /** Its id as the manager knows it ("" until the first registration). */
+  readonly distributorId: string;
+  /** Lifecycle state. */
+  readonly state: DistributorState;
+  /**
+   * Graceful stop: stop leasing, tell clients to pause and end their streams, finish in-flight
+   * calls, send buffered results to the manager for at most `graceMs` (default `closeGraceMs`),
+   * close the store. Results not sent stay in the store for the next start.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** Largest Report batch sent to a manager, bytes (its default read limit is 16 MiB). */
+const MAX_REPORT_BYTES = 8 * 1024 * 1024;
+/** How often old assignments are pruned, ms. */
+const PRUNE_EVERY_MS = 60_000;
+
+/**
+ * Starts a distributor: opens its store in `dataDir` (resuming held copies and buffered results
+ * after any stop, including kill -9), serves DistributorService on one port, and keeps a link to
+ * its managers (register, lease, renew, report, heartbeat). It starts and serves what it holds even
+ * when no manager is reachable.
+ */
+export async function startDistributor(options: DistributorOptions): Promise<RunningDistributor> {
+  const o = resolveDistributorOptions(options);
+  const log = o.log.child({ component: "distributor" });
+  let state: DistributorState = "initialized";
+  const store = openSqliteStore({ path: join(o.dataDir, "distributor.sqlite") });
+  let server: RunningServer | undefined;
+  try {
+    const tokens = createSessionTokens(await store.ensureSecret(() => new Uint8Array(randomBytes(32))));
+    let registration: Registration | undefined = await store.loadRegistration();
+    let peers: PeerInfo[] = [];
+    let draining = false;
+    let link: ManagerLink | undefined;
+    const demand = new Signal();
+    const registry = new Registry();
+    // The hub exists only below; the metrics read it through this late-bound reference.
+    const clients = { count: () => 0 };
+    const metrics = registerDistributorMetrics(registry, { counts: () => store.counts(), clients: () => clients.count() });
+    const hub = new WorkHub({
+      store,
+      log,
+      settings: { taskLeaseMs: o.taskLeaseMs, workBatch: o.workBatch, keepAliveMs: o.keepAliveMs, maxReportResults: o.maxReportResults },
+      events: {
+        tasksGiven(count) {
+          metrics.tasksGiven(count);
+          demand.notify();
+        },
+        resultsReceived: metrics.resultsReceived,
+      },
+    });
+    clients.count = () => hub.connectedClients;
+
+    const programs = new ProgramCache(store, async (hash) => {
+      if (link === undefined) throw new ManagerUnavailableError("get program");
+      try {
+        const response = await link.call(
+          "get program",
+          (c) => c.getProgram({ hash }, { timeoutMs: 10_000 }),
+          AbortSignal.timeout(10_000),
+        );
+        return response.program;
+      } catch (error) {
+        const err = ConnectError.from(error);
+        if (err.code === Code.NotFound) return undefined;
+        throw new ManagerUnavailableError("get program", { cause: err });
+      }
+    });
+
+    server = await startServer({
+      host: o.host,
+      port: o.port,
+      log: o.log,
+      registry,
+      policies: distributorPolicies(tokens),
+      healthy: () => state === "running" || state === "draining",
+      routes: distributorRoutes({
+        hub,
+        tokens,
+        programs,
+        store,
+        settings: { maxClients: o.maxClients, taskLeaseMs: o.taskLeaseMs, maxRunTimeMs: o.maxRunTimeMs, region: o.region },
+        link: () => ({
+          distributorId: registration?.distributorId ?? "",
+          managerPublicKey: registration?.managerPublicKey ?? new Uint8Array(0),
+          managerConnected: link?.connected ?? false,
+          peers,
+        }),
+      }),
+    });
+    const url = server.url;
+
+    link = new ManagerLink({
+      urls: o.managerUrls,
+      token: o.token,
+      log,
+      announce: { publicUrl: o.publicUrl ?? url, region: o.region, capacity: o.capacity },
+      defaults: {
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        maxLeaseBatch: o.leaseBatch,
+        maxReportBatch: o.reportBatch,
+        maxLeaseWaitMs: o.leaseWaitMs,
+      },
+      async onRegistered(response) {
+        registration = {
+          distributorId: response.distributorId,
+          groupId: response.groupId,
+          managerId: response.managerId,
+          managerPublicKey: response.publicKey,
+        };
+        peers = peersFromProto(response.peers);
+        await store.saveRegistration(registration);
+      },
+    });
+    const manager = link;
+
+    const loops = new AbortController();
+    const reporting = new AbortController();
+    const reportDeps: ReportLoopDeps = {
+      count: async () => (await store.counts()).results,
+      pending: (limit) => store.pendingResults(limit),
+      send: async (results, signal) => {
+        await manager.call("report", (c) => c.report(reportRequestFromStored(results), { signal, timeoutMs: 60_000 }), signal);
+      },
+      ack: async (copyIds) => {
+        metrics.reported(await store.ackResults(copyIds));
+      },
+      waitForResults: (ms, signal) => hub.resultsStored.wait(ms, signal),
+      settings: () => ({ reportBatch: Math.min(o.reportBatch, manager.settings.maxReportBatch), flushIntervalMs: o.flushIntervalMs }),
+      maxBatchBytes: MAX_REPORT_BYTES,
+      log,
+    };
+    const running = [
+      manager.run(loops.signal),
+      runLeaseLoop(
+        {
+          lease: async (maxCopies, waitMs, signal) =>
+            (
+              await manager.call(
+                "lease",
+                (c) => c.lease({ maxCopies, wait: durationFromMs(waitMs) }, { signal, timeoutMs: waitMs + 15_000 }),
+                signal,
+              )
+            ).tasks,
+          state: async () => ({ ...(await store.counts(hub.pausedProjects)), draining }),
+          settings: () => ({
+            lowWatermark: o.lowWatermark,
+            highWatermark: o.highWatermark,
+            capacity: o.capacity,
+            leaseBatch: Math.min(o.leaseBatch, manager.settings.maxLeaseBatch),
+            leaseWaitMs: Math.min(o.leaseWaitMs, manager.settings.maxLeaseWaitMs),
+          }),
+          add: async (tasks) => {
+            const now = Date.now();
+            const copies = tasks.flatMap((t) => leasedCopyFromTask(t, now) ?? []);
+            metrics.leased(await store.addLeased(copies));
+            hub.notifyReady();
+          },
+          waitForDemand: (ms, signal) => demand.wait(ms, signal),
+          log,
+        },
+        loops.signal,
+      ),
+      runRenewLoop(
+        {
+          due: (nowMs, limit) => store.dueForRenewal(nowMs, limit),
+          renew: async (copyIds, signal) =>
+            renewalsFromProto(await manager.call("renew", (c) => c.renew({ copyIds }, { signal, timeoutMs: 30_000 }), signal), Date.now()),
+          applyRenewed: (renewed) => store.renewLeases(renewed),
+          drop: async (copyIds) => {
+            await store.dropCopies({ copyIds });
+          },
+          intervalMs: o.renewCheckMs,
+          batch: o.leaseBatch,
+          log,
+        },
+        loops.signal,
+      ),
+      runHeartbeatLoop(
+        {
+          load: async () => {
+            const counts = await store.counts();
+            return {
+              heldCopies: counts.held,
+              clients: hub.connectedClients,
+              bufferedResults: counts.results,
+              freeSlots: Math.max(0, o.maxClients - hub.connectedClients),
+              endedSessions: hub.takeEndedSessions(),
+            };
+          },
+          send: async (load, signal) =>
+            directivesFromProto(await manager.call("heartbeat", (c) => c.heartbeat(heartbeatRequest(load), { signal, timeoutMs: 10_000 }), signal)),
+          apply: async (directives) => {
+            if (directives.drain !== draining) {
+              draining = directives.drain;
+              log.info({ draining }, draining ? "manager asked to drain: leasing stopped" : "drain lifted: leasing resumed");
+            }
+            if (directives.cancelledUnitIds.length > 0) {
+              const dropped = await store.dropCopies({ unitIds: directives.cancelledUnitIds });
+              if (dropped > 0) log.info({ dropped, units: directives.cancelledUnitIds.length }, "copies of cancelled units dropped");
+            }
+            hub.setPausedProjects(directives.pausedProjectIds);
+            peers = directives.peers;
+          },
+          intervalMs: () => manager.settings.heartbeatIntervalMs,
+          log,
+        },
+        loops.signal,
+      ),
+    ];
+    const reportLoop = runReportLoop(reportDeps, reporting.signal);
+
+    const sweepTimer = setInterval(() => {
+      hub.sweep().catch((error: unknown) => log.error({ err: error }, "client lease sweep failed"));
+    }, Math.max(50, Math.min(1_000, Math.floor(o.taskLeaseMs / 4))));
+    const pruneTimer = setInterval(() => {
+      store.pruneAssignments(Date.now() - o.assignmentRetentionMs).catch((error: unknown) => log.error({ err: error }, "assignment prune failed"));
+    }, PRUNE_EVERY_MS);
+    sweepTimer.unref();
+    pruneTimer.unref();
+
+    state = "running";
+    const counts = await store.counts();
+    log.info(
+      { url, managerUrls: o.managerUrls, distributorId: registration?.distributorId ?? "", held: counts.held, bufferedResults: counts.results },
+      "distributor running",
+    );
+
+    let closing: Promise<void> | undefined;
+    const runningServer = server;
+    return {
+      url,
+      get distributorId() {
+        return registration?.distributorId ?? "";
+      },
+      get state() {
+        return state;
+      },
+      close({ graceMs = o.closeGraceMs } = {}) {
+        closing ??= (async () => {
+          state = "draining";
+          log.info({ graceMs }, "distributor closing");
+          loops.abort();
+          clearInterval(sweepTimer);
+          clearInterval(pruneTimer);
+          await hub.close(Math.min(graceMs, 1_000));
+          await runningServer.close({ graceMs });
+          reporting.abort();
+          await Promise.allSettled([...running, reportLoop]);
+          const deadline = Date.now() + graceMs;
+          let flushed = 0;
+          try {
+            while (Date.now() < deadline) {
+              const sent = await flushBatch(reportDeps, reportDeps.settings().reportBatch, AbortSignal.timeout(Math.max(1, deadline - Date.now())));
+              if (sent === 0) break;
+              flushed += sent;
+            }
+          } catch (error) {
+            log.warn({ err: ConnectError.from(error).rawMessage }, "results left buffered for the next start");
+          }
+          const left = await store.counts();
+          await store.close();
+          state = "stopped";
+          log.info({ flushed, bufferedResults: left.results, held: left.held }, "distributor stopped");
+        })().catch((error: unknown) => {
+          state = "failed";
+          log.error({ err: error }, "distributor close failed");
+          throw error;
+        });
+        return closing;
+      },
+    };
+  } catch (error) {
+    state = "failed";
+    await server?.close({ graceMs: 0 }).catch(() => undefined);
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,306 @@
+import type { Logger } from "pino";
+import type { Task, TaskResult } from "../gen/disio/v1/common_pb.js";
+import { workCredit } from "../core/work-credit.js";
+import { BadClientRequestError, TaskNotGivenError } from "./errors.js";
+import { storedResultFromClient } from "./result-mapper.js";
+import { Signal } from "./signal.js";
+import type { DistributorStore, StoreResultsOutcome } from "./store/store.js";
+import { clientTasks } from "./task-mapper.js";
+
+/** Settings of a {@link WorkHub}. */
+export interface WorkHubSettings {
+  /** Client lease of each task given, ms. */
+  taskLeaseMs: number;
+  /** Most tasks per stream message. */
+  workBatch: number;
+  /** Keep-alive period of an idle stream, ms. */
+  keepAliveMs: number;
+  /** Most results per client Report. */
+  maxReportResults: number;
+}
+
+/** Counters the hub bumps (metrics). */
+export interface WorkHubEvents {
+  /** Tasks handed to clients. */
+  tasksGiven(count: number): void;
+  /** Results stored (accepted) and duplicates seen in one Report. */
+  resultsReceived(outcome: StoreResultsOutcome): void;
+}
+
+/** What the hub needs. */
+export interface WorkHubDeps {
+  store: DistributorStore;
+  settings: WorkHubSettings;
+  log: Logger;
+  events?: WorkHubEvents;
+  now?: () => number;
+}
+
+/** One message of a Work stream: tasks, a keep-alive (no tasks) or the final pause. */
+export interface WorkBatch {
+  tasks: Task[];
+  pause: boolean;
+}
+
+/** One client's stay, for the manager's lifespan statistics. */
+export interface EndedSession {
+  clientId: string;
+  platform: string;
+  joinedAtMs: number;
+  lastSeenMs: number;
+  results: number;
+}
+
+interface Session {
+  clientId: string;
+  platform: string;
+  joinedAtMs: number;
+  lastSeenMs: number;
+  results: number;
+  stream: Stream | undefined;
+}
+
+interface Stream {
+  /** Copies sent on this stream and not reported, with their client lease deadline (in give order). */
+  outstanding: Map<string, number>;
+  wake: Signal;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** Most ended sessions kept for the next heartbeat. */
+const MAX_ENDED_SESSIONS = 10_000;
+/** A joined client that never opened a stream is forgotten after this long, ms. */
+const IDLE_SESSION_MS = 10 * 60_000;
+
+/**
+ * Hands held copies to clients and takes their results: one Work stream per client with `slots`
+ * credit, batches per stream message (one store transaction each), client leases, requeue when a
+ * client goes, and the check that a client reports only what it was given.
+ */
+export class WorkHub {
+  /** Notified after results were stored (the report loop waits on it). */
+  readonly resultsStored = new Signal();
+  readonly #store: DistributorStore;
+  readonly #settings: WorkHubSettings;
+  readonly #log: Logger;
+  readonly #events: WorkHubEvents | undefined;
+  readonly #now: () => number;
+  readonly #sessions = new Map<string, Session>();
+  readonly #streams = new Set<Stream>();
+  #ended: EndedSession[] = [];
+  #paused: ReadonlySet<string> = new Set();
+  #closing = false;
+
+  constructor(deps: WorkHubDeps) {
+    this.#store = deps.store;
+    this.#settings = deps.settings;
+    this.#log = deps.log.child({ component: "work-hub" });
+    this.#events = deps.events;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Projects whose copies are not handed out. */
+  get pausedProjects(): ReadonlySet<string> {
+    return this.#paused;
+  }
+
+  /** Replaces the paused projects (from a heartbeat); wakes streams when some were resumed. */
+  setPausedProjects(projectIds: Iterable<string>): void {
+    const next = new Set(projectIds);
+    const resumed = [...this.#paused].some((id) => !next.has(id));
+    this.#paused = next;
+    if (resumed) this.notifyReady();
+  }
+
+  /** Clients with an open Work stream. */
+  get connectedClients(): number {
+    return this.#streams.size;
+  }
+
+  /** Wakes every stream: copies became ready. */
+  notifyReady(): void {
+    for (const stream of this.#streams) stream.wake.notify();
+  }
+
+  /** Records a joined client. */
+  joined(clientId: string, platform: string): void {
+    const now = this.#now();
+    this.#sessions.set(clientId, { clientId, platform, joinedAtMs: now, lastSeenMs: now, results: 0, stream: undefined });
+  }
+
+  /**
+   * The Work stream of a client: batches of at most its free credit as soon as there are copies,
+   * keep-alives when idle, a final `pause` when the distributor closes. A second stream of the same
+   * client replaces the first. When the stream ends (client gone, `abort`), the copies in the
+   * client's hands are requeued for others.
+   */
+  async *work(clientId: string, slots: number, abort: AbortSignal): AsyncGenerator<WorkBatch> {
+    const session = this.#session(clientId);
+    if (session.stream !== undefined) {
+      session.stream.abort.abort();
+      await session.stream.done;
+    }
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    abort.addEventListener("abort", onAbort, { once: true });
+    let finish!: () => void;
+    const stream: Stream = { outstanding: new Map(), wake: new Signal(), abort: controller, done: new Promise((r) => (finish = r)) };
+    session.stream = stream;
+    this.#streams.add(stream);
+    this.#log.debug({ clientId, slots }, "work stream opened");
+    try {
+      let lastSentMs = this.#now();
+      while (!controller.signal.aborted) {
+        if (this.#closing) {
+          yield { tasks: [], pause: true };
+          break;
+        }
+        const now = this.#now();
+        this.#expireOutstanding(stream, now);
+        const credit = workCredit({ slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
+        if (credit > 0) {
+          const given = await this.#store.takeReady({
+            clientId,
+            max: credit,
+            nowMs: now,
+            clientDeadlineMs: now + this.#settings.taskLeaseMs,
+            skipProjects: this.#paused,
+          });
+          if (given.length > 0) {
+            for (const copy of given) stream.outstanding.set(copy.copyId, copy.clientDeadlineMs);
+            session.lastSeenMs = now;
+            this.#events?.tasksGiven(given.length);
+            yield { tasks: clientTasks(given), pause: false };
+            lastSentMs = this.#now();
+            continue;
+          }
+        }
+        const first = stream.outstanding.values().next();
+        const untilExpiry = first.done === true ? Infinity : first.value - now;
+        const waitMs = Math.min(this.#settings.keepAliveMs - (now - lastSentMs), untilExpiry);
+        if (waitMs <= 0) {
+          yield { tasks: [], pause: false };
+          lastSentMs = this.#now();
+          continue;
+        }
+        await stream.wake.wait(Math.max(waitMs, 1), controller.signal);
+      }
+    } finally {
+      abort.removeEventListener("abort", onAbort);
+      this.#streams.delete(stream);
+      if (session.stream === stream) this.#endSession(session);
+      try {
+        const requeued = await this.#store.requeueClient(clientId);
+        if (requeued > 0) this.notifyReady();
+        this.#log.debug({ clientId, requeued }, "work stream ended");
+      } catch (error) {
+        this.#log.error({ err: error, clientId }, "requeue of a gone client failed");
+      }
+      finish();
+    }
+  }
+
+  /**
+   * Stores a client's results. Every copy must have been given to this client (else
+   * `TaskNotGivenError` and nothing is stored). Resolves once the results are durable; each frees a
+   * slot of the client's stream.
+   */
+  async report(clientId: string, results: readonly TaskResult[]): Promise<StoreResultsOutcome> {
+    if (results.length === 0) return { accepted: 0, duplicates: 0 };
+    if (results.length > this.#settings.maxReportResults) {
+      throw new BadClientRequestError("results", `at most ${this.#settings.maxReportResults} per report, got ${results.length}`);
+    }
+    results.forEach((result, i) => {
+      if (result.copyId === "") throw new BadClientRequestError(`results[${i}].copy_id`, "required");
+      if (result.outcome.case === undefined) throw new BadClientRequestError(`results[${i}].outcome`, "output or error required");
+    });
+    const copyIds = results.map((r) => r.copyId);
+    const given = await this.#store.wasGiven(clientId, copyIds);
+    const notGiven = copyIds.filter((id) => !given.has(id));
+    if (notGiven.length > 0) throw new TaskNotGivenError(notGiven);
+    const now = this.#now();
+    const outcome = await this.#store.storeResults(
+      results.map((r) => storedResultFromClient(r, clientId, given.get(r.copyId) as string, now)),
+    );
+    this.#events?.resultsReceived(outcome);
+    this.resultsStored.notify();
+    const session = this.#sessions.get(clientId);
+    if (session !== undefined) {
+      session.lastSeenMs = now;
+      session.results += outcome.accepted;
+      const stream = session.stream;
+      if (stream !== undefined) {
+        let freed = false;
+        for (const copyId of copyIds) freed = stream.outstanding.delete(copyId) || freed;
+        if (freed) stream.wake.notify();
+      }
+    }
+    return outcome;
+  }
+
+  /** Requeues copies whose client lease ended; forgets joined clients that never opened a stream. */
+  async sweep(): Promise<number> {
+    const now = this.#now();
+    const requeued = await this.#store.requeueExpiredClientLeases(now);
+    if (requeued > 0) {
+      this.#log.info({ requeued }, "client leases expired, tasks requeued");
+      this.notifyReady();
+    }
+    for (const session of this.#sessions.values()) {
+      if (session.stream === undefined && now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
+    }
+    return requeued;
+  }
+
+  /** Sessions ended since the last call (for the heartbeat). */
+  takeEndedSessions(): EndedSession[] {
+    const ended = this.#ended;
+    this.#ended = [];
+    return ended;
+  }
+
+  /** Tells every stream to pause and end; resolves when they all ended (or after `graceMs`). */
+  async close(graceMs: number): Promise<void> {
+    this.#closing = true;
+    const done = [...this.#streams].map((s) => s.done);
+    this.notifyReady();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(done), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    for (const stream of this.#streams) stream.abort.abort();
+  }
+
+  #session(clientId: string): Session {
+    let session = this.#sessions.get(clientId);
+    if (session === undefined) {
+      // A client that joined before a restart comes back with its still-valid token.
+      const now = this.#now();
+      session = { clientId, platform: "unknown", joinedAtMs: now, lastSeenMs: now, results: 0, stream: undefined };
+      this.#sessions.set(clientId, session);
+    }
+    return session;
+  }
+
+  #endSession(session: Session): void {
+    session.stream = undefined;
+    this.#sessions.delete(session.clientId);
+    if (this.#ended.length < MAX_ENDED_SESSIONS) {
+      this.#ended.push({
+        clientId: session.clientId,
+        platform: session.platform,
+        joinedAtMs: session.joinedAtMs,
+        lastSeenMs: this.#now(),
+        results: session.results,
+      });
+    }
+  }
+
+  /** Tasks whose client lease ended no longer use the client's credit (they went to others). */
+  #expireOutstanding(stream: Stream, now: number): void {
+    for (const [copyId, deadline] of stream.outstanding) {
+      if (deadline > now) break;
+      stream.outstanding.delete(copyId);
+    }
+  }
+}
