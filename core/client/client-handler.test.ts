@@ -13,7 +13,7 @@ const encoder = new TextEncoder();
 async function signer(): Promise<{ publicKey: Uint8Array; sign(hash: string): Promise<Uint8Array> }> {
   const keys = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
   const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
-  return { publicKey, sign: async (hash) => new Uint8Array(await crypto.subtle.sign("Ed25519", keys.privateKey, programSignatureMessage(hash))) };
+  return { publicKey, sign: async (hash) => new Uint8Array(await crypto.subtle.sign("Ed25519", keys.privateKey, programSignatureMessage(hash) as BufferSource)) };
 }
 
 /** An in-memory DistributorService double: a task queue, slot credit, recorded reports. */

@@ -314,12 +314,7 @@ export class ClientHandler {
       this.awaitingProgram += group.length;
       void this.programs.get(hash, session.publicKey).then((verdict) => {
         this.awaitingProgram -= group.length;
-        if (this.stopSignal.signal.aborted) {
-          // Never started: leave them unreported so their leases hand them to someone else.
-          for (const task of group) this.inHand.delete(task.copyId);
-          this.notify();
-          return;
-        }
+        this.notify();
         if (!verdict.ok) {
           this.emit("programRejected", { hash, reason: verdict.reason, tasks: group.length });
           this.addResults(group.map((task) => programErrorResult(task.copyId, verdict.reason)));

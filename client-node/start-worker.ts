@@ -1,0 +1,90 @@
+import { createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { arch, platform, release } from "node:os";
+import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
+import { ClientHandler, type ClientHandlerStats } from "../core/client/client-handler.js";
+import { ClusterProcessor } from "./cluster-processor.js";
+import { unitRunnerEntry } from "./unit-runner-entry-path.js";
+import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
+
+/** A running `disio worker`. */
+export interface RunningWorker {
+  /**
+   * Stops taking tasks, lets the runners finish the tasks in hand for up to `graceMs` (default
+   * 10,000), reports them, kills the runners and resolves. Unfinished tasks are not reported: the
+   * distributor re-issues them when their client lease ends.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** Results acknowledged by the distributor (ok / error) and tasks in hand. */
+  stats(): ClientHandlerStats;
+  /** Settles when the worker ended: resolves after stop, rejects when it gave up (e.g. trust key mismatch). */
+  closed: Promise<void>;
+}
+
+/**
+ * Starts the Node worker: forks the sandboxed unit runners, then joins the distributor and computes
+ * until stopped. Resolves once the runners are up; joining is retried in the background with backoff.
+ */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const resolved = resolveWorkerOptions(options);
+  const log = resolved.log.child({ component: "worker" });
+  const processor = new ClusterProcessor({
+    workers: resolved.workers,
+    slotsPerWorker: resolved.slotsPerWorker,
+    cpu: resolved.cpu,
+    maxRunTimeMs: resolved.maxRunTimeMs,
+    heapLimitMb: resolved.heapLimitMb,
+    entry: unitRunnerEntry(),
+    startTimeoutMs: 15_000,
+    log: log.child({ component: "unit-runners" }),
+  });
+  await processor.start();
+
+  const transports = new Map<string, Transport>();
+  const handler = new ClientHandler(
+    {
+      distributorUrl: resolved.distributorUrl,
+      platform: "node",
+      userAgent: `node/${process.versions.node} ${platform()}/${release()} ${arch()}`,
+      trustKey: resolved.trustKey,
+      maxSlots: Math.max(resolved.maxSlots, processor.slots),
+      reportBatch: resolved.reportBatch,
+      reportDelayMs: resolved.reportDelayMs,
+    },
+    {
+      processor,
+      connect: (baseUrl) => {
+        let transport = transports.get(baseUrl);
+        if (transport === undefined) {
+          transport = createConnectTransport({ baseUrl, httpVersion: resolved.httpVersion, useBinaryFormat: true, pingIntervalMs: 15_000 });
+          transports.set(baseUrl, transport);
+        }
+        return createClient(DistributorService, transport);
+      },
+    },
+  );
+  handler.on("joined", (event) => log.info(event, "joined distributor"));
+  handler.on("redirected", (event) => log.info(event, "join redirected"));
+  handler.on("streamOpened", (event) => log.debug(event, "work stream opened"));
+  handler.on("paused", () => log.info("distributor asked to pause"));
+  handler.on("disconnected", (event) =>
+    log.warn({ code: event.error.code, error: event.error.rawMessage, retryInMs: event.retryInMs, rejoin: event.rejoin }, "distributor connection lost"),
+  );
+  handler.on("reported", (event) => log.debug(event, "results reported"));
+  handler.on("reportFailed", (event) =>
+    log.warn({ code: event.error.code, error: event.error.rawMessage, results: event.results, dropped: event.dropped }, "report failed"),
+  );
+  handler.on("programRejected", (event) => log.error(event, "program refused"));
+  handler.on("failed", (event) => log.error({ err: event.error }, "worker gave up"));
+  handler.start();
+  log.info({ distributorUrl: resolved.distributorUrl, workers: resolved.workers, cpu: resolved.cpu }, "worker started");
+
+  return {
+    stop: async (stopOptions) => {
+      await handler.stop(stopOptions);
+      log.info(handler.stats(), "worker stopped");
+    },
+    stats: () => handler.stats(),
+    closed: handler.closed,
+  };
+}
