@@ -1,0 +1,59 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { GetStatsResponseSchema, LifespanStatsSchema, ProjectStatsSchema, type GetStatsResponse } from "../gen/disio/v1/admin_service_pb.js";
+import { distributorStatus } from "../core/distributor-status.js";
+import { lifespanStats } from "../core/lifespan-stats.js";
+import { etaMs } from "../core/throughput.js";
+import type { ManagerContext } from "./manager-context.js";
+import { toProtoProjectState } from "./mappers/enums.js";
+import { toProtoCounts } from "./mappers/project-mapper.js";
+import type { ProjectRecord } from "./store/store.js";
+
+/** Client sessions the lifespan statistics are computed over (the most recent ones). */
+const LIFESPAN_SAMPLE = 10_000;
+const MAX_PROJECTS_IN_STATS = 1_000;
+
+/**
+ * The grid's picture for GetStats/WatchStats: per-project counts (store counters), units/s over
+ * the last minute (the in-memory meter), ETA, copies out, client lifespans and distributor load.
+ */
+export async function gridStats(ctx: ManagerContext, projectId: string): Promise<GetStatsResponse> {
+  const now = ctx.now();
+  const projects: ProjectRecord[] =
+    projectId !== "" ? [await ctx.store.getProject(projectId)] : (await ctx.store.listProjects({ limit: MAX_PROJECTS_IN_STATS })).projects;
+  const [lifespans, distributors] = await Promise.all([ctx.store.recentLifespans(LIFESPAN_SAMPLE), ctx.store.listDistributors()]);
+  const online = distributors.filter(
+    (d) => distributorStatus({ ...d, registered: d.registeredAtMs !== undefined }, now, ctx.limits.heartbeatIntervalMs) === "online",
+  );
+  const life = lifespanStats(lifespans);
+  return create(GetStatsResponseSchema, {
+    projects: projects.map((p) => {
+      const rate = ctx.meter.rate(p.id, now);
+      const eta = etaMs(p.counts.queued + p.counts.running, rate);
+      return create(ProjectStatsSchema, {
+        projectId: p.id,
+        name: p.name,
+        state: toProtoProjectState(p.state),
+        counts: toProtoCounts(p.counts),
+        unitsPerSecond: rate,
+        ...(eta !== undefined && { eta: durationFromMs(eta) }),
+        copiesOut: BigInt(p.copiesOut),
+      });
+    }),
+    clientLifespan: create(LifespanStatsSchema, {
+      clients: BigInt(life.clients),
+      mode: durationFromMs(Math.round(life.modeMs)),
+      mean: durationFromMs(Math.round(life.meanMs)),
+      median: durationFromMs(Math.round(life.medianMs)),
+      p90: durationFromMs(Math.round(life.p90Ms)),
+    }),
+    onlineDistributors: online.length,
+    connectedClients: online.reduce((sum, d) => sum + d.clients, 0),
+    time: timestampFromMs(now),
+  });
+}
+
+/** Finished (final-state) units of a project, the count the throughput meter samples. */
+export function finishedUnits(p: ProjectRecord): number {
+  return p.counts.done + p.counts.failed + p.counts.expired + p.counts.cancelled;
+}

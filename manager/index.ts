@@ -1,0 +1,197 @@
+/**
+ * The manager: the source of truth of a dis.io grid. `startManager` opens the store in the data
+ * folder, loads (or makes) the signing key and admin token, and serves AdminService and
+ * ManagerService on one port.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { Counter, Gauge } from "prom-client";
+import { AdminService } from "../gen/disio/v1/admin_service_pb.js";
+import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
+import { startServer } from "../server/index.js";
+import { loadOrCreateAdminToken } from "./admin-token.js";
+import { adminAuthenticator, distributorAuthenticator } from "./authenticators.js";
+import { DEFAULT_LIMITS, type ManagerContext } from "./manager-context.js";
+import { managerRoutes } from "./routes.js";
+import { loadOrCreateSigningKey } from "./signing-key.js";
+import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import { Sweeper } from "./sweeper.js";
+import { ThroughputMeter } from "./throughput-meter.js";
+import { WakeSignal } from "./wake-signal.js";
+
+/** Options of {@link startManager}. */
+export interface ManagerOptions {
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Port to bind; 0 picks a free one. Default 7100. */
+  port?: number;
+  /** Data folder: `manager.sqlite`, `admin-token`, `signing-key.pem`, `manager-id`. Created if missing. Required. */
+  dataDir: string;
+  /** Store engine. Only `"sqlite"` for now (default). */
+  store?: "sqlite";
+  /** Admin bearer token. Default: the one in `<dataDir>/admin-token`, generated on first start. */
+  adminToken?: string;
+  /** Logger; the manager logs through children per component. */
+  log: Logger;
+  /** Most copies one Lease hands out. Default 5000. */
+  maxLeaseBatch?: number;
+  /** Longest Lease long-poll, ms. Default 30000. */
+  maxLeaseWaitMs?: number;
+  /** Most results one Report may carry. Default 10000. */
+  maxReportBatch?: number;
+  /** Heartbeat interval told to distributors, ms. Default 5000. */
+  heartbeatIntervalMs?: number;
+  /** Lease-expiry / deadline sweep interval, ms. Default 1000. */
+  sweepIntervalMs?: number;
+  /** Largest request message, bytes (AddUnits of thousands of inputs). Default 64 MiB. */
+  readMaxBytes?: number;
+}
+
+/** A running manager. */
+export interface RunningManager {
+  /** `http://host:port` where it listens. */
+  readonly url: string;
+  /** The admin bearer token in force. */
+  readonly adminToken: string;
+  /** The program-signing public key, raw 32 bytes as base64 (for `disio worker --trust`). */
+  readonly publicKeyBase64: string;
+  /** The manager's id, stable across restarts on the same data folder. */
+  readonly managerId: string;
+  /** Stops serving (in-flight calls get `graceMs`, default 5000), stops the sweeper, closes the store. */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** Resolved {@link ManagerOptions}. Throws TypeError on nonsense. */
+function resolveManagerOptions(o: ManagerOptions) {
+  if (!o.dataDir) throw new TypeError("dataDir is required");
+  if ((o.store ?? "sqlite") !== "sqlite") throw new TypeError(`unsupported store ${String(o.store)}`);
+  const positive = (name: string, value: number | undefined, fallback: number) => {
+    const v = value ?? fallback;
+    if (!Number.isFinite(v) || v <= 0) throw new TypeError(`${name} must be a positive number, got ${v}`);
+    return v;
+  };
+  return {
+    host: o.host ?? "127.0.0.1",
+    port: o.port ?? 7100,
+    dataDir: o.dataDir,
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxLeaseBatch: positive("maxLeaseBatch", o.maxLeaseBatch, DEFAULT_LIMITS.maxLeaseBatch),
+      maxLeaseWaitMs: positive("maxLeaseWaitMs", o.maxLeaseWaitMs, DEFAULT_LIMITS.maxLeaseWaitMs),
+      maxReportBatch: positive("maxReportBatch", o.maxReportBatch, DEFAULT_LIMITS.maxReportBatch),
+      heartbeatIntervalMs: positive("heartbeatIntervalMs", o.heartbeatIntervalMs, DEFAULT_LIMITS.heartbeatIntervalMs),
+    },
+    sweepIntervalMs: positive("sweepIntervalMs", o.sweepIntervalMs, 1_000),
+    readMaxBytes: positive("readMaxBytes", o.readMaxBytes, 64 * 1024 * 1024),
+  };
+}
+
+/** Starts a manager on its data folder. Resolves once it listens. */
+export async function startManager(options: ManagerOptions): Promise<RunningManager> {
+  const o = resolveManagerOptions(options);
+  const log = options.log.child({ component: "manager" });
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  const adminToken = loadOrCreateAdminToken(o.dataDir, options.adminToken);
+  const signer = loadOrCreateSigningKey(o.dataDir);
+  const managerId = loadOrCreateManagerId(o.dataDir);
+  const store = openSqliteStore({ path: join(o.dataDir, "manager.sqlite") });
+  try {
+    const groupId = await store.groupId();
+    const workAvailable = new WakeSignal();
+    const unitsFinished = new WakeSignal();
+    const meter = new ThroughputMeter();
+    const metrics = { leased: undefined as Counter | undefined, reported: undefined as Counter | undefined };
+    const ctx: ManagerContext = {
+      store,
+      signer,
+      managerId,
+      groupId,
+      limits: o.limits,
+      workAvailable,
+      unitsFinished,
+      meter,
+      metrics: {
+        unitsLeased: (count) => metrics.leased?.inc(count),
+        resultsReported: (accepted, duplicates, unknown) => {
+          if (accepted > 0) metrics.reported?.inc({ status: "accepted" }, accepted);
+          if (duplicates > 0) metrics.reported?.inc({ status: "duplicate" }, duplicates);
+          if (unknown > 0) metrics.reported?.inc({ status: "unknown" }, unknown);
+        },
+      },
+      log: log.child({ component: "manager-rpc" }),
+      now: Date.now,
+    };
+    const server = await startServer({
+      host: o.host,
+      port: o.port,
+      routes: managerRoutes(ctx),
+      policies: [
+        { service: AdminService.typeName, authenticate: adminAuthenticator(adminToken) },
+        { service: ManagerService.typeName, authenticate: distributorAuthenticator(store) },
+      ],
+      readMaxBytes: o.readMaxBytes,
+      log: options.log.child({ component: "manager-server" }),
+    });
+    metrics.leased = new Counter({ name: "disio_units_leased_total", help: "Unit copies leased to distributors.", registers: [server.registry] });
+    metrics.reported = new Counter({
+      name: "disio_results_reported_total",
+      help: "Results reported by distributors, by status (accepted, duplicate, unknown).",
+      labelNames: ["status"],
+      registers: [server.registry],
+    });
+    new Gauge({
+      name: "disio_queue_depth",
+      help: "Units waiting for a copy (queued), across projects.",
+      registers: [server.registry],
+      async collect() {
+        const { projects } = await store.listProjects({ limit: 1_000 });
+        this.set(projects.reduce((sum, p) => sum + p.counts.queued, 0));
+      },
+    });
+    const sweeper = new Sweeper({
+      store,
+      meter,
+      workAvailable,
+      unitsFinished,
+      intervalMs: o.sweepIntervalMs,
+      log: log.child({ component: "sweeper" }),
+      now: Date.now,
+    });
+    sweeper.start();
+    log.info({ url: server.url, managerId, groupId, publicKey: signer.publicKeyBase64, dataDir: o.dataDir }, "manager listening");
+    let closing: Promise<void> | undefined;
+    return {
+      url: server.url,
+      adminToken,
+      publicKeyBase64: signer.publicKeyBase64,
+      managerId,
+      close(closeOptions) {
+        closing ??= (async () => {
+          await server.close(closeOptions);
+          await sweeper.stop();
+          await store.close();
+          log.info("manager stopped");
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function loadOrCreateManagerId(dataDir: string): string {
+  const path = join(dataDir, "manager-id");
+  try {
+    const id = readFileSync(path, "utf8").trim();
+    if (id !== "") return id;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const id = `m-${randomUUID()}`;
+  writeFileSync(path, `${id}\n`);
+  return id;
+}

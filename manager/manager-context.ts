@@ -1,0 +1,60 @@
+import type { Logger } from "pino";
+import type { ProgramSigner } from "./signing-key.js";
+import type { ManagerStore } from "./store/store.js";
+import type { ThroughputMeter } from "./throughput-meter.js";
+import type { WakeSignal } from "./wake-signal.js";
+
+/** Limits and intervals the services enforce and hand to distributors. */
+export interface ManagerLimits {
+  /** Most copies one Lease hands out. */
+  maxLeaseBatch: number;
+  /** Longest Lease long-poll, ms. */
+  maxLeaseWaitMs: number;
+  /** Most results one Report may carry. */
+  maxReportBatch: number;
+  /** Heartbeat interval told to distributors, ms (three missed → OFFLINE). */
+  heartbeatIntervalMs: number;
+  /** Most units one AddUnits may carry. */
+  maxUnitsPerCall: number;
+  /** Largest unit input, bytes. */
+  maxInputBytes: number;
+  /** Most finished-unit notices one heartbeat returns. */
+  maxNoticesPerHeartbeat: number;
+  /** Idle time after which WatchResults sends an empty keep-alive batch, ms. */
+  watchKeepAliveMs: number;
+}
+
+/** Hooks the services call so the manager can count what they do (Prometheus). */
+export interface ManagerMetrics {
+  unitsLeased(count: number): void;
+  resultsReported(accepted: number, duplicates: number, unknown: number): void;
+}
+
+/** Everything the services need, passed in whole. */
+export interface ManagerContext {
+  store: ManagerStore;
+  signer: ProgramSigner;
+  managerId: string;
+  groupId: string;
+  limits: ManagerLimits;
+  /** Woken when units need copies (added, requeued, released, resumed, timed out). */
+  workAvailable: WakeSignal;
+  /** Woken when units finish (done, failed, expired, cancelled). */
+  unitsFinished: WakeSignal;
+  meter: ThroughputMeter;
+  metrics: ManagerMetrics;
+  log: Logger;
+  now: () => number;
+}
+
+/** Default limits; startManager lets options override the tunable ones. */
+export const DEFAULT_LIMITS: ManagerLimits = {
+  maxLeaseBatch: 5_000,
+  maxLeaseWaitMs: 30_000,
+  maxReportBatch: 10_000,
+  heartbeatIntervalMs: 5_000,
+  maxUnitsPerCall: 100_000,
+  maxInputBytes: 1024 * 1024,
+  maxNoticesPerHeartbeat: 10_000,
+  watchKeepAliveMs: 15_000,
+};

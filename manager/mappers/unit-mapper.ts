@@ -1,0 +1,54 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { CopySchema, ResultSchema, UnitSchema, type Copy, type Result, type Unit } from "../../gen/disio/v1/admin_service_pb.js";
+import type { CopyRecord, ResultRecord, UnitRecord } from "../store/store.js";
+import { toProtoOutcome, toProtoUnitState } from "./enums.js";
+
+/** A stored unit (with its copies when given) → proto. */
+export function toProtoUnit(u: UnitRecord & { copies?: CopyRecord[] }): Unit {
+  return create(UnitSchema, {
+    id: u.id,
+    projectId: u.projectId,
+    state: toProtoUnitState(u.state),
+    input: u.input,
+    priority: u.priority,
+    copiesSent: u.copiesSent,
+    attempts: u.attempts,
+    output: u.output ?? new Uint8Array(),
+    outputHash: u.outputHash ?? "",
+    createTime: timestampFromMs(u.createdAtMs),
+    ...(u.finishedAtMs !== undefined && { finishTime: timestampFromMs(u.finishedAtMs) }),
+    error: u.state === "failed" ? (u.error ?? "") : "",
+    copies: (u.copies ?? []).map(toProtoCopy),
+  });
+}
+
+/** A stored copy → proto. */
+export function toProtoCopy(c: CopyRecord): Copy {
+  return create(CopySchema, {
+    id: c.id,
+    unitId: c.unitId,
+    distributorId: c.distributorId,
+    clientId: c.clientId ?? "",
+    sentTime: timestampFromMs(c.sentAtMs),
+    deadline: timestampFromMs(c.deadlineMs),
+    ...(c.receivedAtMs !== undefined && { receiveTime: timestampFromMs(c.receivedAtMs) }),
+    outcome: toProtoOutcome(c.outcome),
+    outputHash: c.outputHash ?? "",
+    error: c.error ?? "",
+  });
+}
+
+/** A result log entry → proto. */
+export function toProtoResult(r: ResultRecord): Result {
+  return create(ResultSchema, {
+    unitId: r.unitId,
+    projectId: r.projectId,
+    input: r.input,
+    output: r.output,
+    outputHash: r.outputHash,
+    finishTime: timestampFromMs(r.finishedAtMs),
+    copiesSent: r.copiesSent,
+    cursor: r.cursor,
+  });
+}

@@ -1,0 +1,237 @@
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { durationMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  AdminService,
+  WatchResultsResponseSchema,
+  type WatchResultsResponse,
+  type WatchStatsResponse,
+  WatchStatsResponseSchema,
+} from "../../gen/disio/v1/admin_service_pb.js";
+import { UnitState } from "../../gen/disio/v1/common_pb.js";
+import { InvalidArgumentError } from "../../core/errors.js";
+import { applyProjectUpdate, resolveProjectSettings, validateProgramSource } from "../../core/project-settings.js";
+import { isFinalUnitState } from "../../core/unit-transitions.js";
+import { VERSION } from "../../core/version.js";
+import { gridStats } from "../grid-stats.js";
+import type { ManagerContext } from "../manager-context.js";
+import { toProtoDistributor } from "../mappers/distributor-mapper.js";
+import { fromProtoUnitState } from "../mappers/enums.js";
+import { fromCreateProjectRequest, fromUpdateProjectRequest, toProtoProject } from "../mappers/project-mapper.js";
+import { toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
+import { sha256Hex } from "../output-hash.js";
+import type { NewUnit } from "../store/store.js";
+
+const MIN_WATCH_STATS_INTERVAL_MS = 200;
+const WATCH_RESULTS_BATCH = 1_000;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * AdminService: projects, units, results, statistics and distributor identities, for the panel,
+ * the CLI and backends. Each handler validates, calls the store, maps the answer.
+ */
+export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof AdminService> {
+  const { store, limits } = ctx;
+  return {
+    async getInfo() {
+      return {
+        version: VERSION,
+        managerId: ctx.managerId,
+        groupId: ctx.groupId,
+        publicKey: ctx.signer.publicKey,
+        publicKeyBase64: ctx.signer.publicKeyBase64,
+        store: store.kind,
+        serverTime: timestampFromMs(ctx.now()),
+      };
+    },
+
+    async createProject(req) {
+      const settings = resolveProjectSettings(fromCreateProjectRequest(req));
+      validateProgramSource(req.programSource);
+      const hash = sha256Hex(req.programSource);
+      await store.putProgram({ hash, source: req.programSource, signature: ctx.signer.sign(hash) });
+      const project = await store.createProject({ settings, programHash: hash, hasValidator: false, paused: req.paused, nowMs: ctx.now() });
+      ctx.log.info({ projectId: project.id, name: project.name, programHash: hash }, "project created");
+      if (!req.paused) ctx.workAvailable.notify();
+      return { project: toProtoProject(project) };
+    },
+
+    async getProject(req) {
+      return { project: toProtoProject(await store.getProject(req.id)) };
+    },
+
+    async listProjects(req) {
+      const page = await store.listProjects({ limit: pageSize(req.pageSize, 100, 1000), pageToken: req.pageToken });
+      return { projects: page.projects.map(toProtoProject), nextPageToken: page.nextPageToken };
+    },
+
+    async updateProject(req) {
+      const { update, state } = fromUpdateProjectRequest(req);
+      const current = await store.getProject(req.id);
+      const settings = update === undefined ? undefined : applyProjectUpdate(current, update);
+      const project = await store.updateProject(req.id, { ...(settings && { settings }), ...(state && { state }) }, ctx.now());
+      ctx.log.info({ projectId: project.id, state: project.state }, "project updated");
+      ctx.workAvailable.notify();
+      return { project: toProtoProject(project) };
+    },
+
+    async deleteProject(req) {
+      const deletedUnits = await store.deleteProject(req.id);
+      ctx.log.info({ projectId: req.id, deletedUnits }, "project deleted");
+      ctx.unitsFinished.notify();
+      return { deletedUnits: BigInt(deletedUnits) };
+    },
+
+    async addUnits(req) {
+      if (req.units.length > limits.maxUnitsPerCall) {
+        throw new InvalidArgumentError("units", `at most ${limits.maxUnitsPerCall} units per call, got ${req.units.length}`);
+      }
+      const project = await store.getProject(req.projectId);
+      const units: NewUnit[] = req.units.map((unit, i) => {
+        if (unit.input.byteLength > limits.maxInputBytes) {
+          throw new InvalidArgumentError(`units[${i}].input`, `${unit.input.byteLength} bytes, more than ${limits.maxInputBytes}`);
+        }
+        if (project.inputEncoding === "json") assertJson(unit.input, `units[${i}].input`);
+        return { input: unit.input, priority: unit.priority };
+      });
+      const unitIds = await store.addUnits(req.projectId, units, ctx.now());
+      ctx.log.info({ projectId: req.projectId, units: unitIds.length }, "units added");
+      ctx.workAvailable.notify();
+      return { unitIds };
+    },
+
+    async listUnits(req) {
+      const state = fromProtoUnitState(req.state, "state");
+      const page = await store.listUnits(req.projectId, {
+        ...(state && { state }),
+        limit: pageSize(req.pageSize, 100, 10_000),
+        pageToken: req.pageToken,
+      });
+      return { units: page.units.map((u) => toProtoUnit(u)), nextPageToken: page.nextPageToken };
+    },
+
+    async getUnit(req) {
+      return { unit: toProtoUnit(await store.getUnit(req.id)) };
+    },
+
+    async cancelUnits(req) {
+      const cancelled = await store.cancelUnits(req.projectId, req.unitIds.length > 0 ? req.unitIds : undefined, ctx.now());
+      ctx.log.info({ projectId: req.projectId, cancelled }, "units cancelled");
+      ctx.unitsFinished.notify();
+      return { cancelled: BigInt(cancelled) };
+    },
+
+    async requeueUnits(req) {
+      let requeued: number;
+      if (req.unitIds.length > 0) {
+        requeued = await store.requeueUnits(req.projectId, { unitIds: req.unitIds }, ctx.now());
+      } else {
+        const state = fromProtoUnitState(req.state === UnitState.UNSPECIFIED ? UnitState.FAILED : req.state, "state")!;
+        if (!isFinalUnitState(state)) throw new InvalidArgumentError("state", "only failed, expired, cancelled or done units can be requeued");
+        requeued = await store.requeueUnits(req.projectId, { state }, ctx.now());
+      }
+      ctx.log.info({ projectId: req.projectId, requeued }, "units requeued");
+      ctx.workAvailable.notify();
+      return { requeued: BigInt(requeued) };
+    },
+
+    async listResults(req) {
+      const page = await store.listResults(req.projectId, req.cursor, pageSize(req.pageSize, 1000, 10_000));
+      return { results: page.results.map(toProtoResult), nextCursor: page.nextCursor };
+    },
+
+    async *watchResults(req, call): AsyncIterable<WatchResultsResponse> {
+      let cursor = req.cursor;
+      await store.getProject(req.projectId);
+      let lastSent = ctx.now();
+      while (!call.signal.aborted) {
+        // Read the counts before the page: a unit finishing in between shows in the next page.
+        const project = await store.getProject(req.projectId);
+        const page = await store.listResults(req.projectId, cursor, WATCH_RESULTS_BATCH);
+        const open = project.counts.queued + project.counts.running;
+        if (page.results.length > 0) {
+          cursor = page.nextCursor;
+          const done = req.untilDone && open === 0 && page.results.length < WATCH_RESULTS_BATCH;
+          yield create(WatchResultsResponseSchema, { results: page.results.map(toProtoResult), cursor, projectDone: done });
+          lastSent = ctx.now();
+          if (done) return;
+          if (page.results.length === WATCH_RESULTS_BATCH) continue;
+        } else if (req.untilDone && open === 0) {
+          yield create(WatchResultsResponseSchema, { cursor, projectDone: true });
+          return;
+        } else if (ctx.now() - lastSent >= limits.watchKeepAliveMs) {
+          yield create(WatchResultsResponseSchema, { cursor });
+          lastSent = ctx.now();
+        }
+        await ctx.unitsFinished.wait(Math.min(1_000, limits.watchKeepAliveMs), call.signal);
+      }
+    },
+
+    async getStats(req) {
+      return gridStats(ctx, req.projectId);
+    },
+
+    async *watchStats(req, call): AsyncIterable<WatchStatsResponse> {
+      const intervalMs = req.interval ? Math.max(MIN_WATCH_STATS_INTERVAL_MS, durationMs(req.interval)) : 1_000;
+      if (req.projectId !== "") await store.getProject(req.projectId);
+      while (!call.signal.aborted) {
+        yield create(WatchStatsResponseSchema, { stats: await gridStats(ctx, req.projectId) });
+        await sleep(intervalMs, call.signal);
+      }
+    },
+
+    async listDistributors() {
+      const now = ctx.now();
+      const distributors = await store.listDistributors();
+      return { distributors: distributors.map((d) => toProtoDistributor(d, now, limits.heartbeatIntervalMs)) };
+    },
+
+    async createDistributor(req) {
+      const name = req.name.trim();
+      if (name === "") throw new InvalidArgumentError("name", "a name is required");
+      const token = randomBytes(32).toString("base64url");
+      const distributor = await store.createDistributor({ name, region: req.region.trim(), tokenHash: sha256Hex(token) }, ctx.now());
+      ctx.log.info({ distributorId: distributor.id, name }, "distributor created");
+      return { distributor: toProtoDistributor(distributor, ctx.now(), limits.heartbeatIntervalMs), token };
+    },
+
+    async revokeDistributor(req) {
+      const requeuedCopies = await store.revokeDistributor(req.id, ctx.now());
+      ctx.log.info({ distributorId: req.id, requeuedCopies }, "distributor revoked");
+      if (requeuedCopies > 0) ctx.workAvailable.notify();
+      return { requeuedCopies: BigInt(requeuedCopies) };
+    },
+
+    async drainDistributor(req) {
+      const distributor = await store.drainDistributor(req.id);
+      ctx.log.info({ distributorId: req.id }, "distributor draining");
+      return { distributor: toProtoDistributor(distributor, ctx.now(), limits.heartbeatIntervalMs) };
+    },
+  };
+}
+
+function pageSize(requested: number, fallback: number, max: number): number {
+  return requested === 0 ? fallback : Math.min(requested, max);
+}
+
+function assertJson(bytes: Uint8Array, field: string): void {
+  try {
+    JSON.parse(utf8.decode(bytes));
+  } catch (error) {
+    throw new InvalidArgumentError(field, "not valid UTF-8 JSON", { cause: error });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,144 @@
+import { durationFromMs, durationMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { ManagerService } from "../../gen/disio/v1/manager_service_pb.js";
+import { InvalidArgumentError, UnauthenticatedError } from "../../core/errors.js";
+import { distributorStatus } from "../../core/distributor-status.js";
+import { VERSION } from "../../core/version.js";
+import { principalKey } from "../../server/index.js";
+import type { DistributorPrincipal } from "../authenticators.js";
+import { ProgramNotFoundError } from "../errors.js";
+import type { ManagerContext } from "../manager-context.js";
+import { toProtoPeer } from "../mappers/distributor-mapper.js";
+import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
+import type { DistributorRecord } from "../store/store.js";
+
+const MAX_COPY_IDS = 100_000;
+
+/**
+ * ManagerService: what distributors call to register, heartbeat, lease, renew, release and report.
+ * The caller's identity comes from the distributor-token authenticator (`{ distributorId }`).
+ */
+export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof ManagerService> {
+  const { store, limits } = ctx;
+  const log = ctx.log;
+
+  const settings = () => ({
+    heartbeatInterval: durationFromMs(limits.heartbeatIntervalMs),
+    maxLeaseBatch: limits.maxLeaseBatch,
+    maxReportBatch: limits.maxReportBatch,
+    maxLeaseWait: durationFromMs(limits.maxLeaseWaitMs),
+  });
+
+  const peersOf = async (self: string) => {
+    const now = ctx.now();
+    return (await store.listDistributors())
+      .filter((d) => d.id !== self && d.publicUrl !== "" && isOnline(d, now, limits.heartbeatIntervalMs))
+      .map(toProtoPeer);
+  };
+
+  return {
+    async getInfo() {
+      return { version: VERSION, managerId: ctx.managerId, groupId: ctx.groupId, publicKey: ctx.signer.publicKey };
+    },
+
+    async register(req, call) {
+      const { distributorId } = principal(call);
+      if (req.publicUrl !== "" && !/^https?:\/\/[^\s]+$/i.test(req.publicUrl)) {
+        throw new InvalidArgumentError("public_url", "must be an http or https URL");
+      }
+      await store.registerDistributor(
+        distributorId,
+        { publicUrl: req.publicUrl, region: req.region, capacity: req.capacity, version: req.version },
+        ctx.now(),
+      );
+      log.info({ distributorId, publicUrl: req.publicUrl, region: req.region, capacity: req.capacity }, "distributor registered");
+      return {
+        distributorId,
+        groupId: ctx.groupId,
+        managerId: ctx.managerId,
+        publicKey: ctx.signer.publicKey,
+        settings: settings(),
+        peers: await peersOf(distributorId),
+      };
+    },
+
+    async heartbeat(req, call) {
+      const { distributorId } = principal(call);
+      const { finishedUnitIds } = await store.heartbeat(
+        distributorId,
+        { heldCopies: req.heldCopies, clients: req.clients, bufferedResults: req.bufferedResults, freeSlots: req.freeSlots },
+        req.endedSessions.map(fromProtoClientSession),
+        ctx.now(),
+        limits.maxNoticesPerHeartbeat,
+      );
+      const distributor = await store.getDistributor(distributorId);
+      const paused = (await store.listProjects({ limit: 1_000 })).projects.filter((p) => p.state !== "active").map((p) => p.id);
+      return { drain: distributor.draining, cancelledUnitIds: finishedUnitIds, pausedProjectIds: paused, peers: await peersOf(distributorId) };
+    },
+
+    async lease(req, call) {
+      const { distributorId } = principal(call);
+      const max = Math.min(req.maxCopies === 0 ? limits.maxLeaseBatch : req.maxCopies, limits.maxLeaseBatch);
+      const waitMs = req.wait ? Math.min(Math.max(0, durationMs(req.wait)), limits.maxLeaseWaitMs) : 0;
+      const until = ctx.now() + waitMs;
+      for (;;) {
+        if ((await store.getDistributor(distributorId)).draining) return { tasks: [] };
+        const tasks = await store.leaseCopies(distributorId, max, ctx.now());
+        if (tasks.length > 0) {
+          ctx.metrics.unitsLeased(tasks.length);
+          return { tasks: tasks.map(toProtoTask) };
+        }
+        const left = until - ctx.now();
+        if (left <= 0 || call.signal.aborted) return { tasks: [] };
+        await ctx.workAvailable.wait(left, call.signal);
+      }
+    },
+
+    async renew(req, call) {
+      const { distributorId } = principal(call);
+      checkCopyIds(req.copyIds.length);
+      const { renewed, lost } = await store.renewCopies(distributorId, req.copyIds, ctx.now());
+      return { renewed: renewed.map((r) => ({ copyId: r.copyId, deadline: timestampFromMs(r.deadlineMs) })), lostCopyIds: lost };
+    },
+
+    async release(req, call) {
+      const { distributorId } = principal(call);
+      checkCopyIds(req.copyIds.length);
+      const released = await store.releaseCopies(distributorId, req.copyIds, ctx.now());
+      if (released > 0) ctx.workAvailable.notify();
+      return { released };
+    },
+
+    async report(req, call) {
+      principal(call);
+      if (req.results.length > limits.maxReportBatch) {
+        throw new InvalidArgumentError("results", `at most ${limits.maxReportBatch} results per call, got ${req.results.length}`);
+      }
+      const outcome = await store.recordResults(req.results.map(fromProtoTaskResult), ctx.now());
+      ctx.metrics.resultsReported(outcome.accepted, outcome.duplicates, outcome.unknown);
+      if (outcome.unitsReopened) ctx.workAvailable.notify();
+      if (outcome.unitsFinished > 0) ctx.unitsFinished.notify();
+      return { accepted: outcome.accepted, duplicates: outcome.duplicates, unknown: outcome.unknown };
+    },
+
+    async getProgram(req) {
+      const program = await store.getProgram(req.hash);
+      if (program === undefined) throw new ProgramNotFoundError(req.hash);
+      return { program };
+    },
+  };
+}
+
+function principal(call: HandlerContext): DistributorPrincipal {
+  const value = call.values.get(principalKey) as Partial<DistributorPrincipal> | undefined;
+  if (typeof value?.distributorId !== "string") throw new UnauthenticatedError("no distributor identity on this call");
+  return { distributorId: value.distributorId };
+}
+
+function checkCopyIds(count: number): void {
+  if (count > MAX_COPY_IDS) throw new InvalidArgumentError("copy_ids", `at most ${MAX_COPY_IDS} per call`);
+}
+
+function isOnline(d: DistributorRecord, nowMs: number, heartbeatIntervalMs: number): boolean {
+  return distributorStatus({ ...d, registered: d.registeredAtMs !== undefined }, nowMs, heartbeatIntervalMs) === "online";
+}

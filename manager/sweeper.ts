@@ -1,0 +1,89 @@
+import type { Logger } from "pino";
+import { finishedUnits } from "./grid-stats.js";
+import type { ManagerStore } from "./store/store.js";
+import type { ThroughputMeter } from "./throughput-meter.js";
+import type { WakeSignal } from "./wake-signal.js";
+
+/** Lifecycle of the {@link Sweeper}. */
+export type SweeperState = "initialized" | "running" | "stopped";
+
+/** Copies timed out per sweep transaction, so one sweep never holds the write lock for long. */
+const EXPIRY_BATCH = 10_000;
+/** How long unit-finish notices are kept for heartbeats. */
+const NOTICE_RETENTION_MS = 10 * 60_000;
+
+/**
+ * The manager's background loop, every `intervalMs`: times out expired leases (requeue or fail),
+ * expires projects past their deadline, samples finished counts for throughput, prunes old
+ * notices. Wakes lease long-polls and result watchers when that changed something.
+ */
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private _state: SweeperState = "initialized";
+
+  constructor(
+    private readonly deps: {
+      store: ManagerStore;
+      meter: ThroughputMeter;
+      workAvailable: WakeSignal;
+      unitsFinished: WakeSignal;
+      intervalMs: number;
+      log: Logger;
+      now: () => number;
+    },
+  ) {}
+
+  /** Where the loop stands. */
+  get state(): SweeperState {
+    return this._state;
+  }
+
+  /** Starts the loop (first sweep right away). */
+  start(): void {
+    if (this._state !== "initialized") return;
+    this._state = "running";
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    this._state = "stopped";
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One sweep; exposed for tests. */
+  async sweep(): Promise<void> {
+    const { store, log } = this.deps;
+    const now = this.deps.now();
+    let reopened = false;
+    let finished = 0;
+    for (;;) {
+      const r = await store.requeueExpired(now, EXPIRY_BATCH);
+      reopened ||= r.unitsReopened;
+      finished += r.unitsFinished;
+      if (r.timedOut > 0) log.info({ timedOut: r.timedOut, unitsFailed: r.unitsFinished }, "leases expired");
+      if (r.timedOut < EXPIRY_BATCH) break;
+    }
+    const expired = await store.expireProjects(now);
+    for (const projectId of expired) log.info({ projectId }, "project expired");
+    if (reopened) this.deps.workAvailable.notify();
+    if (finished > 0 || expired.length > 0) this.deps.unitsFinished.notify();
+    const { projects } = await store.listProjects({ limit: 1_000 });
+    this.deps.meter.sample(new Map(projects.map((p) => [p.id, finishedUnits(p)])), now);
+    await store.pruneNotices(now - NOTICE_RETENTION_MS);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.running = this.sweep()
+        .catch((error: unknown) => this.deps.log.error({ err: error }, "sweep failed"))
+        .finally(() => {
+          this.running = undefined;
+          if (this._state === "running") this.schedule(this.deps.intervalMs);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+}
