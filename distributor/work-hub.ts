@@ -61,8 +61,11 @@ interface Session {
 }
 
 interface Stream {
-  /** Copies sent on this stream and not reported, with their client lease deadline (in give order). */
-  outstanding: Map<string, number>;
+  /**
+   * Copies sent on this stream and not reported. A copy whose client lease ended still counts: the
+   * client is still busy with it (it was re-issued to others, and a late result is welcome).
+   */
+  outstanding: Set<string>;
   wake: Signal;
   abort: AbortController;
   done: Promise<void>;
@@ -145,7 +148,7 @@ export class WorkHub {
     const onAbort = () => controller.abort();
     abort.addEventListener("abort", onAbort, { once: true });
     let finish!: () => void;
-    const stream: Stream = { outstanding: new Map(), wake: new Signal(), abort: controller, done: new Promise((r) => (finish = r)) };
+    const stream: Stream = { outstanding: new Set(), wake: new Signal(), abort: controller, done: new Promise((r) => (finish = r)) };
     session.stream = stream;
     this.#streams.add(stream);
     this.#log.debug({ clientId, slots }, "work stream opened");
@@ -157,7 +160,6 @@ export class WorkHub {
           break;
         }
         const now = this.#now();
-        this.#expireOutstanding(stream, now);
         const credit = workCredit({ slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
         if (credit > 0) {
           const given = await this.#store.takeReady({
@@ -168,7 +170,7 @@ export class WorkHub {
             skipProjects: this.#paused,
           });
           if (given.length > 0) {
-            for (const copy of given) stream.outstanding.set(copy.copyId, copy.clientDeadlineMs);
+            for (const copy of given) stream.outstanding.add(copy.copyId);
             session.lastSeenMs = now;
             this.#events?.tasksGiven(given.length);
             yield { tasks: clientTasks(given), pause: false };
@@ -176,9 +178,7 @@ export class WorkHub {
             continue;
           }
         }
-        const first = stream.outstanding.values().next();
-        const untilExpiry = first.done === true ? Infinity : first.value - now;
-        const waitMs = Math.min(this.#settings.keepAliveMs - (now - lastSentMs), untilExpiry);
+        const waitMs = this.#settings.keepAliveMs - (now - lastSentMs);
         if (waitMs <= 0) {
           yield { tasks: [], pause: false };
           lastSentMs = this.#now();
@@ -293,14 +293,6 @@ export class WorkHub {
         lastSeenMs: this.#now(),
         results: session.results,
       });
-    }
-  }
-
-  /** Tasks whose client lease ended no longer use the client's credit (they went to others). */
-  #expireOutstanding(stream: Stream, now: number): void {
-    for (const [copyId, deadline] of stream.outstanding) {
-      if (deadline > now) break;
-      stream.outstanding.delete(copyId);
     }
   }
 }

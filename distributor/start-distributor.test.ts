@@ -1,0 +1,396 @@
+import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { TaskResultSchema, TaskSchema, type Task, type TaskResult } from "../gen/disio/v1/common_pb.js";
+import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
+import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
+import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import { startDistributor, type RunningDistributor } from "./index.js";
+import type { DistributorOptions } from "./distributor-options.js";
+
+const log = pino({ level: "silent" });
+const TOKEN = "dist-token";
+
+/** A test double of a remote ManagerService, served over h2c on 127.0.0.1. */
+class FakeManager {
+  queue: Task[] = [];
+  readonly results = new Map<string, TaskResult>();
+  readonly reportSizes: number[] = [];
+  registers = 0;
+  heartbeatDirectives: { drain?: boolean; cancelledUnitIds?: string[]; pausedProjectIds?: string[] } = {};
+  #server: Http2Server | undefined;
+  #sessions = new Set<ServerHttp2Session>();
+  port = 0;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  add(count: number, from = 0): void {
+    for (let i = from; i < from + count; i++) {
+      this.queue.push(
+        create(TaskSchema, {
+          copyId: `c${i}`,
+          unitId: `u${i}`,
+          projectId: "p1",
+          programHash: "ab".repeat(32),
+          input: new TextEncoder().encode(String(i)),
+          deadline: timestampFromMs(Date.now() + 60_000),
+        }),
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    const handler = connectNodeAdapter({
+      routes: (router) =>
+        router.service(ManagerService, {
+          register: (_req, ctx) => {
+            this.#auth(ctx.requestHeader);
+            this.registers++;
+            return {
+              distributorId: "d-1",
+              groupId: "g",
+              managerId: "m",
+              publicKey: new Uint8Array(32).fill(1),
+              settings: { maxLeaseBatch: 100, maxReportBatch: 20 },
+            };
+          },
+          lease: async (req, ctx) => {
+            this.#auth(ctx.requestHeader);
+            if (this.queue.length === 0) await new Promise((r) => setTimeout(r, 100));
+            return { tasks: this.queue.splice(0, Math.min(req.maxCopies, 100)) };
+          },
+          report: (req, ctx) => {
+            this.#auth(ctx.requestHeader);
+            this.reportSizes.push(req.results.length);
+            let accepted = 0;
+            for (const r of req.results) {
+              if (!this.results.has(r.copyId)) accepted++;
+              this.results.set(r.copyId, r);
+            }
+            return { accepted, duplicates: req.results.length - accepted };
+          },
+          renew: (req) => ({ renewed: req.copyIds.map((copyId) => ({ copyId, deadline: timestampFromMs(Date.now() + 60_000) })) }),
+          heartbeat: () => ({ ...this.heartbeatDirectives }),
+          getProgram: () => {
+            throw new ConnectError("no program", Code.NotFound);
+          },
+        }),
+    });
+    this.#server = createServer(handler);
+    this.#server.on("session", (s) => {
+      this.#sessions.add(s);
+      s.on("close", () => this.#sessions.delete(s));
+    });
+    await new Promise<void>((resolve) => this.#server?.listen(this.port, "127.0.0.1", resolve));
+    const address = this.#server.address();
+    if (address !== null && typeof address === "object") this.port = address.port;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    this.#server = undefined;
+    for (const s of this.#sessions) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #auth(headers: Headers): void {
+    if (headers.get("authorization") !== `Bearer ${TOKEN}`) throw new ConnectError("bad token", Code.Unauthenticated);
+  }
+}
+
+interface TestClient {
+  clientId: string;
+  client: Client<typeof DistributorService>;
+  headers: Record<string, string>;
+}
+
+async function joinClient(url: string): Promise<TestClient> {
+  const client = createClient(DistributorService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
+  const joined = await client.join({ platform: "node", cores: 1 });
+  return { clientId: joined.clientId, client, headers: { authorization: `Bearer ${joined.sessionToken}` } };
+}
+
+/** Opens a Work stream and collects tasks into `received`; `abort` ends it. */
+function work(c: TestClient, slots: number) {
+  const abort = new AbortController();
+  const received: Task[] = [];
+  let pauses = 0;
+  const done = (async () => {
+    try {
+      for await (const message of c.client.work({ slots }, { headers: c.headers, signal: abort.signal })) {
+        received.push(...message.tasks);
+        if (message.pause) pauses++;
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
+    }
+  })();
+  return { abort, received, done, pauses: () => pauses };
+}
+
+function ok(copyId: string): TaskResult {
+  return create(TaskResultSchema, { copyId, outcome: { case: "output", value: new TextEncoder().encode("42") } });
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("startDistributor with a fake manager", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setup(tuning: Partial<DistributorOptions> = {}, manager = new FakeManager()) {
+    const dataDir = await mkdtemp(join(tmpdir(), "disio-dist-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    if (manager.port === 0) await manager.start();
+    cleanups.push(() => manager.stop());
+    const options: DistributorOptions = {
+      port: 0,
+      managerUrls: [manager.url],
+      token: TOKEN,
+      dataDir,
+      log,
+      highWatermark: 50,
+      lowWatermark: 20,
+      leaseWaitMs: 200,
+      flushIntervalMs: 50,
+      heartbeatIntervalMs: 100,
+      closeGraceMs: 1_000,
+      ...tuning,
+    };
+    let distributor: RunningDistributor | undefined = await startDistributor(options);
+    cleanups.push(async () => distributor?.close({ graceMs: 200 }));
+    return {
+      manager,
+      dataDir,
+      options,
+      get distributor() {
+        return distributor as RunningDistributor;
+      },
+      async restart() {
+        await distributor?.close({ graceMs: 200 });
+        distributor = await startDistributor(options);
+        return distributor;
+      },
+    };
+  }
+
+  it("streams leased tasks to a client within its credit and flushes results to the manager in batches", async () => {
+    const manager = new FakeManager();
+    manager.add(60);
+    const grid = await setup({}, manager);
+    const c = await joinClient(grid.distributor.url);
+    expect(c.clientId).not.toBe("");
+    const stream = work(c, 7);
+    await until("first tasks", () => stream.received.length === 7);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(stream.received).toHaveLength(7);
+    expect(stream.received[0]?.deadline).toBeDefined();
+    let reported = 0;
+    while (reported < 60) {
+      await until("tasks to report", () => stream.received.length > reported);
+      const batch = stream.received.slice(reported);
+      const answer = await c.client.report({ results: batch.map((t) => ok(t.copyId)) }, { headers: c.headers });
+      expect(answer.accepted).toBe(batch.length);
+      reported += batch.length;
+      expect(stream.received.length - reported).toBeLessThanOrEqual(7);
+    }
+    await until("all results at the manager", () => manager.results.size === 60);
+    expect(new Set(stream.received.map((t) => t.copyId)).size).toBe(60);
+    expect(Math.max(...manager.reportSizes)).toBeLessThanOrEqual(20);
+    expect(manager.results.get("c3")?.clientId).toBe(c.clientId);
+    expect(manager.results.get("c3")?.unitId).toBe("u3");
+    const again = await c.client.report({ results: [ok("c3")] }, { headers: c.headers });
+    expect(again.duplicates + again.accepted).toBe(1);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it("refuses a report of a task the client was not given, storing nothing of the batch", async () => {
+    const manager = new FakeManager();
+    manager.add(4);
+    const grid = await setup({}, manager);
+    const a = await joinClient(grid.distributor.url);
+    const b = await joinClient(grid.distributor.url);
+    const stream = work(a, 2);
+    await until("tasks", () => stream.received.length === 2);
+    const mine = stream.received[0]?.copyId as string;
+    const err = await b.client.report({ results: [ok(mine)] }, { headers: b.headers }).catch((e: unknown) => ConnectError.from(e));
+    expect((err as ConnectError).code).toBe(Code.PermissionDenied);
+    const mixed = await a.client
+      .report({ results: [ok(mine), ok("c-never-leased")] }, { headers: a.headers })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((mixed as ConnectError).code).toBe(Code.PermissionDenied);
+    const noToken = await a.client.report({ results: [ok(mine)] }).catch((e: unknown) => ConnectError.from(e));
+    expect((noToken as ConnectError).code).toBe(Code.Unauthenticated);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(manager.results.size).toBe(0);
+    expect((await a.client.report({ results: [ok(mine)] }, { headers: a.headers })).accepted).toBe(1);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it("re-issues the tasks of a client that disconnects to another client", async () => {
+    const manager = new FakeManager();
+    manager.add(5);
+    const grid = await setup({}, manager);
+    const a = await joinClient(grid.distributor.url);
+    const first = work(a, 5);
+    await until("a's tasks", () => first.received.length === 5);
+    const b = await joinClient(grid.distributor.url);
+    const second = work(b, 5);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(second.received).toHaveLength(0);
+    first.abort.abort();
+    await first.done;
+    await until("b gets a's tasks", () => second.received.length === 5);
+    expect(second.received.map((t) => t.copyId).sort()).toEqual(first.received.map((t) => t.copyId).sort());
+    second.abort.abort();
+    await second.done;
+  });
+
+  it("re-issues a task whose client lease was missed, and still accepts the late result", async () => {
+    const manager = new FakeManager();
+    manager.add(1);
+    const grid = await setup({ taskLeaseMs: 300 }, manager);
+    const a = await joinClient(grid.distributor.url);
+    const slow = work(a, 1);
+    await until("a's task", () => slow.received.length === 1);
+    const b = await joinClient(grid.distributor.url);
+    const fast = work(b, 1);
+    await until("the task re-issued to b", () => fast.received.length === 1, 3_000);
+    expect(fast.received[0]?.copyId).toBe(slow.received[0]?.copyId);
+    expect((await a.client.report({ results: [ok("c0")] }, { headers: a.headers })).accepted).toBe(1);
+    expect((await b.client.report({ results: [ok("c0")] }, { headers: b.headers })).duplicates).toBe(1);
+    await until("result at manager", () => manager.results.size === 1);
+    expect(manager.results.get("c0")?.clientId).toBe(a.clientId);
+    slow.abort.abort();
+    fast.abort.abort();
+    await Promise.all([slow.done, fast.done]);
+  });
+
+  it("keeps dispatching held copies and buffering results while the manager is down, then flushes", async () => {
+    const manager = new FakeManager();
+    manager.add(30);
+    const grid = await setup({}, manager);
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 10);
+    await until("first tasks", () => stream.received.length === 10);
+    await until("buffer filled", () => manager.queue.length === 0);
+    await manager.stop();
+    let reported = 0;
+    while (reported < 30) {
+      await until("tasks while manager down", () => stream.received.length > reported);
+      const batch = stream.received.slice(reported);
+      expect((await c.client.report({ results: batch.map((t) => ok(t.copyId)) }, { headers: c.headers })).accepted).toBe(batch.length);
+      reported += batch.length;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(manager.results.size).toBe(0);
+    const info = await c.client.getInfo({});
+    expect(info.managerConnected).toBe(false);
+    expect(info.distributorId).toBe("d-1");
+    const registersBefore = manager.registers;
+    await manager.start();
+    await until("results flushed after the manager is back", () => manager.results.size === 30, 10_000);
+    expect(manager.registers).toBeGreaterThan(registersBefore);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it("starts with the manager down, and after a restart serves held copies and flushes stored results", async () => {
+    const manager = new FakeManager();
+    manager.add(6);
+    const grid = await setup({}, manager);
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 3);
+    await until("tasks", () => stream.received.length === 3);
+    await until("all leased", () => manager.queue.length === 0);
+    await manager.stop();
+    await c.client.report({ results: stream.received.map((t) => ok(t.copyId)) }, { headers: c.headers });
+    stream.abort.abort();
+    await stream.done;
+
+    const restarted = await grid.restart();
+    expect(restarted.distributorId).toBe("d-1");
+    const c2 = await joinClient(restarted.url);
+    const again = work(c2, 10);
+    await until("held copies served again", () => again.received.length === 3);
+    const served = again.received.map((t) => t.copyId);
+    expect(served.some((id) => stream.received.some((t) => t.copyId === id))).toBe(false);
+    // The old session token still works after the restart (same secret).
+    const back = createClient(DistributorService, createConnectTransport({ baseUrl: restarted.url, httpVersion: "1.1" }));
+    expect((await back.report({ results: [ok(stream.received[0]?.copyId as string)] }, { headers: c.headers })).duplicates).toBe(1);
+    await c2.client.report({ results: again.received.map((t) => ok(t.copyId)) }, { headers: c2.headers });
+    await manager.start();
+    await until("all six results at the manager", () => manager.results.size === 6, 10_000);
+    again.abort.abort();
+    await again.done;
+  });
+
+  it("acknowledges a report only after its results are committed to the store", async () => {
+    const manager = new FakeManager();
+    manager.add(2);
+    const grid = await setup({}, manager);
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 2);
+    await until("tasks", () => stream.received.length === 2);
+    await manager.stop();
+    await c.client.report({ results: stream.received.map((t) => ok(t.copyId)) }, { headers: c.headers });
+    stream.abort.abort();
+    await stream.done;
+    await grid.distributor.close({ graceMs: 100 });
+    const store = openSqliteStore({ path: join(grid.dataDir, "distributor.sqlite") });
+    const pending = await store.pendingResults(10);
+    expect(pending.map((r) => r.copyId).sort()).toEqual(["c0", "c1"]);
+    expect(pending.every((r) => r.clientId === c.clientId)).toBe(true);
+    expect((await store.counts()).held).toBe(0);
+    await store.close();
+  });
+
+  it("does not hand out copies of paused projects and drops copies of cancelled units", async () => {
+    const manager = new FakeManager();
+    manager.add(4);
+    manager.heartbeatDirectives = { pausedProjectIds: ["p1"], cancelledUnitIds: ["u0"] };
+    const grid = await setup({}, manager);
+    await until("leased", () => manager.queue.length === 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 10);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(stream.received).toHaveLength(0);
+    manager.heartbeatDirectives = {};
+    await until("resumed", () => stream.received.length === 3, 3_000);
+    expect(stream.received.map((t) => t.copyId).sort()).toEqual(["c1", "c2", "c3"]);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it("ends streams with a pause on close", async () => {
+    const grid = await setup();
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 1);
+    await new Promise((r) => setTimeout(r, 100));
+    await grid.distributor.close({ graceMs: 500 });
+    await stream.done;
+    expect(stream.pauses()).toBe(1);
+    expect(grid.distributor.state).toBe("stopped");
+  });
+});
