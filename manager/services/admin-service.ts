@@ -147,6 +147,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       let lastSent = ctx.now();
       while (!call.signal.aborted) {
         // Read the counts before the page: a unit finishing in between shows in the next page.
+        const version = ctx.unitsFinished.version;
         const project = await store.getProject(req.projectId);
         const page = await store.listResults(req.projectId, cursor, WATCH_RESULTS_BATCH);
         const open = project.counts.queued + project.counts.running;
@@ -164,7 +165,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
           yield create(WatchResultsResponseSchema, { cursor });
           lastSent = ctx.now();
         }
-        await ctx.unitsFinished.wait(Math.min(1_000, limits.watchKeepAliveMs), call.signal);
+        await ctx.unitsFinished.wait(Math.min(1_000, limits.watchKeepAliveMs), call.signal, version);
       }
     },
 

@@ -83,6 +83,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       const until = ctx.now() + waitMs;
       for (;;) {
         if ((await store.getDistributor(distributorId)).draining) return { tasks: [] };
+        const version = ctx.workAvailable.version;
         const tasks = await store.leaseCopies(distributorId, max, ctx.now());
         if (tasks.length > 0) {
           ctx.metrics.unitsLeased(tasks.length);
@@ -90,7 +91,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         }
         const left = until - ctx.now();
         if (left <= 0 || call.signal.aborted) return { tasks: [] };
-        await ctx.workAvailable.wait(left, call.signal);
+        await ctx.workAvailable.wait(left, call.signal, version);
       }
     },
 

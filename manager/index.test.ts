@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { AdminService } from "../gen/disio/v1/admin_service_pb.js";
+import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
+import { verifyProgram } from "../core/program-signature.js";
+import { startManager, type RunningManager } from "./index.js";
+
+const log = pino({ level: "silent" });
+let dir: string | undefined;
+let manager: RunningManager | undefined;
+
+afterEach(async () => {
+  await manager?.close({ graceMs: 100 });
+  manager = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function clientsFor(url: string, token: string) {
+  const transport = createConnectTransport({
+    baseUrl: url,
+    httpVersion: "1.1",
+    interceptors: [(next) => (req) => {
+      req.header.set("Authorization", `Bearer ${token}`);
+      return next(req);
+    }],
+  });
+  return { admin: createClient(AdminService, transport), manager: createClient(ManagerService, transport) };
+}
+
+describe("startManager", () => {
+  it("serves both services on a socket with admin and distributor auth; revoked tokens are Unauthenticated", async () => {
+    dir = mkdtempSync(join(tmpdir(), "disio-manager-"));
+    manager = await startManager({ dataDir: dir, port: 0, log, sweepIntervalMs: 200 });
+    expect(statSync(join(dir, "admin-token")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "signing-key.pem")).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, "admin-token"), "utf8").trim()).toBe(manager.adminToken);
+
+    const wrong = clientsFor(manager.url, "nope");
+    await expect(wrong.admin.getInfo({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+
+    const { admin } = clientsFor(manager.url, manager.adminToken);
+    const info = await admin.getInfo({});
+    expect(Buffer.from(info.publicKey).toString("base64")).toBe(manager.publicKeyBase64);
+    expect(info.managerId).toBe(manager.managerId);
+
+    const { project } = await admin.createProject({ name: "p", programSource: "export default (x) => x" });
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: new TextEncoder().encode("1") }] });
+    const created = await admin.createDistributor({ name: "edge" });
+    const edge = clientsFor(manager.url, created.token).manager;
+    const reg = await edge.register({ publicUrl: "http://127.0.0.1:7200", capacity: 10, version: "0.1.0" });
+    expect(reg.distributorId).toBe(created.distributor!.id);
+    expect(reg.publicKey).toEqual(info.publicKey);
+    const { tasks } = await edge.lease({ maxCopies: 5 });
+    expect(tasks.map((t) => t.unitId)).toEqual(unitIds);
+    const { program } = await edge.getProgram({ hash: tasks[0]!.programHash });
+    expect(await verifyProgram(program!, info.publicKey)).toBe(true);
+    const metrics = await (await fetch(`${manager.url}/metrics`)).text();
+    expect(metrics).toMatch(/disio_units_leased_total 1/);
+
+    expect((await admin.revokeDistributor({ id: created.distributor!.id })).requeuedCopies).toBe(1n);
+    const failure = await edge.heartbeat({}).catch((e: unknown) => ConnectError.from(e));
+    expect(failure).toMatchObject({ code: Code.Unauthenticated });
+
+    await manager.close();
+    manager = await startManager({ dataDir: dir, port: 0, log });
+    const again = clientsFor(manager.url, manager.adminToken).admin;
+    const info2 = await again.getInfo({});
+    expect(info2.publicKeyBase64).toBe(info.publicKeyBase64);
+    expect(info2.managerId).toBe(info.managerId);
+    expect(info2.groupId).toBe(info.groupId);
+    expect((await again.getProject({ id: project!.id })).project!.counts!.queued).toBe(1n);
+  });
+});

@@ -1,0 +1,299 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient, createRouterTransport, type Interceptor } from "@connectrpc/connect";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AdminService } from "../../gen/disio/v1/admin_service_pb.js";
+import { Encoding, Outcome, ProjectState, UnitState } from "../../gen/disio/v1/common_pb.js";
+import { ManagerService } from "../../gen/disio/v1/manager_service_pb.js";
+import { verifyProgram } from "../../core/program-signature.js";
+import { createErrorInterceptor } from "../../server/error-interceptor.js";
+import { principalKey } from "../../server/index.js";
+import { DEFAULT_LIMITS, type ManagerContext } from "../manager-context.js";
+import { managerRoutes } from "../routes.js";
+import { loadOrCreateSigningKey } from "../signing-key.js";
+import { openSqliteStore, type SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { Sweeper } from "../sweeper.js";
+import { ThroughputMeter } from "../throughput-meter.js";
+import { WakeSignal } from "../wake-signal.js";
+
+const log = pino({ level: "silent" });
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const PROGRAM = "export default async function work(x) { return x * 2; }";
+
+let dir: string;
+let store: SqliteStore;
+let ctx: ManagerContext;
+let clock: number;
+
+function setup() {
+  dir = mkdtempSync(join(tmpdir(), "disio-services-"));
+  store = openSqliteStore({ path: join(dir, "manager.sqlite") });
+  clock = 1_700_000_000_000;
+  ctx = {
+    store,
+    signer: loadOrCreateSigningKey(dir),
+    managerId: "m-test",
+    groupId: "g-test",
+    limits: { ...DEFAULT_LIMITS, maxLeaseWaitMs: 2_000 },
+    workAvailable: new WakeSignal(),
+    unitsFinished: new WakeSignal(),
+    meter: new ThroughputMeter(),
+    metrics: { unitsLeased: () => {}, resultsReported: () => {} },
+    log,
+    now: () => clock,
+  };
+}
+
+/** Clients over an in-memory transport; ManagerService calls carry `distributorId` as principal. */
+function clients(distributorId = "") {
+  const asDistributor: Interceptor = (next) => (req) => {
+    req.contextValues.set(principalKey, { distributorId });
+    return next(req);
+  };
+  const transport = createRouterTransport(managerRoutes(ctx), { router: { interceptors: [createErrorInterceptor(log), asDistributor] } });
+  return { admin: createClient(AdminService, transport), manager: createClient(ManagerService, transport) };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<{ code: Code; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = ConnectError.from(error);
+    return { code: e.code, message: e.rawMessage };
+  }
+  throw new Error("expected the call to fail");
+}
+
+async function newDistributor(name = "d1") {
+  const { admin } = clients();
+  const created = await admin.createDistributor({ name });
+  return created.distributor!.id;
+}
+
+beforeEach(setup);
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("AdminService", () => {
+  it("creates a project with a signed program and defaults", async () => {
+    const { admin } = clients();
+    const { project } = await admin.createProject({ name: "pi", programSource: PROGRAM });
+    expect(project).toMatchObject({
+      name: "pi",
+      state: ProjectState.ACTIVE,
+      replication: 1,
+      quorum: 1,
+      maxAttempts: 3,
+      inputEncoding: Encoding.JSON,
+      hasValidator: false,
+    });
+    expect(project!.leaseTimeout!.seconds).toBe(60n);
+    const distributorId = await newDistributor();
+    const { program } = await clients(distributorId).manager.getProgram({ hash: project!.programHash });
+    expect(program!.source).toBe(PROGRAM);
+    expect(await verifyProgram(program!, ctx.signer.publicKey)).toBe(true);
+    const info = await admin.getInfo({});
+    expect(info.publicKey).toEqual(ctx.signer.publicKey);
+    expect(info.publicKey).toHaveLength(32);
+    expect(info.store).toBe("sqlite");
+  });
+
+  const invalid: Array<[string, Record<string, unknown>, string]> = [
+    ["quorum > replication", { replication: 2, quorum: 3 }, "quorum"],
+    ["replication 0", { replication: 0 }, "replication"],
+    ["negative lease", { leaseTimeout: { seconds: -5n, nanos: 0 } }, "lease_timeout"],
+    ["zero lease", { leaseTimeout: { seconds: 0n, nanos: 0 } }, "lease_timeout"],
+    ["max_attempts < replication", { replication: 3, maxAttempts: 2 }, "max_attempts"],
+    ["empty program", { programSource: "  " }, "program_source"],
+    ["empty name", { name: "" }, "name"],
+    ["unknown encoding", { inputEncoding: 9 }, "input_encoding"],
+  ];
+  for (const [label, fields, field] of invalid) {
+    it(`rejects ${label} with InvalidArgument naming ${field}`, async () => {
+      const { admin } = clients();
+      const result = await codeOf(admin.createProject({ name: "x", programSource: PROGRAM, ...fields }));
+      expect(result.code).toBe(Code.InvalidArgument);
+      expect(result.message).toMatch(new RegExp(`^${field}:`));
+    });
+  }
+
+  it("answers NotFound for unknown projects and units", async () => {
+    const { admin } = clients();
+    for (const call of [
+      admin.getProject({ id: "p404" }),
+      admin.getProject({ id: "garbage" }),
+      admin.getUnit({ id: "u404" }),
+      admin.addUnits({ projectId: "p404", units: [] }),
+      admin.listResults({ projectId: "p404" }),
+      admin.deleteProject({ id: "p404" }),
+      admin.revokeDistributor({ id: "d404" }),
+    ]) {
+      expect((await codeOf(call)).code).toBe(Code.NotFound);
+    }
+  });
+
+  it("rejects oversized and non-JSON unit inputs naming units[i].input", async () => {
+    const { admin } = clients();
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    const big = await codeOf(admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }, { input: new Uint8Array(1024 * 1024 + 1) }] }));
+    expect(big).toMatchObject({ code: Code.InvalidArgument });
+    expect(big.message).toMatch(/^units\[1\]\.input:/);
+    const bad = await codeOf(admin.addUnits({ projectId: project!.id, units: [{ input: new TextEncoder().encode("{oops") }] }));
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.message).toMatch(/^units\[0\]\.input:/);
+    expect((await admin.getProject({ id: project!.id })).project!.counts!.total).toBe(0n);
+    const bytes = await admin.createProject({ name: "b", programSource: PROGRAM, inputEncoding: Encoding.BYTES });
+    expect((await admin.addUnits({ projectId: bytes.project!.id, units: [{ input: new Uint8Array([0xff, 0]) }] })).unitIds).toHaveLength(1);
+  });
+
+  it("runs a unit through lease and report and shows every copy in GetUnit", async () => {
+    const distributorId = await newDistributor();
+    const { admin, manager } = clients(distributorId);
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM, replication: 2, quorum: 2, leaseTimeout: durationFromMs(10_000) });
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(21) }] });
+    const first = await manager.lease({ maxCopies: 10 });
+    const second = await manager.lease({ maxCopies: 10 });
+    expect([...first.tasks, ...second.tasks].map((t) => t.unitId)).toEqual([unitIds[0], unitIds[0]]);
+    expect(text(first.tasks[0]!.input)).toBe("21");
+    expect(timestampMs(first.tasks[0]!.deadline!)).toBe(clock + 10_000);
+    clock += 500;
+    const report = await manager.report({
+      results: [
+        { copyId: first.tasks[0]!.copyId, outcome: { case: "output", value: json(42) }, clientId: "k1" },
+        { copyId: second.tasks[0]!.copyId, outcome: { case: "output", value: json(42) }, clientId: "k2" },
+      ],
+    });
+    expect(report).toMatchObject({ accepted: 2, duplicates: 0, unknown: 0 });
+    const { unit } = await admin.getUnit({ id: unitIds[0]! });
+    expect(unit).toMatchObject({ state: UnitState.DONE, copiesSent: 2, attempts: 2, outputHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(text(unit!.output)).toBe("42");
+    expect(unit!.copies.map((c) => [c.distributorId, c.clientId, timestampMs(c.sentTime!), timestampMs(c.deadline!), timestampMs(c.receiveTime!), c.outcome])).toEqual([
+      [distributorId, "k1", clock - 500, clock + 9_500, clock, Outcome.OK],
+      [distributorId, "k2", clock - 500, clock + 9_500, clock, Outcome.OK],
+    ]);
+    const again = await manager.report({ results: [{ copyId: first.tasks[0]!.copyId, outcome: { case: "output", value: json(42) } }] });
+    expect(again).toMatchObject({ accepted: 0, duplicates: 1 });
+    const results = await admin.listResults({ projectId: project!.id });
+    expect(results.results.map((r) => [r.unitId, text(r.output), r.copiesSent])).toEqual([[unitIds[0], "42", 2]]);
+    const stats = await admin.getStats({ projectId: project!.id });
+    expect(stats.projects[0]!.counts).toMatchObject({ done: 1n, total: 1n });
+    expect(stats.projects[0]!.state).toBe(ProjectState.DONE);
+  });
+
+  it("pauses a project: its units are not leased until resumed", async () => {
+    const distributorId = await newDistributor();
+    const { admin, manager } = clients(distributorId);
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
+    const paused = await admin.updateProject({ id: project!.id, state: ProjectState.PAUSED });
+    expect(paused.project!.state).toBe(ProjectState.PAUSED);
+    expect((await manager.lease({ maxCopies: 10 })).tasks).toHaveLength(0);
+    const hb = await manager.heartbeat({});
+    expect(hb.pausedProjectIds).toEqual([project!.id]);
+    await admin.updateProject({ id: project!.id, state: ProjectState.ACTIVE });
+    expect((await manager.lease({ maxCopies: 10 })).tasks).toHaveLength(1);
+    expect((await codeOf(admin.updateProject({ id: project!.id, state: ProjectState.DONE }))).code).toBe(Code.InvalidArgument);
+    expect((await codeOf(admin.updateProject({ id: project!.id, quorum: 2 }))).message).toMatch(/^quorum:/);
+  });
+
+  it("long-polls Lease until units are added", async () => {
+    const distributorId = await newDistributor();
+    const { admin, manager } = clients(distributorId);
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    const leasing = manager.lease({ maxCopies: 10, wait: durationFromMs(60_000) });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ctx.workAvailable.waiting).toBe(1);
+    await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }, { input: json(2) }] });
+    expect((await leasing).tasks).toHaveLength(2);
+  });
+
+  it("expires leases through the sweeper and fails the unit at max_attempts", async () => {
+    const distributorId = await newDistributor();
+    const { admin, manager } = clients(distributorId);
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM, maxAttempts: 1, leaseTimeout: durationFromMs(1_000) });
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
+    await manager.lease({ maxCopies: 1 });
+    const sweeper = new Sweeper({ store, meter: ctx.meter, workAvailable: ctx.workAvailable, unitsFinished: ctx.unitsFinished, intervalMs: 1000, log, now: () => clock });
+    clock += 1_000;
+    await sweeper.sweep();
+    const { unit } = await admin.getUnit({ id: unitIds[0]! });
+    expect(unit).toMatchObject({ state: UnitState.FAILED, attempts: 1 });
+    expect(unit!.copies[0]!.outcome).toBe(Outcome.TIMEOUT);
+    const requeued = await admin.requeueUnits({ projectId: project!.id });
+    expect(requeued.requeued).toBe(1n);
+    expect((await manager.lease({ maxCopies: 1 })).tasks.map((t) => t.unitId)).toEqual(unitIds);
+  });
+
+  it("expires a project past its deadline", async () => {
+    const { admin } = clients();
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM, deadline: timestampFromMs(clock + 5_000) });
+    await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
+    const sweeper = new Sweeper({ store, meter: ctx.meter, workAvailable: ctx.workAvailable, unitsFinished: ctx.unitsFinished, intervalMs: 1000, log, now: () => clock });
+    clock += 5_000;
+    await sweeper.sweep();
+    const after = await admin.getProject({ id: project!.id });
+    expect(after.project!.state).toBe(ProjectState.EXPIRED);
+    expect(after.project!.counts).toMatchObject({ expired: 1n, queued: 0n });
+  });
+
+  it("streams results with WatchResults, resumable from a cursor without gaps or repeats", async () => {
+    const distributorId = await newDistributor();
+    const { admin, manager } = clients(distributorId);
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: Array.from({ length: 6 }, (_, i) => ({ input: json(i) })) });
+    const { tasks } = await manager.lease({ maxCopies: 10 });
+    const reportSome = (from: number, to: number) =>
+      manager.report({ results: tasks.slice(from, to).map((t) => ({ copyId: t.copyId, outcome: { case: "output" as const, value: json(t.unitId) } })) });
+    await reportSome(0, 2);
+    const seen: string[] = [];
+    let cursor = "";
+    const abort = new AbortController();
+    for await (const batch of admin.watchResults({ projectId: project!.id }, { signal: abort.signal })) {
+      seen.push(...batch.results.map((r) => r.unitId));
+      cursor = batch.cursor;
+      if (seen.length === 2) {
+        await reportSome(2, 4);
+      }
+      if (seen.length >= 4) break;
+    }
+    abort.abort();
+    await reportSome(4, 6);
+    for await (const batch of admin.watchResults({ projectId: project!.id, cursor, untilDone: true })) {
+      seen.push(...batch.results.map((r) => r.unitId));
+      if (batch.projectDone) break;
+    }
+    expect(seen).toEqual(unitIds);
+  });
+
+  it("creates, drains and revokes distributors; a revoke requeues its copies", async () => {
+    const { admin } = clients();
+    const created = await admin.createDistributor({ name: "edge", region: "eu" });
+    expect(created.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const id = created.distributor!.id;
+    const { manager } = clients(id);
+    await manager.register({ publicUrl: "http://edge:7200", region: "eu", capacity: 100, version: "0.1.0" });
+    await manager.heartbeat({ clients: 3, heldCopies: 1, endedSessions: [{ clientId: "k", joinTime: timestampFromMs(clock - 60_000), lastSeenTime: timestampFromMs(clock) }] });
+    const listed = await admin.listDistributors({});
+    expect(listed.distributors[0]).toMatchObject({ id, name: "edge", status: 2, clients: 3, heldCopies: 1, publicUrl: "http://edge:7200" });
+    const stats = await admin.getStats({});
+    expect(stats).toMatchObject({ onlineDistributors: 1, connectedClients: 3 });
+    expect(stats.clientLifespan!.clients).toBe(1n);
+    expect(stats.clientLifespan!.median!.seconds).toBe(60n);
+    clock += 3 * DEFAULT_LIMITS.heartbeatIntervalMs + 1;
+    expect((await admin.listDistributors({})).distributors[0]!.status).toBe(3);
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
+    expect((await manager.lease({ maxCopies: 5 })).tasks).toHaveLength(1);
+    expect((await admin.drainDistributor({ id })).distributor!.status).toBe(4);
+    expect((await manager.heartbeat({})).drain).toBe(true);
+    expect((await admin.revokeDistributor({ id })).requeuedCopies).toBe(1n);
+    expect((await admin.getProject({ id: project!.id })).project!.counts).toMatchObject({ queued: 1n, running: 0n });
+  });
+});
