@@ -1,0 +1,207 @@
+import { pino } from "pino";
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { TaskSchema, type Task } from "../../gen/disio/v1/common_pb.js";
+import type { StoredResult } from "../store/store.js";
+import { runHeartbeatLoop, type Directives } from "./heartbeat-loop.js";
+import { runLeaseLoop } from "./lease-loop.js";
+import { flushBatch, runReportLoop } from "./report-loop.js";
+import { runRenewLoop } from "./renew-loop.js";
+
+const log = pino({ level: "silent" });
+const fastBackoff = { initialMs: 5, maxMs: 20, multiplier: 2, jitter: 0 };
+
+function stored(n: number, bytes = 10): StoredResult {
+  return { copyId: `c${n}`, unitId: `u${n}`, clientId: "a", receivedAtMs: 0, result: new Uint8Array(bytes) };
+}
+
+async function until(check: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe("runLeaseLoop", () => {
+  it("leases in batches up to the high watermark, then stops", async () => {
+    let ready = 0;
+    const asked: number[] = [];
+    const abort = new AbortController();
+    const loop = runLeaseLoop(
+      {
+        lease: async (max) => {
+          asked.push(max);
+          return Array.from({ length: max }, () => create(TaskSchema, { copyId: "x" }));
+        },
+        state: async () => ({ ready, held: ready, draining: false }),
+        settings: () => ({ lowWatermark: 100, highWatermark: 250, capacity: 1000, leaseBatch: 100, leaseWaitMs: 1000 }),
+        add: async (tasks: Task[]) => {
+          ready += tasks.length;
+        },
+        waitForDemand: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))),
+        log,
+      },
+      abort.signal,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    expect(asked).toEqual([100]);
+    expect(ready).toBe(100);
+    ready = 40;
+    await until(() => asked.length === 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(asked).toEqual([100, 100]);
+    abort.abort();
+    await loop;
+  });
+
+  it("retries with backoff while the manager fails", async () => {
+    let calls = 0;
+    const abort = new AbortController();
+    const loop = runLeaseLoop(
+      {
+        lease: async () => {
+          calls++;
+          throw new Error("down");
+        },
+        state: async () => ({ ready: 0, held: 0, draining: false }),
+        settings: () => ({ lowWatermark: 1, highWatermark: 2, capacity: 2, leaseBatch: 2, leaseWaitMs: 10 }),
+        add: async () => undefined,
+        waitForDemand: async () => undefined,
+        log,
+        backoff: fastBackoff,
+      },
+      abort.signal,
+    );
+    await until(() => calls >= 3);
+    abort.abort();
+    await loop;
+    expect(calls).toBeLessThan(20);
+  });
+});
+
+describe("report loop", () => {
+  it("flushBatch cuts at the byte limit and acks only after the manager answered", async () => {
+    const buffered = [stored(1, 600), stored(2, 600), stored(3, 600)];
+    const events: string[] = [];
+    const sent = await flushBatch(
+      {
+        pending: async (limit) => buffered.slice(0, limit),
+        send: async (results) => {
+          events.push(`send ${results.map((r) => r.copyId).join(",")}`);
+        },
+        ack: async (ids) => {
+          events.push(`ack ${ids.join(",")}`);
+        },
+        maxBatchBytes: 1300,
+      },
+      10,
+      new AbortController().signal,
+    );
+    expect(sent).toBe(2);
+    expect(events).toEqual(["send c1,c2", "ack c1,c2"]);
+  });
+
+  it("keeps results when the send fails, and sends them in batches once the manager answers", async () => {
+    let buffered = Array.from({ length: 25 }, (_, i) => stored(i));
+    let up = false;
+    const batches: number[] = [];
+    const abort = new AbortController();
+    const loop = runReportLoop(
+      {
+        count: async () => buffered.length,
+        pending: async (limit) => buffered.slice(0, limit),
+        send: async (results) => {
+          if (!up) throw new Error("unavailable");
+          batches.push(results.length);
+        },
+        ack: async (ids) => {
+          buffered = buffered.filter((r) => !ids.includes(r.copyId));
+        },
+        waitForResults: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
+        settings: () => ({ reportBatch: 10, flushIntervalMs: 20 }),
+        maxBatchBytes: 1 << 20,
+        log,
+        backoff: fastBackoff,
+      },
+      abort.signal,
+    );
+    await new Promise((r) => setTimeout(r, 60));
+    expect(buffered).toHaveLength(25);
+    up = true;
+    await until(() => buffered.length === 0);
+    abort.abort();
+    await loop;
+    expect(batches).toEqual([10, 10, 5]);
+  });
+});
+
+describe("runRenewLoop", () => {
+  it("renews due copies and drops the lost ones", async () => {
+    const applied: string[] = [];
+    const dropped: string[] = [];
+    let due = ["c1", "c2", "c3"];
+    const abort = new AbortController();
+    const loop = runRenewLoop(
+      {
+        due: async () => due.splice(0),
+        renew: async (ids) => ({ renewed: ids.filter((id) => id !== "c2").map((copyId) => ({ copyId, deadlineMs: 100_000 })), lost: ["c2"] }),
+        applyRenewed: async (renewed) => {
+          applied.push(...renewed.map((r) => `${r.copyId}@${r.leaseDeadlineMs}`));
+          expect(renewed.every((r) => r.renewAtMs < r.leaseDeadlineMs)).toBe(true);
+        },
+        drop: async (ids) => {
+          dropped.push(...ids);
+        },
+        intervalMs: 5,
+        batch: 100,
+        log,
+        now: () => 40_000,
+      },
+      abort.signal,
+    );
+    await until(() => dropped.length === 1);
+    abort.abort();
+    await loop;
+    expect(applied).toEqual(["c1@100000", "c3@100000"]);
+    expect(dropped).toEqual(["c2"]);
+    due = [];
+  });
+});
+
+describe("runHeartbeatLoop", () => {
+  it("applies directives and carries ended sessions over a failed heartbeat", async () => {
+    const sentSessions: number[] = [];
+    const applied: Directives[] = [];
+    let calls = 0;
+    const abort = new AbortController();
+    const loop = runHeartbeatLoop(
+      {
+        load: async () => ({
+          heldCopies: 1,
+          clients: 1,
+          bufferedResults: 0,
+          freeSlots: 9,
+          endedSessions: [{ clientId: `x${calls}`, platform: "node", joinedAtMs: 0, lastSeenMs: 1, results: 0 }],
+        }),
+        send: async (load) => {
+          calls++;
+          sentSessions.push(load.endedSessions.length);
+          if (calls === 1) throw new Error("down");
+          return { drain: true, cancelledUnitIds: ["u1"], pausedProjectIds: [], peers: [] };
+        },
+        apply: async (d) => {
+          applied.push(d);
+        },
+        intervalMs: () => 5,
+        log,
+      },
+      abort.signal,
+    );
+    await until(() => applied.length >= 2);
+    abort.abort();
+    await loop;
+    expect(sentSessions.slice(0, 3)).toEqual([1, 2, 1]);
+    expect(applied[0]).toEqual({ drain: true, cancelledUnitIds: ["u1"], pausedProjectIds: [], peers: [] });
+  });
+});
