@@ -7,7 +7,7 @@
 export const PROGRAM_SIGNATURE_PREFIX = "disio.program.v1:";
 
 /** The bytes the manager signs for a program with this hash: UTF-8 of prefix + hex hash. */
-export function programSignatureMessage(hash: string): Uint8Array {
+export function programSignatureMessage(hash: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(PROGRAM_SIGNATURE_PREFIX + hash);
 }
 
@@ -27,8 +27,9 @@ export async function verifyProgram(
 ): Promise<boolean> {
   if ((await programHash(program.source)) !== program.hash) return false;
   try {
-    const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
-    return await crypto.subtle.verify("Ed25519", key, program.signature, programSignatureMessage(program.hash));
+    // Copies give WebCrypto plain ArrayBuffer-backed views, as its typings require.
+    const key = await crypto.subtle.importKey("raw", new Uint8Array(publicKey), { name: "Ed25519" }, false, ["verify"]);
+    return await crypto.subtle.verify("Ed25519", key, new Uint8Array(program.signature), new Uint8Array(programSignatureMessage(program.hash)));
   } catch {
     return false;
   }
