@@ -1,0 +1,104 @@
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "../bench/grid-processes.js";
+import { VERSION } from "../core/version.js";
+import { startGrid, waitFor, type GridFixture } from "./grid-fixture.js";
+
+const run = promisify(execFile);
+
+/** Runs `disio …args` against the grid's manager; never throws, returns code and output. */
+async function disio(grid: GridFixture | undefined, args: string[], token = grid?.adminToken) {
+  const env = { ...process.env, DISIO_MANAGER_URL: grid?.manager.url ?? "http://127.0.0.1:1", DISIO_ADMIN_TOKEN: token ?? "" };
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, cwd: grid?.dir });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe("the disio CLI as a user runs it", () => {
+  let grid: GridFixture;
+  beforeAll(async () => {
+    grid = await startGrid(1);
+  }, 60_000);
+  afterAll(() => grid?.close());
+
+  it("prints its version and help", async () => {
+    expect((await disio(undefined, ["--version"])).stdout.trim()).toBe(VERSION);
+    const help = (await disio(undefined, ["--help"])).stdout;
+    for (const command of ["demo", "manager", "distributor", "worker", "project", "units", "results", "distributors", "status"]) {
+      expect(help).toContain(command);
+    }
+    expect((await disio(undefined, ["project", "create", "--help"])).stdout).toContain("--replication");
+  });
+
+  it("creates a project, adds units from NDJSON, and writes every result to a file", async () => {
+    const program = join(grid.dir, "double.js");
+    writeFileSync(program, "export default async function work(input) { return { x: input.x, doubled: input.x * 2 }; }\n");
+    const created = await disio(grid, ["project", "create", "--name", "double", "--program", program, "--replication", "2", "--quorum", "2", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const project = JSON.parse(created.stdout);
+    expect(project.id).toMatch(/\S/);
+    expect(project.replication).toBe(2);
+    expect(project.quorum).toBe(2);
+
+    const inputs = join(grid.dir, "inputs.ndjson");
+    writeFileSync(inputs, Array.from({ length: 250 }, (_, x) => JSON.stringify({ x })).join("\n") + "\n");
+    const added = await disio(grid, ["units", "add", "--project", project.id, "--file", inputs, "--json"]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toEqual({ project: project.id, added: 250 });
+
+    await waitFor("the project done", async () => {
+      const shown = JSON.parse((await disio(grid, ["project", "show", project.id, "--json"])).stdout);
+      return shown.counts.done === "250";
+    }, 60_000);
+
+    const out = join(grid.dir, "results.ndjson");
+    const results = await disio(grid, ["results", "--project", project.id, "--out", out]);
+    expect(results.code, results.stderr).toBe(0);
+    const rows = readFileSync(out, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(rows).toHaveLength(250);
+    expect(new Set(rows.map((row) => row.unit)).size).toBe(250);
+    for (const row of rows) expect(row.output).toEqual({ x: row.input.x, doubled: row.input.x * 2 });
+    expect(rows.every((row) => row.copies >= 2)).toBe(true);
+
+    const status = JSON.parse((await disio(grid, ["status", "--json"])).stdout);
+    expect(status.stats.projects.some((p: { projectId: string }) => p.projectId === project.id)).toBe(true);
+  }, 90_000);
+
+  it("manages distributors: add prints a token once, list shows it, revoke revokes", async () => {
+    const added = JSON.parse((await disio(grid, ["distributors", "add", "--name", "edge-2", "--json"])).stdout);
+    expect(added.token.length).toBeGreaterThan(20);
+    const list = JSON.parse((await disio(grid, ["distributors", "list", "--json"])).stdout);
+    expect(list.distributors.map((d: { name: string }) => d.name)).toContain("edge-2");
+    expect(JSON.stringify(list)).not.toContain(added.token);
+    expect((await disio(grid, ["distributors", "revoke", added.id])).code).toBe(0);
+    const after = JSON.parse((await disio(grid, ["distributors", "list", "--json"])).stdout);
+    expect(after.distributors.find((d: { id: string }) => d.id === added.id).status).toBe("DISTRIBUTOR_STATUS_REVOKED");
+  });
+
+  const failures: [string, string[], RegExp, string?][] = [
+    ["an unknown project", ["project", "show", "no-such-project"], /^error: NotFound: .*no-such-project/],
+    ["quorum above replication", ["project", "create", "--name", "bad", "--program", "PROGRAM", "--replication", "1", "--quorum", "3"], /^error: InvalidArgument: .*quorum/],
+    ["a program file that does not exist", ["project", "create", "--name", "bad", "--program", "/nonexistent.js"], /^error: cannot read program/],
+    ["a wrong admin token", ["project", "list"], /^error: Unauthenticated/, "wrong-token"],
+    ["a malformed NDJSON line", ["units", "add", "--project", "p", "--file", "BAD_NDJSON"], /^error: .*:2: not JSON/],
+  ];
+  for (const [what, args, message, token] of failures) {
+    it(`fails with one line and a non-zero exit on ${what}`, async () => {
+      const program = join(grid.dir, "ok.js");
+      writeFileSync(program, "export default (x) => x;\n");
+      const badNdjson = join(grid.dir, "bad.ndjson");
+      writeFileSync(badNdjson, '{"x":1}\n{"x":\n');
+      const result = await disio(grid, args.map((a) => (a === "PROGRAM" ? program : a === "BAD_NDJSON" ? badNdjson : a)), token ?? grid.adminToken);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr.trim()).toMatch(message);
+    });
+  }
+});

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { addNumberUnits, createProjectFrom, doneCount, resultsByUnit, startGrid, waitFor, type GridFixture } from "./grid-fixture.js";
+
+/** Squares its input after a little busy work, so a run lasts long enough to disturb it. */
+const SQUARE = `
+export default function work(input) {
+  const until = performance.now() + ${"SPIN_MS"};
+  let x = 0;
+  while (performance.now() < until) x++;
+  return { n: input.n, square: input.n * input.n };
+}`;
+
+function squareProgram(spinMs: number): string {
+  return SQUARE.replace("SPIN_MS", String(spinMs));
+}
+
+/** Asserts every unit has exactly one result and it is the right one. */
+async function expectAllSquares(grid: GridFixture, projectId: string, ids: string[]): Promise<void> {
+  const results = await resultsByUnit(grid, projectId);
+  expect(results.size).toBe(ids.length);
+  const inputs = new Map(ids.map((id, n) => [id, n]));
+  for (const [unit, output] of results) {
+    const n = inputs.get(unit);
+    expect(n, `result for unknown unit ${unit}`).not.toBeUndefined();
+    expect(output).toEqual({ n, square: n! * n! });
+  }
+}
+
+describe("the grid end to end (manager, distributor, worker processes)", () => {
+  let grid: GridFixture | undefined;
+  afterEach(async () => {
+    await grid?.close();
+    grid = undefined;
+  });
+
+  it("computes a few thousand units, each done exactly once", async () => {
+    grid = await startGrid(2);
+    const projectId = await createProjectFrom(grid, "squares", squareProgram(0));
+    const ids = await addNumberUnits(grid, projectId, 3_000);
+    await waitFor("all units done", async () => (await doneCount(grid!, projectId)) === 3_000, 60_000);
+    await expectAllSquares(grid, projectId, ids);
+  }, 90_000);
+
+  it("loses no acknowledged result when the distributor is killed with SIGKILL mid-run", async () => {
+    grid = await startGrid(2);
+    // A long manager lease: a result lost by the distributor would leave its unit open past the test.
+    const projectId = await createProjectFrom(grid, "squares-kill", squareProgram(2), { leaseTimeoutSeconds: 600 });
+    const ids = await addNumberUnits(grid, projectId, 3_000);
+    await waitFor("a third of the units done", async () => (await doneCount(grid!, projectId)) >= 1_000, 60_000);
+    await grid.distributor.stop("SIGKILL");
+    await grid.restartDistributor();
+    await waitFor("all units done after the restart", async () => (await doneCount(grid!, projectId)) === 3_000, 90_000);
+    await expectAllSquares(grid, projectId, ids);
+  }, 180_000);
+
+  it("keeps computing while the manager is down and delivers every result after its restart", async () => {
+    grid = await startGrid(2);
+    // 3,000 units of 5 ms on 2 workers: about 7.5 s of computing, so the outage falls mid-run.
+    const projectId = await createProjectFrom(grid, "squares-outage", squareProgram(5), { leaseTimeoutSeconds: 600 });
+    const ids = await addNumberUnits(grid, projectId, 3_000);
+    await waitFor("some units done", async () => (await doneCount(grid!, projectId)) >= 300, 60_000);
+    await grid.manager.stop("SIGTERM");
+    const before = await distributorResultsReceived(grid);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const during = await distributorResultsReceived(grid);
+    expect(during - before, "results computed while the manager was down").toBeGreaterThan(100);
+    expect(await doneCount(grid, projectId).catch(() => -1), "the manager is really down").toBe(-1);
+    await grid.restartManager();
+    await waitFor("all units done after the manager came back", async () => (await doneCount(grid!, projectId)) === 3_000, 90_000);
+    await expectAllSquares(grid, projectId, ids);
+  }, 180_000);
+});
+
+/** The distributor's count of results received from clients, read from its /metrics. */
+async function distributorResultsReceived(grid: GridFixture): Promise<number> {
+  const text = await (await fetch(`${grid.distributor.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("disio_distributor_results_received_total"));
+  if (!line) throw new Error("distributor /metrics has no disio_distributor_results_received_total");
+  return Number(line.split(" ").at(-1));
+}

@@ -1,0 +1,119 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Client } from "@connectrpc/connect";
+import { AdminService } from "../gen/disio/v1/admin_service_pb.js";
+import { CLI, freePort, startDistributorProcess, startManagerProcess, startWorkerProcess, type GridProcess } from "../bench/grid-processes.js";
+import { createAdminClient } from "../cli/admin-client.js";
+
+/** A whole grid of real processes in a temp folder: manager, distributor, worker. */
+export interface GridFixture {
+  dir: string;
+  adminToken: string;
+  managerPort: number;
+  distributorPort: number;
+  distributorToken: string;
+  manager: GridProcess;
+  distributor: GridProcess;
+  worker: GridProcess;
+  admin: Client<typeof AdminService>;
+  /** Restarts the manager on the same port and data folder. */
+  restartManager(): Promise<void>;
+  /** Restarts the distributor on the same port and data folder. */
+  restartDistributor(): Promise<void>;
+  /** Stops everything and removes the folder. */
+  close(): Promise<void>;
+}
+
+/** Starts a manager, registers a distributor, starts it and a worker with `workers` processes. */
+export async function startGrid(workers = 2): Promise<GridFixture> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+  const dir = mkdtempSync(join(tmpdir(), "disio-e2e-"));
+  const adminToken = "e2e-admin-token";
+  const [managerPort, distributorPort] = [await freePort(), await freePort()];
+  const managerArgs = { dataDir: join(dir, "manager"), port: managerPort, adminToken, logDir: dir };
+  const manager = await startManagerProcess(managerArgs);
+  const admin = createAdminClient({ manager: manager.url, token: adminToken });
+  const { token: distributorToken } = await admin.createDistributor({ name: "e2e" });
+  const distributorArgs = { dataDir: join(dir, "distributor"), port: distributorPort, managerUrl: manager.url, token: distributorToken, logDir: dir };
+  const distributor = await startDistributorProcess(distributorArgs);
+  const worker = startWorkerProcess({ distributorUrl: distributor.url, workers, logDir: dir });
+  const grid: GridFixture = {
+    dir,
+    adminToken,
+    managerPort,
+    distributorPort,
+    distributorToken,
+    manager,
+    distributor,
+    worker,
+    admin,
+    async restartManager() {
+      grid.manager = await startManagerProcess(managerArgs);
+    },
+    async restartDistributor() {
+      grid.distributor = await startDistributorProcess(distributorArgs);
+    },
+    async close() {
+      await Promise.all([grid.worker.stop("SIGKILL"), grid.distributor.stop("SIGKILL"), grid.manager.stop("SIGKILL")]);
+      // DISIO_TEST_KEEP=1 keeps the logs and data of every grid for debugging.
+      if (process.env.DISIO_TEST_KEEP) console.error(`grid kept in ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return grid;
+}
+
+/** Writes a program file into the grid folder and creates a project from it. */
+export async function createProjectFrom(grid: GridFixture, name: string, source: string, settings: { leaseTimeoutSeconds?: number } = {}): Promise<string> {
+  const file = join(grid.dir, `${name}.js`);
+  writeFileSync(file, source);
+  const { project } = await grid.admin.createProject({
+    name,
+    programSource: source,
+    leaseTimeout: settings.leaseTimeoutSeconds ? { seconds: BigInt(settings.leaseTimeoutSeconds), nanos: 0 } : undefined,
+  });
+  return project!.id;
+}
+
+/** Adds `n` units `{ n: i }` for i in [0, n) and returns their ids. */
+export async function addNumberUnits(grid: GridFixture, projectId: string, n: number): Promise<string[]> {
+  const encoder = new TextEncoder();
+  const ids: string[] = [];
+  for (let start = 0; start < n; start += 5_000) {
+    const units = Array.from({ length: Math.min(5_000, n - start) }, (_, k) => ({ input: encoder.encode(JSON.stringify({ n: start + k })) }));
+    ids.push(...(await grid.admin.addUnits({ projectId, units })).unitIds);
+  }
+  return ids;
+}
+
+/** Done units of a project, per GetStats. */
+export async function doneCount(grid: GridFixture, projectId: string): Promise<number> {
+  const { projects } = await grid.admin.getStats({ projectId });
+  return Number(projects[0]?.counts?.done ?? 0n);
+}
+
+/** Waits until `predicate` holds, polling every 200 ms. */
+export async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await predicate().catch(() => false))) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Every result row of a project: unit id → decoded output, failing on a unit listed twice. */
+export async function resultsByUnit(grid: GridFixture, projectId: string): Promise<Map<string, unknown>> {
+  const decoder = new TextDecoder();
+  const byUnit = new Map<string, unknown>();
+  let cursor = "";
+  for (;;) {
+    const page = await grid.admin.listResults({ projectId, cursor, pageSize: 10_000 });
+    for (const result of page.results) {
+      if (byUnit.has(result.unitId)) throw new Error(`unit ${result.unitId} has two results`);
+      byUnit.set(result.unitId, JSON.parse(decoder.decode(result.output)));
+    }
+    if (page.results.length === 0) return byUnit;
+    cursor = page.nextCursor;
+  }
+}
