@@ -9,8 +9,11 @@ import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflect
 export interface ReflectionIndex {
   /** Fully-qualified names of the services served, reflection included, sorted. */
   readonly services: readonly string[];
+  /** Files by their path, e.g. `disio/v1/common.proto`. */
   readonly fileByName: ReadonlyMap<string, DescFile>;
+  /** Files by each fully-qualified symbol they declare: types, services, `Service.Method`, extensions. */
   readonly fileBySymbol: ReadonlyMap<string, DescFile>;
+  /** Every extension the indexed files declare. */
   readonly extensions: readonly DescExtension[];
 }
 
