@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Registry } from "prom-client";
 import { startServer, type RunningServer } from "../server/index.js";
 import { resolveDistributorOptions, type DistributorOptions } from "./distributor-options.js";
@@ -168,14 +167,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       manager.run(loops.signal),
       runLeaseLoop(
         {
-          lease: async (maxCopies, waitMs, signal) =>
-            (
-              await manager.call(
-                "lease",
-                (c) => c.lease({ maxCopies, wait: durationFromMs(waitMs) }, { signal, timeoutMs: waitMs + 15_000 }),
-                signal,
-              )
-            ).tasks,
+          lease: (maxCopies, waitMs, signal) => manager.leaseRaw(maxCopies, waitMs, signal),
           state: async () => ({ ...(await store.counts(hub.pausedProjects)), draining }),
           settings: () => ({
             lowWatermark: o.lowWatermark,

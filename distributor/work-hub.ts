@@ -1,11 +1,10 @@
 import type { Logger } from "pino";
-import type { Task, TaskResult } from "../gen/disio/v1/common_pb.js";
+import type { TaskResult } from "../gen/disio/v1/common_pb.js";
 import { workCredit } from "../core/work-credit.js";
 import { BadClientRequestError, TaskNotGivenError } from "./errors.js";
 import { storedResultFromClient } from "./result-mapper.js";
 import { Signal } from "./signal.js";
-import type { DistributorStore, StoreResultsOutcome } from "./store/store.js";
-import { clientTasks } from "./task-mapper.js";
+import type { DistributorStore, GivenCopy, StoreResultsOutcome } from "./store/store.js";
 
 /** Settings of a {@link WorkHub}. */
 export interface WorkHubSettings {
@@ -38,7 +37,7 @@ export interface WorkHubDeps {
 
 /** One message of a Work stream: tasks, a keep-alive (no tasks) or the final pause. */
 export interface WorkBatch {
-  tasks: Task[];
+  tasks: GivenCopy[];
   pause: boolean;
 }
 
@@ -173,7 +172,7 @@ export class WorkHub {
             for (const copy of given) stream.outstanding.add(copy.copyId);
             session.lastSeenMs = now;
             this.#events?.tasksGiven(given.length);
-            yield { tasks: clientTasks(given), pause: false };
+            yield { tasks: given, pause: false };
             lastSentMs = this.#now();
             continue;
           }

@@ -1,19 +1,18 @@
 import type { Logger } from "pino";
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from "../../core/backoff.js";
 import { bufferPlan, type BufferSettings } from "../../core/buffer-plan.js";
-import type { Task } from "../../gen/disio/v1/common_pb.js";
 import { sleep } from "../signal.js";
 
 /** What the lease loop needs. */
 export interface LeaseLoopDeps {
-  /** Leases up to `maxCopies`, holding the call up to `waitMs` when the manager has none (long-poll). */
-  lease(maxCopies: number, waitMs: number, signal: AbortSignal): Promise<Task[]>;
+  /** Leases up to `maxCopies` (encoded tasks), holding the call up to `waitMs` when the manager has none (long-poll). */
+  lease(maxCopies: number, waitMs: number, signal: AbortSignal): Promise<Uint8Array[]>;
   /** The buffer now: ready (servable) and held copies, and whether we drain. */
   state(): Promise<{ ready: number; held: number; draining: boolean }>;
   /** Watermarks and batch size (the batch already capped by the manager's settings). */
   settings(): BufferSettings & { leaseWaitMs: number };
   /** Stores leased tasks and makes them available to clients. */
-  add(tasks: Task[]): Promise<void>;
+  add(tasks: Uint8Array[]): Promise<void>;
   /** Resolves when copies were handed out (the buffer may need filling) or after `timeoutMs`. */
   waitForDemand(timeoutMs: number, signal: AbortSignal): Promise<unknown>;
   log: Logger;
@@ -41,7 +40,7 @@ export async function runLeaseLoop(deps: LeaseLoopDeps, signal: AbortSignal): Pr
       continue;
     }
     const started = Date.now();
-    let tasks: Task[];
+    let tasks: Uint8Array[];
     try {
       tasks = await deps.lease(plan.count, settings.leaseWaitMs, signal);
       attempt = 0;

@@ -1,7 +1,7 @@
 import { pino } from "pino";
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { TaskSchema, type Task } from "../../gen/disio/v1/common_pb.js";
+import { TaskSchema } from "../../gen/disio/v1/common_pb.js";
 import type { StoredResult } from "../store/store.js";
 import { runHeartbeatLoop, type Directives } from "./heartbeat-loop.js";
 import { runLeaseLoop } from "./lease-loop.js";
@@ -32,11 +32,11 @@ describe("runLeaseLoop", () => {
       {
         lease: async (max) => {
           asked.push(max);
-          return Array.from({ length: max }, () => create(TaskSchema, { copyId: "x" }));
+          return Array.from({ length: max }, () => toBinary(TaskSchema, create(TaskSchema, { copyId: "x" })));
         },
         state: async () => ({ ready, held: ready, draining: false }),
         settings: () => ({ lowWatermark: 100, highWatermark: 250, capacity: 1000, leaseBatch: 100, leaseWaitMs: 1000 }),
-        add: async (tasks: Task[]) => {
+        add: async (tasks: Uint8Array[]) => {
           ready += tasks.length;
         },
         waitForDemand: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))),

@@ -1,10 +1,11 @@
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { compressionGzip, createConnectTransport } from "@connectrpc/connect-node";
-import { durationMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, durationMs, EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from "../../core/backoff.js";
 import { VERSION } from "../../core/version.js";
 import { ManagerService, type RegisterResponse } from "../../gen/disio/v1/manager_service_pb.js";
+import { rawTasksOf } from "../raw-task.js";
 import { Signal, sleep } from "../signal.js";
 
 /** The manager's instructions, with our defaults until it answered. */
@@ -54,7 +55,7 @@ const CALL_FAULTS = new Set([
 export class ManagerLink {
   readonly #options: ManagerLinkOptions;
   readonly #log: Logger;
-  readonly #clients = new Map<string, Client<typeof ManagerService>>();
+  readonly #clients = new Map<string, { client: Client<typeof ManagerService>; transport: Transport }>();
   readonly #registeredSignal = new Signal();
   readonly #lostSignal = new Signal();
   #urlIndex = 0;
@@ -92,7 +93,7 @@ export class ManagerLink {
         continue;
       }
       try {
-        const response = await this.#client().register(
+        const response = await this.#client().client.register(
           { ...this.#options.announce, version: VERSION },
           { signal, timeoutMs: 10_000 },
         );
@@ -121,13 +122,33 @@ export class ManagerLink {
       await this.#registeredSignal.wait(1_000, signal);
     }
     try {
-      const result = await fn(this.#client());
+      const result = await fn(this.#client().client);
       this.#connected = true;
       return result;
     } catch (error) {
       if (!signal.aborted) this.#failed(error, what);
       throw error;
     }
+  }
+
+  /**
+   * Lease, returning the tasks still encoded: the response is read with a schema that knows no
+   * fields, so every task stays raw bytes (nothing decoded here, nothing re-encoded for the store or
+   * the clients). Same waiting and failure handling as {@link call}.
+   */
+  async leaseRaw(maxCopies: number, waitMs: number, signal: AbortSignal): Promise<Uint8Array[]> {
+    const method = { ...ManagerService.method.lease, output: EmptySchema };
+    return this.call(
+      "lease",
+      async () => {
+        const response = await this.#client().transport.unary(method, signal, waitMs + 15_000, undefined, {
+          maxCopies,
+          wait: durationFromMs(waitMs),
+        });
+        return rawTasksOf(response.message.$unknown);
+      },
+      signal,
+    );
   }
 
   #failed(error: unknown, what: string): void {
@@ -157,10 +178,10 @@ export class ManagerLink {
     };
   }
 
-  #client(): Client<typeof ManagerService> {
+  #client(): { client: Client<typeof ManagerService>; transport: Transport } {
     const url = this.url;
-    let client = this.#clients.get(url);
-    if (client === undefined) {
+    let entry = this.#clients.get(url);
+    if (entry === undefined) {
       const token = this.#options.token;
       const auth: Interceptor = (next) => (req) => {
         req.header.set("Authorization", `Bearer ${token}`);
@@ -180,9 +201,9 @@ export class ManagerLink {
         pingIntervalMs: 15_000,
         idleConnectionTimeoutMs: 60_000,
       });
-      client = createClient(ManagerService, transport);
-      this.#clients.set(url, client);
+      entry = { client: createClient(ManagerService, transport), transport };
+      this.#clients.set(url, entry);
     }
-    return client;
+    return entry;
   }
 }

@@ -9,6 +9,7 @@ import { parseWorkSlots } from "../../core/work-credit.js";
 import { principalKey } from "../../server/index.js";
 import { BadClientRequestError, DistributorFullError } from "../errors.js";
 import type { ProgramCache } from "../program-cache.js";
+import { workResponseFromTasks } from "../raw-task.js";
 import { redirectPeer, type PeerInfo } from "../redirect-peer.js";
 import type { SessionTokens } from "../session-tokens.js";
 import type { DistributorStore } from "../store/store.js";
@@ -87,7 +88,9 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
       const clientId = clientOf(ctx);
       const slots = parseWorkSlots(request.slots);
       if (slots === undefined) throw new BadClientRequestError("slots", `must be 1..10000, got ${request.slots}`);
-      yield* deps.hub.work(clientId, slots, ctx.signal);
+      for await (const batch of deps.hub.work(clientId, slots, ctx.signal)) {
+        yield workResponseFromTasks(batch.tasks, batch.pause);
+      }
     },
 
     async report(request, ctx) {

@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskSchema } from "../../gen/disio/v1/common_pb.js";
@@ -27,7 +27,7 @@ export function leasedCopy(n: number, project = "p1", priority = 0): LeasedCopy 
     priority,
     leaseDeadlineMs: T0 + 60_000,
     renewAtMs: T0 + 30_000,
-    task: create(TaskSchema, {
+    task: toBinary(TaskSchema, create(TaskSchema, {
       copyId,
       unitId,
       projectId: project,
@@ -35,7 +35,7 @@ export function leasedCopy(n: number, project = "p1", priority = 0): LeasedCopy 
       input: new TextEncoder().encode(JSON.stringify(n)),
       priority,
       deadline: timestampFromMs(T0 + 60_000),
-    }),
+    })),
   };
 }
 
@@ -72,7 +72,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.addLeased([leasedCopy(1)])).toBe(0);
       const first = await store.takeReady({ clientId: "a", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000, skipProjects: new Set(["p2"]) });
       expect(ids(first)).toEqual(["c3", "c1"]);
-      expect(first[0]?.task.unitId).toBe("u3");
+      expect(fromBinary(TaskSchema, first[0]?.task as Uint8Array).unitId).toBe("u3");
       expect(first[0]?.clientDeadlineMs).toBe(T0 + 1000);
       expect(await store.counts(new Set(["p2"]))).toEqual({ held: 4, ready: 1, given: 2, results: 0 });
       const rest = await store.takeReady({ clientId: "b", max: 10, nowMs: T0, clientDeadlineMs: T0 + 1000 });
@@ -191,7 +191,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect([...(program?.signature ?? [])]).toEqual([6]);
     });
 
-    it("survives reopening: held copies, given copies, assignments, results, secret", async () => {
+    it("survives reopening: held copies (all ready again), assignments, results, secret", async () => {
       const { store, reopen } = await fresh();
       await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3, "p1", 2)]);
       await store.takeReady({ clientId: "a", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
@@ -200,13 +200,13 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.close();
       const again = await reopen();
       opened.push({ store: again, cleanup: async () => undefined });
-      expect(await again.counts()).toEqual({ held: 3, ready: 2, given: 1, results: 1 });
+      expect(await again.counts()).toEqual({ held: 3, ready: 3, given: 0, results: 1 });
       expect([...(await again.wasGiven("a", ["c3"]))]).toEqual([["c3", "u3"]]);
       expect([...(await again.ensureSecret(() => new Uint8Array([0])))]).toEqual([42]);
       expect(ids(await again.pendingResults(10))).toEqual(["c9"]);
       const ready = await again.takeReady({ clientId: "b", max: 5, nowMs: T0, clientDeadlineMs: T0 + 1000 });
-      expect(ids(ready)).toEqual(["c1", "c2"]);
-      expect(ready[0]?.task.input).toEqual(new TextEncoder().encode("1"));
+      expect(ids(ready)).toEqual(["c3", "c1", "c2"]);
+      expect([...fromBinary(TaskSchema, ready[1]?.task as Uint8Array).input]).toEqual([...new TextEncoder().encode("1")]);
       expect(await again.requeueExpiredClientLeases(T0 + 1000)).toBe(3);
     });
 

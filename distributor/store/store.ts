@@ -1,5 +1,3 @@
-import type { Task } from "../../gen/disio/v1/common_pb.js";
-
 /**
  * The distributor's store, in domain operations. It is the truth for durability: a copy leased, a
  * copy given to a client (and to whom) and a result received are durable once the operation's
@@ -13,8 +11,10 @@ export interface DistributorStore {
   addLeased(copies: readonly LeasedCopy[]): Promise<number>;
   /**
    * Gives up to `max` ready copies to a client: highest priority first, then oldest; copies of
-   * `skipProjects` stay put. Marks them given (with the client's lease deadline) and records the
-   * assignment, in one atomic step.
+   * `skipProjects` stay put. Marks them given (with the client's lease deadline) and durably records
+   * the assignments, in one atomic step. Who holds a copy right now is not durable: after a restart
+   * every held copy is ready again (its clients' streams are gone), while the assignments survive so
+   * those clients can still report.
    */
   takeReady(request: TakeReadyRequest): Promise<GivenCopy[]>;
   /** Puts every copy currently given to `clientId` back to ready. Resolves to the number requeued. */
@@ -74,8 +74,8 @@ export interface LeasedCopy {
   leaseDeadlineMs: number;
   /** When to renew the manager lease, ms since epoch. */
   renewAtMs: number;
-  /** The task as leased, handed to clients as is (with the client's deadline). */
-  task: Task;
+  /** The encoded `disio.v1.Task` as leased; handed to clients as is (with the client's deadline appended). */
+  task: Uint8Array;
 }
 
 /** Parameters of {@link DistributorStore.takeReady}. */
@@ -100,8 +100,8 @@ export interface GivenCopy {
   unitId: string;
   /** Project id. */
   projectId: string;
-  /** The task as leased from the manager (its deadline is the manager's). */
-  task: Task;
+  /** The encoded `disio.v1.Task` as leased from the manager (its deadline is the manager's). */
+  task: Uint8Array;
   /** The client lease's end, ms since epoch. */
   clientDeadlineMs: number;
 }

@@ -1,6 +1,7 @@
 /**
- * Schema of the distributor's SQLite store. Times are ms since epoch. `held.client_id` NULL means
- * ready; set means given to that client until `client_deadline`.
+ * Schema of the distributor's SQLite store. Times are ms since epoch. `held.task` is the encoded
+ * `disio.v1.Task` as leased. Which client holds a copy right now lives in memory only (after a
+ * restart every copy is ready again); `assignments` durably records every copy given to a client.
  */
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS held (
@@ -11,9 +12,7 @@ CREATE TABLE IF NOT EXISTS held (
   seq INTEGER NOT NULL,
   task BLOB NOT NULL,
   lease_deadline INTEGER NOT NULL,
-  renew_at INTEGER NOT NULL,
-  client_id TEXT,
-  client_deadline INTEGER
+  renew_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS assignments (

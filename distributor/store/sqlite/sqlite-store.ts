@@ -1,8 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
-import { TaskSchema, type Task } from "../../../gen/disio/v1/common_pb.js";
 import type {
   DistributorStore,
   GivenCopy,
@@ -30,7 +28,7 @@ interface HeldEntry {
   projectId: string;
   priority: number;
   seq: number;
-  task: Task;
+  task: Uint8Array;
   leaseDeadlineMs: number;
   renewAtMs: number;
   clientId: string | undefined;
@@ -47,8 +45,6 @@ interface HeldRow {
   task: Buffer;
   lease_deadline: number;
   renew_at: number;
-  client_id: string | null;
-  client_deadline: number | null;
 }
 
 interface ResultRow {
@@ -71,8 +67,9 @@ const REGISTRATION_KEY = "registration";
 /**
  * Opens (or creates) the distributor's SQLite store: WAL, `synchronous = NORMAL`, statements
  * prepared once, one transaction per batch. Held copies are mirrored in memory (ready order, copies
- * by client, unit and client-lease deadline) so handing out tasks never scans a table; SQLite stays
- * the truth and the mirror is rebuilt from it on open, e.g. after a kill -9.
+ * by client, unit and client-lease deadline) so handing out tasks never scans a table; SQLite is
+ * the truth for what is held, assigned and received, and the mirror is rebuilt from it on open
+ * (e.g. after a kill -9), with every held copy ready again.
  */
 export function openSqliteStore(options: SqliteStoreOptions): DistributorStore {
   mkdirSync(dirname(options.path), { recursive: true });
@@ -105,8 +102,6 @@ class SqliteStore implements DistributorStore {
   #nextSeq = 1;
 
   readonly #insertHeld;
-  readonly #giveHeld;
-  readonly #requeueHeld;
   readonly #deleteHeld;
   readonly #renewHeld;
   readonly #insertAssignment;
@@ -122,7 +117,6 @@ class SqliteStore implements DistributorStore {
 
   readonly #addTx;
   readonly #giveTx;
-  readonly #requeueTx;
   readonly #storeTx;
   readonly #ackTx;
   readonly #dropTx;
@@ -134,8 +128,6 @@ class SqliteStore implements DistributorStore {
       `INSERT OR IGNORE INTO held (copy_id, unit_id, project_id, priority, seq, task, lease_deadline, renew_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#giveHeld = db.prepare("UPDATE held SET client_id = ?, client_deadline = ? WHERE copy_id = ?");
-    this.#requeueHeld = db.prepare("UPDATE held SET client_id = NULL, client_deadline = NULL WHERE copy_id = ?");
     this.#deleteHeld = db.prepare("DELETE FROM held WHERE copy_id = ?");
     this.#renewHeld = db.prepare("UPDATE held SET lease_deadline = ?, renew_at = ? WHERE copy_id = ?");
     this.#insertAssignment = db.prepare(
@@ -160,21 +152,14 @@ class SqliteStore implements DistributorStore {
       for (const e of entries) {
         if (this.#held.has(e.copyId)) continue;
         const info = this.#insertHeld.run(
-          e.copyId, e.unitId, e.projectId, e.priority, e.seq,
-          toBinary(TaskSchema, e.task), e.leaseDeadlineMs, e.renewAtMs,
+          e.copyId, e.unitId, e.projectId, e.priority, e.seq, e.task, e.leaseDeadlineMs, e.renewAtMs,
         );
         if (info.changes === 1) added.push(e);
       }
       return added;
     });
-    this.#giveTx = db.transaction((entries: HeldEntry[], clientId: string, deadlineMs: number, nowMs: number) => {
-      for (const e of entries) {
-        this.#giveHeld.run(clientId, deadlineMs, e.copyId);
-        this.#insertAssignment.run(e.copyId, clientId, e.unitId, nowMs);
-      }
-    });
-    this.#requeueTx = db.transaction((copyIds: string[]) => {
-      for (const copyId of copyIds) this.#requeueHeld.run(copyId);
+    this.#giveTx = db.transaction((entries: HeldEntry[], clientId: string, nowMs: number) => {
+      for (const e of entries) this.#insertAssignment.run(e.copyId, clientId, e.unitId, nowMs);
     });
     this.#storeTx = db.transaction((results: readonly StoredResult[]) => {
       const accepted: string[] = [];
@@ -227,7 +212,7 @@ class SqliteStore implements DistributorStore {
     const entries = ids.map((id) => this.#held.get(id) as HeldEntry);
     for (const e of entries) this.#unmarkReady(e);
     try {
-      this.#giveTx(entries, request.clientId, request.clientDeadlineMs, request.nowMs);
+      this.#giveTx(entries, request.clientId, request.nowMs);
     } catch (error) {
       for (const e of entries) this.#markReady(e, true);
       throw error;
@@ -381,7 +366,6 @@ class SqliteStore implements DistributorStore {
 
   #load(): void {
     const rows = this.#db.prepare("SELECT * FROM held ORDER BY seq").iterate() as IterableIterator<HeldRow>;
-    const given: HeldEntry[] = [];
     for (const row of rows) {
       const e: HeldEntry = {
         copyId: row.copy_id,
@@ -389,28 +373,16 @@ class SqliteStore implements DistributorStore {
         projectId: row.project_id,
         priority: row.priority,
         seq: row.seq,
-        task: fromBinary(TaskSchema, new Uint8Array(row.task.buffer, row.task.byteOffset, row.task.byteLength)),
+        task: new Uint8Array(row.task.buffer, row.task.byteOffset, row.task.byteLength),
         leaseDeadlineMs: row.lease_deadline,
         renewAtMs: row.renew_at,
-        clientId: row.client_id ?? undefined,
-        clientDeadlineMs: row.client_deadline ?? 0,
+        clientId: undefined,
+        clientDeadlineMs: 0,
         queued: false,
       };
       this.#index(e);
       this.#nextSeq = Math.max(this.#nextSeq, e.seq + 1);
-      if (e.clientId === undefined) this.#markReady(e, false);
-      else given.push(e);
-    }
-    given.sort((a, b) => a.clientDeadlineMs - b.clientDeadlineMs);
-    for (const e of given) {
-      const clientId = e.clientId as string;
-      let mine = this.#byClient.get(clientId);
-      if (mine === undefined) {
-        mine = new Set();
-        this.#byClient.set(clientId, mine);
-      }
-      mine.add(e.copyId);
-      this.#expiry.push({ copyId: e.copyId, clientId, deadlineMs: e.clientDeadlineMs });
+      this.#markReady(e, false);
     }
     this.#resultCount = this.#db.prepare("SELECT COUNT(*) FROM results").pluck().get() as number;
   }
@@ -451,8 +423,6 @@ class SqliteStore implements DistributorStore {
   }
 
   #requeue(copyIds: string[]): void {
-    if (copyIds.length === 0) return;
-    this.#requeueTx(copyIds);
     for (const copyId of copyIds) {
       const e = this.#held.get(copyId);
       if (e === undefined) continue;
