@@ -12,6 +12,7 @@ describe("result mapper", () => {
       outcome: { case: "output", value: new Uint8Array([1, 2]) },
       clientId: "forged",
       unitId: "forged",
+      duration: { seconds: 2n, nanos: 500 },
     });
     const stored = storedResultFromClient(fromClient, "client-a", "u1", 1_700_000_000_123);
     const decoded = fromBinary(TaskResultSchema, stored.result);
@@ -19,6 +20,16 @@ describe("result mapper", () => {
     expect(decoded.unitId).toBe("u1");
     expect(timestampMs(decoded.receiveTime!)).toBe(1_700_000_000_123);
     expect(decoded.outcome).toEqual({ case: "output", value: new Uint8Array([1, 2]) });
+    expect(decoded.duration).toMatchObject({ seconds: 2n, nanos: 500 });
+    expect(decoded.copyId).toBe("c1");
+  });
+
+  it("keeps an empty output (a set oneof) and an error outcome", () => {
+    const empty = fromBinary(TaskResultSchema, storedResultFromClient(create(TaskResultSchema, { copyId: "c", outcome: { case: "output", value: new Uint8Array(0) } }), "a", "u", 0).result);
+    expect(empty.outcome.case).toBe("output");
+    expect(empty.duration).toBeUndefined();
+    const failed = fromBinary(TaskResultSchema, storedResultFromClient(create(TaskResultSchema, { copyId: "c", outcome: { case: "error", value: create(TaskErrorSchema, { kind: "timeout", message: "m" }) } }), "a", "u", 0).result);
+    expect(failed.outcome).toMatchObject({ case: "error", value: { kind: "timeout", message: "m" } });
   });
 
   it("builds a report the manager decodes as ordinary results", () => {
