@@ -61,6 +61,9 @@ export async function listenOnePort(options: {
     options.listener(req, res);
   };
   const http1 = http.createServer(listener);
+  // Node starts the HTTP/1 header and request timeout checks (its slowloris defence) when the
+  // server emits 'listening'; ours never listens itself, the TCP server hands it connections.
+  http1.emit("listening");
   const h2 = http2.createServer(listener);
   h2.on("session", (session) => {
     sessions.add(session);
@@ -157,6 +160,7 @@ export async function listenOnePort(options: {
           for (const socket of sockets) socket.destroy();
         }
       }
+      http1.close();
       await tcpClosed;
     },
   };
