@@ -157,7 +157,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(source: string, options: { signer?: Keys; trust?: boolean; maxRunTimeMs?: number; workers?: number } = {}) {
+async function setup(source: string, options: { signer?: Keys; trust?: boolean; maxRunTimeMs?: number; workers?: number; cpu?: number } = {}) {
   const keys = makeKeys();
   const program = signedProgram(source, options.signer ?? keys);
   const distributor = await startFakeDistributor({ announcedKey: keys.publicKey, programs: [program] });
@@ -168,6 +168,7 @@ async function setup(source: string, options: { signer?: Keys; trust?: boolean; 
     trustKey: options.trust ? Buffer.from(keys.publicKey).toString("base64") : undefined,
     maxRunTimeMs: options.maxRunTimeMs ?? 10_000,
     heapLimitMb: 128,
+    cpu: options.cpu,
     reportDelayMs: 10,
     log,
   });
@@ -225,6 +226,30 @@ describe("startWorker", () => {
     const results = distributor.results();
     expect(errorOf(results.get("copy-0"))).toEqual({ kind: "crash", message: "the unit runner died (exit code 3, signal null)" });
     expect([1, 2].map((n) => outputOf(results.get(`copy-${n}`)))).toEqual([1, 2]);
+  });
+
+  it("reports a unit that exhausts the runner's heap limit as a crash", async () => {
+    const { distributor, worker, program } = await setup(
+      "export default function work(input) { if (input.hog) { const hoard = []; for (;;) hoard.push(new Array(1e6).fill(input.n)); } return input.n; }",
+      { workers: 1 },
+    );
+    distributor.state.queue.push(...jsonTasks(program, [{ n: 0, hog: true }, { n: 1 }]));
+    await until(() => worker.stats().completed + worker.stats().failed === 2, 20_000);
+    const results = distributor.results();
+    expect(errorOf(results.get("copy-0"))?.kind).toBe("crash");
+    expect(outputOf(results.get("copy-1"))).toBe(1);
+  }, 30_000);
+
+  it("throttles to its CPU fraction by idling after each unit", async () => {
+    const { distributor, worker, program } = await setup(
+      "export default function work(input) { const end = performance.now() + 100; while (performance.now() < end); return input; }",
+      { workers: 1, cpu: 0.5 },
+    );
+    const started = performance.now();
+    distributor.state.queue.push(...jsonTasks(program, [1, 2, 3, 4]));
+    await until(() => worker.stats().completed === 4);
+    // 4 × 100 ms of work plus 100 ms of idling after each of the first three.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(700);
   });
 
   it("never runs a program whose signature does not verify", async () => {

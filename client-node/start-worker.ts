@@ -3,6 +3,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { arch, platform, release } from "node:os";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { ClientHandler, type ClientHandlerStats } from "../core/client/client-handler.js";
+import { MAX_WORK_SLOTS } from "../core/client/client-handler-options.js";
 import { ClusterProcessor } from "./cluster-processor.js";
 import { unitRunnerEntry } from "./unit-runner-entry-path.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
@@ -38,7 +39,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     startTimeoutMs: 15_000,
     log: log.child({ component: "unit-runners" }),
   });
-  await processor.start();
 
   const transports = new Map<string, Transport>();
   const handler = new ClientHandler(
@@ -47,7 +47,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       platform: "node",
       userAgent: `node/${process.versions.node} ${platform()}/${release()} ${arch()}`,
       trustKey: resolved.trustKey,
-      maxSlots: Math.max(resolved.maxSlots, processor.slots),
+      maxSlots: Math.min(MAX_WORK_SLOTS, Math.max(resolved.maxSlots, processor.slots)),
       reportBatch: resolved.reportBatch,
       reportDelayMs: resolved.reportDelayMs,
     },
@@ -63,6 +63,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       },
     },
   );
+  await processor.start();
   handler.on("joined", (event) => log.info(event, "joined distributor"));
   handler.on("redirected", (event) => log.info(event, "join redirected"));
   handler.on("streamOpened", (event) => log.debug(event, "work stream opened"));
@@ -79,10 +80,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   handler.start();
   log.info({ distributorUrl: resolved.distributorUrl, workers: resolved.workers, cpu: resolved.cpu }, "worker started");
 
+  let stopping: Promise<void> | undefined;
   return {
-    stop: async (stopOptions) => {
-      await handler.stop(stopOptions);
-      log.info(handler.stats(), "worker stopped");
+    stop: (stopOptions) => {
+      stopping ??= handler.stop(stopOptions).then(() => log.info(handler.stats(), "worker stopped"));
+      return stopping;
     },
     stats: () => handler.stats(),
     closed: handler.closed,

@@ -63,4 +63,8 @@ process.on("message", (message: RunMessage) => {
   if (!draining) void drain();
 });
 
+// Ctrl+C reaches the whole process group: the primary decides when runners end (it drains first).
+process.on("SIGINT", () => undefined);
+process.on("SIGTERM", () => undefined);
+
 send({ type: "ready" });

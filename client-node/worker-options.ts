@@ -21,7 +21,7 @@ export interface WorkerOptions {
   maxSlots?: number;
   /** HTTP version to the distributor. Default "2" (h2c: one connection carries the stream and every Report). */
   httpVersion?: "1.1" | "2";
-  /** Report as soon as this many results wait. Default 512. */
+  /** Report as soon as this many results wait. Default 1000. */
   reportBatch?: number;
   /** Report at the latest this long after a result arrived, ms. Default 25. */
   reportDelayMs?: number;
@@ -46,7 +46,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     slotsPerWorker: options.slotsPerWorker ?? 4,
     maxSlots: options.maxSlots ?? 4096,
     httpVersion: options.httpVersion ?? "2",
-    reportBatch: options.reportBatch ?? 512,
+    reportBatch: options.reportBatch ?? 1000,
     reportDelayMs: options.reportDelayMs ?? 25,
     log: options.log,
   };

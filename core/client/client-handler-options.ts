@@ -25,8 +25,10 @@ export interface ClientHandlerOptions {
    * more credit). Default 4096; set it to `slots` to never grow. At most 10,000 (the contract's limit).
    */
   maxSlots?: number;
-  /** Report as soon as this many results wait. Default 512. */
+  /** Report as soon as this many results wait. Default 1000. */
   reportBatch?: number;
+  /** Report calls on the wire at once (the next batch forms while they travel). Default 2. */
+  reportConcurrency?: number;
   /** Report at most this many bytes of outputs per call (at least one result). Default 4 MiB. */
   reportBatchBytes?: number;
   /** Report at the latest this long after a result arrived, ms. Default 25. */
@@ -74,7 +76,8 @@ export function resolveClientHandlerOptions(
     trustKey: options.trustKey,
     slots,
     maxSlots: options.maxSlots ?? Math.max(slots, 4096),
-    reportBatch: options.reportBatch ?? 512,
+    reportBatch: options.reportBatch ?? 1000,
+    reportConcurrency: options.reportConcurrency ?? 2,
     reportBatchBytes: options.reportBatchBytes ?? 4 * 1024 * 1024,
     reportDelayMs: options.reportDelayMs ?? 25,
     callTimeoutMs: options.callTimeoutMs ?? 30_000,
@@ -82,7 +85,7 @@ export function resolveClientHandlerOptions(
     maxRedirects: options.maxRedirects ?? 5,
     programFetchAttempts: options.programFetchAttempts ?? 3,
   };
-  for (const name of ["cores", "slots", "maxSlots", "reportBatch", "reportBatchBytes", "maxRedirects", "programFetchAttempts"] as const) {
+  for (const name of ["cores", "slots", "maxSlots", "reportBatch", "reportConcurrency", "reportBatchBytes", "maxRedirects", "programFetchAttempts"] as const) {
     const value = resolved[name];
     if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name}: must be a positive integer, got ${value}`);
   }

@@ -125,7 +125,7 @@ export class ClientHandler {
   private inProcessor = 0;
   private awaitingProgram = 0;
   private readonly pending: PendingResult[] = [];
-  private reporting = false;
+  private reportsInFlight = 0;
   private reportFailures = 0;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private retryAtMs = 0;
@@ -204,7 +204,7 @@ export class ClientHandler {
     this.streamAbort?.abort();
     await this.waitUntil(() => this.inProcessor === 0 && this.awaitingProgram === 0, deadline);
     this.scheduleFlush();
-    await this.waitUntil(() => this.pending.length === 0 && !this.reporting, Math.max(deadline, this.now() + 2_000));
+    await this.waitUntil(() => this.pending.length === 0 && this.reportsInFlight === 0, Math.max(deadline, this.now() + 2_000));
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     await this.deps.processor.stop();
     if (this.loopDone !== undefined && this.lifecycle !== "failed") await this.loopDone;
@@ -376,12 +376,13 @@ export class ClientHandler {
 
   private scheduleFlush(): void {
     const now = this.now();
-    if (this.reporting || this.pending.length === 0) return;
+    const inFlight = this.reportsInFlight >= this.options.reportConcurrency;
+    if (inFlight || this.pending.length === 0) return;
     const delay =
       now < this.retryAtMs
         ? this.retryAtMs - now
         : reportFlushDelay(
-            { pending: this.pending.length, oldestAtMs: this.pending[0]?.atMs, inFlight: this.reporting, draining: this.stopSignal.signal.aborted },
+            { pending: this.pending.length, oldestAtMs: this.pending[0]?.atMs, inFlight, draining: this.stopSignal.signal.aborted },
             now,
             { maxBatch: this.options.reportBatch, maxDelayMs: this.options.reportDelayMs },
           );
@@ -390,6 +391,8 @@ export class ClientHandler {
       if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
       void this.flush();
+      // A second full batch may go out beside the first.
+      if (this.pending.length >= this.options.reportBatch) this.scheduleFlush();
     } else if (this.flushTimer === undefined) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
@@ -420,7 +423,7 @@ export class ClientHandler {
     const batch = this.takeBatch();
     const session = batch[0]?.session;
     if (session === undefined) return;
-    this.reporting = true;
+    this.reportsInFlight++;
     const startedMs = this.now();
     try {
       const response = await session.client.report(
@@ -456,7 +459,7 @@ export class ClientHandler {
       }
       this.emit("reportFailed", { error: connectError, results: batch.length, dropped });
     } finally {
-      this.reporting = false;
+      this.reportsInFlight--;
       this.scheduleFlush();
       this.notify();
     }

@@ -12,7 +12,7 @@ export interface ReportFlushState {
   pending: number;
   /** When the oldest waiting result arrived (ms clock), undefined when none waits. */
   oldestAtMs: number | undefined;
-  /** Whether a Report call is on the wire (one at a time: the next batch forms meanwhile). */
+  /** Whether no further Report call may start now (as many on the wire as allowed): the next batch forms meanwhile. */
   inFlight: boolean;
   /** Set while stopping: everything waiting goes out without delay. */
   draining: boolean;
