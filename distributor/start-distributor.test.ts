@@ -24,6 +24,9 @@ class FakeManager {
   readonly results = new Map<string, TaskResult>();
   readonly reportSizes: number[] = [];
   registers = 0;
+  peers: { distributorId: string; publicUrl: string; region: string; freeSlots: number }[] = [];
+  programs = new Map<string, { hash: string; source: string; signature: Uint8Array }>();
+  programFetches = 0;
   heartbeatDirectives: { drain?: boolean; cancelledUnitIds?: string[]; pausedProjectIds?: string[] } = {};
   #server: Http2Server | undefined;
   #sessions = new Set<ServerHttp2Session>();
@@ -61,6 +64,7 @@ class FakeManager {
               managerId: "m",
               publicKey: new Uint8Array(32).fill(1),
               settings: { maxLeaseBatch: 100, maxReportBatch: 20 },
+              peers: this.peers,
             };
           },
           lease: async (req, ctx) => {
@@ -79,9 +83,12 @@ class FakeManager {
             return { accepted, duplicates: req.results.length - accepted };
           },
           renew: (req) => ({ renewed: req.copyIds.map((copyId) => ({ copyId, deadline: timestampFromMs(Date.now() + 60_000) })) }),
-          heartbeat: () => ({ ...this.heartbeatDirectives }),
-          getProgram: () => {
-            throw new ConnectError("no program", Code.NotFound);
+          heartbeat: () => ({ peers: this.peers, ...this.heartbeatDirectives }),
+          getProgram: (req) => {
+            this.programFetches++;
+            const program = this.programs.get(req.hash);
+            if (program === undefined) throw new ConnectError("no program", Code.NotFound);
+            return { program };
           },
         }),
     });
@@ -381,6 +388,54 @@ describe("startDistributor with a fake manager", () => {
     expect(stream.received.map((t) => t.copyId).sort()).toEqual(["c1", "c2", "c3"]);
     stream.abort.abort();
     await stream.done;
+  });
+
+  it("redirects joining clients to a peer when full, and refuses when no peer has room", async () => {
+    const manager = new FakeManager();
+    manager.peers = [
+      { distributorId: "d-2", publicUrl: "http://far.example:7200", region: "far", freeSlots: 50 },
+      { distributorId: "d-3", publicUrl: "http://near.example:7200", region: "eu", freeSlots: 3 },
+      { distributorId: "d-4", publicUrl: "http://full.example:7200", region: "eu", freeSlots: 0 },
+    ];
+    const grid = await setup({ maxClients: 1, region: "eu" }, manager);
+    const a = await joinClient(grid.distributor.url);
+    const stream = work(a, 1);
+    await until("a connected", async () => {
+      const info = await a.client.getInfo({});
+      return info.clients === 1 && info.distributorId === "d-1";
+    });
+    const second = await a.client.join({ platform: "node" });
+    expect(second.redirectUrl).toBe("http://near.example:7200");
+    expect(second.sessionToken).toBe("");
+    manager.peers = [];
+    await new Promise((r) => setTimeout(r, 300));
+    const refused = await a.client.join({ platform: "node" }).catch((e: unknown) => ConnectError.from(e));
+    expect((refused as ConnectError).code).toBe(Code.ResourceExhausted);
+    stream.abort.abort();
+    await stream.done;
+    await until("a gone", async () => (await a.client.getInfo({})).clients === 0);
+    expect((await a.client.join({ platform: "node" })).sessionToken).not.toBe("");
+  });
+
+  it("serves programs from the manager once, then from its cache even while the manager is down", async () => {
+    const manager = new FakeManager();
+    const hash = "cd".repeat(32);
+    manager.programs.set(hash, { hash, source: "export default (x) => x", signature: new Uint8Array([9, 9]) });
+    const grid = await setup({}, manager);
+    const c = await joinClient(grid.distributor.url);
+    await until("registered", async () => (await c.client.getInfo({})).distributorId === "d-1");
+    const first = await c.client.getProgram({ hash });
+    expect(first.program?.source).toBe("export default (x) => x");
+    expect([...(first.program?.signature ?? [])]).toEqual([9, 9]);
+    await manager.stop();
+    expect((await c.client.getProgram({ hash })).program?.hash).toBe(hash);
+    expect(manager.programFetches).toBe(1);
+    const bad = await c.client.getProgram({ hash: "nope" }).catch((e: unknown) => ConnectError.from(e));
+    expect((bad as ConnectError).code).toBe(Code.InvalidArgument);
+    await manager.start();
+    await until("registered again", async () => (await c.client.getInfo({})).managerConnected);
+    const missing = await c.client.getProgram({ hash: "ef".repeat(32) }).catch((e: unknown) => ConnectError.from(e));
+    expect((missing as ConnectError).code).toBe(Code.NotFound);
   });
 
   it("ends streams with a pause on close", async () => {

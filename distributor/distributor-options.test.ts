@@ -1,0 +1,30 @@
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { resolveDistributorOptions, type DistributorOptions } from "./distributor-options.js";
+
+const base: DistributorOptions = { managerUrls: ["http://127.0.0.1:7100/"], token: "t", dataDir: "/tmp/d", log: pino({ level: "silent" }) };
+
+describe("resolveDistributorOptions", () => {
+  it("fills defaults", () => {
+    const o = resolveDistributorOptions(base);
+    expect(o).toMatchObject({ host: "127.0.0.1", port: 7200, capacity: 20_000, highWatermark: 10_000, lowWatermark: 5_000, leaseBatch: 5_000, reportBatch: 5_000 });
+    expect(o.managerUrls).toEqual(["http://127.0.0.1:7100"]);
+    expect(o.publicUrl).toBeUndefined();
+  });
+
+  const bad: [string, Partial<DistributorOptions>, RegExp][] = [
+    ["no manager", { managerUrls: [] }, /managerUrls/],
+    ["manager not a URL", { managerUrls: ["localhost:7100"] }, /managerUrls/],
+    ["no token", { token: "" }, /token/],
+    ["no data dir", { dataDir: "" }, /dataDir/],
+    ["port out of range", { port: 70_000 }, /port/],
+    ["high above capacity", { capacity: 10, highWatermark: 20 }, /highWatermark/],
+    ["low above high", { highWatermark: 10, lowWatermark: 20 }, /lowWatermark/],
+    ["zero batch", { leaseBatch: 0 }, /leaseBatch/],
+    ["fractional slots", { workBatch: 1.5 }, /workBatch/],
+    ["negative lease", { taskLeaseMs: -1 }, /taskLeaseMs/],
+  ];
+  for (const [name, patch, message] of bad) {
+    it(`rejects ${name}`, () => expect(() => resolveDistributorOptions({ ...base, ...patch })).toThrow(message));
+  }
+});
