@@ -75,4 +75,19 @@ describe("startManager", () => {
     expect(info2.groupId).toBe(info.groupId);
     expect((await again.getProject({ id: project!.id })).project!.counts!.queued).toBe(1n);
   });
+
+  it("ends a distributor's long-poll Lease at once when it closes, instead of after the grace period", async () => {
+    dir = mkdtempSync(join(tmpdir(), "disio-manager-"));
+    manager = await startManager({ dataDir: dir, port: 0, log });
+    const { admin } = clientsFor(manager.url, manager.adminToken);
+    const { token } = await admin.createDistributor({ name: "poller" });
+    const edge = clientsFor(manager.url, token).manager;
+    const lease = edge.lease({ maxCopies: 10, wait: { seconds: 20n, nanos: 0 } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    await manager.close({ graceMs: 10_000 });
+    manager = undefined;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect((await lease).tasks).toHaveLength(0);
+  });
 });

@@ -102,6 +102,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     const workAvailable = new WakeSignal();
     const unitsFinished = new WakeSignal();
     const meter = new ThroughputMeter();
+    const stopping = new AbortController();
     const metrics = { leased: undefined as Counter | undefined, reported: undefined as Counter | undefined };
     const ctx: ManagerContext = {
       store,
@@ -122,6 +123,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       },
       log: log.child({ component: "manager-rpc" }),
       now: Date.now,
+      stopping: stopping.signal,
     };
     const server = await startServer({
       host: o.host,
@@ -169,6 +171,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       managerId,
       close(closeOptions) {
         closing ??= (async () => {
+          stopping.abort();
           await server.close(closeOptions);
           await sweeper.stop();
           await store.close();

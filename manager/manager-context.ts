@@ -45,6 +45,8 @@ export interface ManagerContext {
   metrics: ManagerMetrics;
   log: Logger;
   now: () => number;
+  /** Aborts when the manager starts closing, so long-polls and watch streams end at once. */
+  stopping: AbortSignal;
 }
 
 /** Default limits; startManager lets options override the tunable ones. */

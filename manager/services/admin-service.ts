@@ -145,7 +145,8 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       let cursor = req.cursor;
       await store.getProject(req.projectId);
       let lastSent = ctx.now();
-      while (!call.signal.aborted) {
+      const signal = AbortSignal.any([call.signal, ctx.stopping]);
+      while (!signal.aborted) {
         // Read the counts before the page: a unit finishing in between shows in the next page.
         const version = ctx.unitsFinished.version;
         const project = await store.getProject(req.projectId);
@@ -165,7 +166,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
           yield create(WatchResultsResponseSchema, { cursor });
           lastSent = ctx.now();
         }
-        await ctx.unitsFinished.wait(Math.min(1_000, limits.watchKeepAliveMs), call.signal, version);
+        await ctx.unitsFinished.wait(Math.min(1_000, limits.watchKeepAliveMs), signal, version);
       }
     },
 
@@ -176,9 +177,10 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
     async *watchStats(req, call): AsyncIterable<WatchStatsResponse> {
       const intervalMs = req.interval ? Math.max(MIN_WATCH_STATS_INTERVAL_MS, durationMs(req.interval)) : 1_000;
       if (req.projectId !== "") await store.getProject(req.projectId);
-      while (!call.signal.aborted) {
+      const signal = AbortSignal.any([call.signal, ctx.stopping]);
+      while (!signal.aborted) {
         yield create(WatchStatsResponseSchema, { stats: await gridStats(ctx, req.projectId) });
-        await sleep(intervalMs, call.signal);
+        await sleep(intervalMs, signal);
       }
     },
 

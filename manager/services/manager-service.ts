@@ -81,6 +81,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       const max = Math.min(req.maxCopies === 0 ? limits.maxLeaseBatch : req.maxCopies, limits.maxLeaseBatch);
       const waitMs = req.wait ? Math.min(Math.max(0, durationMs(req.wait)), limits.maxLeaseWaitMs) : 0;
       const until = ctx.now() + waitMs;
+      const signal = AbortSignal.any([call.signal, ctx.stopping]);
       for (;;) {
         if ((await store.getDistributor(distributorId)).draining) return { tasks: [] };
         const version = ctx.workAvailable.version;
@@ -90,8 +91,8 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
           return { tasks: tasks.map(toProtoTask) };
         }
         const left = until - ctx.now();
-        if (left <= 0 || call.signal.aborted) return { tasks: [] };
-        await ctx.workAvailable.wait(left, call.signal, version);
+        if (left <= 0 || signal.aborted) return { tasks: [] };
+        await ctx.workAvailable.wait(left, signal, version);
       }
     },
 

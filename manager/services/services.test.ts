@@ -46,6 +46,7 @@ function setup() {
     metrics: { unitsLeased: () => {}, resultsReported: () => {} },
     log,
     now: () => clock,
+    stopping: new AbortController().signal,
   };
 }
 
