@@ -41,6 +41,8 @@ const MAX_RUNNER_DEPTH = 1024;
 /** Runner result batching (see RunnerConfig). */
 const FLUSH_INTERVAL_MS = 10;
 const FLUSH_COUNT = 256;
+/** Pause before retrying a runner that failed to start, ms. */
+const REPLACE_RETRY_MS = 1_000;
 
 /**
  * The Node worker's unit processor: fans tasks out over `node:cluster` unit-runner processes started
@@ -49,7 +51,9 @@ const FLUSH_COUNT = 256;
  * running unit as "crash"; either way the runner is replaced and its other tasks run elsewhere.
  */
 export class ClusterProcessor implements UnitProcessor {
+  /** Tasks wanted in hand: workers × slotsPerWorker. */
   readonly slots: number;
+  /** Runner processes. */
   readonly executors: number;
   private readonly runners = new Set<Runner>();
   private queue: RunnableTask[] = [];
@@ -79,12 +83,14 @@ export class ClusterProcessor implements UnitProcessor {
     this.watchdog = setInterval(() => this.checkWallClock(), tickMs);
   }
 
+  /** Queues tasks and hands them to runners in batches. */
   run(tasks: readonly RunnableTask[]): void {
     if (this.stopped) return;
     this.queue.push(...tasks);
     this.dispatch();
   }
 
+  /** Sets the listener of result batches (one call per runner message). */
   onResults(listener: (results: UnitResult[]) => void): void {
     this.listener = listener;
   }
@@ -185,7 +191,16 @@ export class ClusterProcessor implements UnitProcessor {
       }
     }
     this.queue.unshift(...lost);
-    this.fork().catch((error: unknown) => this.log.error({ err: error }, "unit runner could not be replaced"));
+    this.replace();
+  }
+
+  /** Forks a replacement runner, retrying every second while that fails (the worker must not silently shrink). */
+  private replace(): void {
+    if (this.stopped) return;
+    this.fork().catch((error: unknown) => {
+      this.log.error({ err: error }, "unit runner could not be replaced; retrying");
+      setTimeout(() => this.replace(), REPLACE_RETRY_MS).unref();
+    });
   }
 
   private limitMs(task: RunnableTask): number {

@@ -272,24 +272,29 @@ describe("startWorker", () => {
     expect(worker.stats().completed).toBe(0);
   });
 
-  it("sandboxes programs: no file writes, no child processes, no environment", async () => {
+  it("sandboxes programs: no file writes or reads outside its folder, no child processes, no threads, no environment", async () => {
     const source = `
       import * as fs from "node:fs";
       import * as childProcess from "node:child_process";
+      import { Worker } from "node:worker_threads";
       export default function work(input) {
         if (input === "write") fs.writeFileSync("/tmp/disio-sandbox-escape", "x");
         if (input === "spawn") childProcess.execSync("id");
+        if (input === "read") return fs.readFileSync("/etc/hostname", "utf8");
+        if (input === "thread") new Worker("process.exit()", { eval: true });
         if (input === "env") return Object.keys(process.env).length;
         return "done";
       }`;
     const { distributor, worker, program } = await setup(source);
-    distributor.state.queue.push(...jsonTasks(program, ["write", "spawn", "env"]));
-    await until(() => worker.stats().completed + worker.stats().failed === 3);
+    distributor.state.queue.push(...jsonTasks(program, ["write", "spawn", "read", "thread", "env"]));
+    await until(() => worker.stats().completed + worker.stats().failed === 5);
     const results = distributor.results();
     expect(errorOf(results.get("copy-0"))?.kind).toBe("throw");
     expect(errorOf(results.get("copy-0"))?.message).toMatch(/ERR_ACCESS_DENIED, FileSystemWrite/);
     expect(errorOf(results.get("copy-1"))?.message).toMatch(/ERR_ACCESS_DENIED, ChildProcess/);
-    expect(outputOf(results.get("copy-2"))).toBe(0);
+    expect(errorOf(results.get("copy-2"))?.message).toMatch(/ERR_ACCESS_DENIED, FileSystemRead/);
+    expect(errorOf(results.get("copy-3"))?.message).toMatch(/ERR_ACCESS_DENIED, WorkerThreads/);
+    expect(outputOf(results.get("copy-4"))).toBe(0);
   });
 
   it("on stop finishes the tasks in hand, reports them and stops taking more", async () => {
