@@ -50,7 +50,10 @@ export interface DistributorOptions {
   renewCheckMs?: number;
   /** Heartbeat period until the manager sets one, ms. Default 5,000. */
   heartbeatIntervalMs?: number;
-  /** How long a client may still report a copy after it was given, ms. Default 1 hour. */
+  /**
+   * How long a client may still report a copy that was given to it and never reported to a manager
+   * (e.g. re-issued after its lease and computed by someone else), ms. Default 1 hour.
+   */
   assignmentRetentionMs?: number;
   /** How long `close()` waits for buffered results to reach a manager by default, ms. Default 5,000. */
   closeGraceMs?: number;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Registry } from "prom-client";
 import { startServer, type RunningServer } from "../server/index.js";
+import { AckedCopies } from "./acked-copies.js";
 import { resolveDistributorOptions, type DistributorOptions } from "./distributor-options.js";
 import { ManagerUnavailableError } from "./errors.js";
 import { runHeartbeatLoop } from "./manager-link/heartbeat-loop.js";
@@ -44,8 +45,10 @@ export interface RunningDistributor {
 
 /** Largest Report batch sent to a manager, bytes (its default read limit is 16 MiB). */
 const MAX_REPORT_BYTES = 8 * 1024 * 1024;
-/** How often old assignments are pruned, ms. */
-const PRUNE_EVERY_MS = 60_000;
+/** How often assignments are pruned, ms. */
+const PRUNE_EVERY_MS = 5_000;
+/** How long after a manager acknowledged a result its client may still retry the Report (answered as duplicate), ms. */
+const REPORT_RETRY_WINDOW_MS = 30_000;
 
 /**
  * Starts a distributor: opens its store in `dataDir` (resuming held copies and buffered results
@@ -147,6 +150,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     });
     const manager = link;
 
+    const acked = new AckedCopies();
     const loops = new AbortController();
     const reporting = new AbortController();
     const reportDeps: ReportLoopDeps = {
@@ -157,6 +161,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       },
       ack: async (copyIds) => {
         metrics.reported(await store.ackResults(copyIds));
+        acked.add(copyIds, Date.now());
       },
       waitForResults: (ms, signal) => hub.resultsStored.wait(ms, signal),
       settings: () => ({ reportBatch: Math.min(o.reportBatch, manager.settings.maxReportBatch), flushIntervalMs: o.flushIntervalMs }),
@@ -239,8 +244,16 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     const sweepTimer = setInterval(() => {
       hub.sweep().catch((error: unknown) => log.error({ err: error }, "client lease sweep failed"));
     }, Math.max(50, Math.min(1_000, Math.floor(o.taskLeaseMs / 4))));
+    let lastAgePruneMs = Date.now();
     const pruneTimer = setInterval(() => {
-      store.pruneAssignments(Date.now() - o.assignmentRetentionMs).catch((error: unknown) => log.error({ err: error }, "assignment prune failed"));
+      const now = Date.now();
+      (async () => {
+        await store.forgetAssignments(acked.takeUntil(now - REPORT_RETRY_WINDOW_MS));
+        if (now - lastAgePruneMs >= o.assignmentRetentionMs / 10) {
+          lastAgePruneMs = now;
+          await store.pruneAssignments(now - o.assignmentRetentionMs);
+        }
+      })().catch((error: unknown) => log.error({ err: error }, "assignment prune failed"));
     }, PRUNE_EVERY_MS);
     sweepTimer.unref();
     pruneTimer.unref();

@@ -173,6 +173,15 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((await store.wasGiven("a", ["c1"])).size).toBe(0);
     });
 
+    it("forgets the assignments of given copies", async () => {
+      const { store } = await fresh();
+      await store.addLeased([leasedCopy(1), leasedCopy(2)]);
+      await store.takeReady({ clientId: "a", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      await store.storeResults([result("c1", "u1", "a"), result("c2", "u2", "a")]);
+      expect(await store.forgetAssignments(["c1", "zz"])).toBe(1);
+      expect([...(await store.wasGiven("a", ["c1", "c2"])).keys()]).toEqual(["c2"]);
+    });
+
     it("keeps secret, registration and programs", async () => {
       const { store } = await fresh();
       const secret = await store.ensureSecret(() => new Uint8Array([1, 2, 3]));

@@ -42,7 +42,12 @@ export interface DistributorStore {
   dueForRenewal(nowMs: number, limit: number): Promise<string[]>;
   /** Records renewed manager leases. Unknown copy ids are ignored. */
   renewLeases(renewed: readonly RenewedLease[]): Promise<void>;
-  /** Forgets assignments made before `beforeMs` (a client can no longer report those copies). */
+  /**
+   * Forgets every assignment of these copies (their results reached a manager a while ago: a
+   * client can no longer report them). Resolves to the number of assignments deleted.
+   */
+  forgetAssignments(copyIds: readonly string[]): Promise<number>;
+  /** Forgets assignments made before `beforeMs` (leftovers of copies never reported). */
   pruneAssignments(beforeMs: number): Promise<number>;
   /** Counts of held copies and buffered results; `ready` leaves out copies of `skipProjects`. */
   counts(skipProjects?: ReadonlySet<string>): Promise<StoreCounts>;

@@ -55,8 +55,9 @@ interface ResultRow {
   result: Buffer;
 }
 
+/** One takeReady batch's client lease (one entry per batch keeps the queue small at high rates). */
 interface ClientLease {
-  copyId: string;
+  copyIds: string[];
   clientId: string;
   deadlineMs: number;
 }
@@ -107,6 +108,7 @@ class SqliteStore implements DistributorStore {
   readonly #insertAssignment;
   readonly #selectAssignment;
   readonly #pruneAssignments;
+  readonly #forgetAssignment;
   readonly #insertResult;
   readonly #selectResults;
   readonly #deleteResult;
@@ -121,6 +123,7 @@ class SqliteStore implements DistributorStore {
   readonly #ackTx;
   readonly #dropTx;
   readonly #renewTx;
+  readonly #forgetTx;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -135,6 +138,7 @@ class SqliteStore implements DistributorStore {
     );
     this.#selectAssignment = db.prepare("SELECT unit_id FROM assignments WHERE copy_id = ? AND client_id = ?").pluck();
     this.#pruneAssignments = db.prepare("DELETE FROM assignments WHERE given_at < ?");
+    this.#forgetAssignment = db.prepare("DELETE FROM assignments WHERE copy_id = ?");
     this.#insertResult = db.prepare(
       "INSERT OR IGNORE INTO results (copy_id, unit_id, client_id, received_at, result) VALUES (?, ?, ?, ?, ?)",
     );
@@ -181,6 +185,11 @@ class SqliteStore implements DistributorStore {
     this.#renewTx = db.transaction((renewed: RenewedLease[]) => {
       for (const r of renewed) this.#renewHeld.run(r.leaseDeadlineMs, r.renewAtMs, r.copyId);
     });
+    this.#forgetTx = db.transaction((copyIds: readonly string[]) => {
+      let deleted = 0;
+      for (const copyId of copyIds) deleted += this.#forgetAssignment.run(copyId).changes;
+      return deleted;
+    });
     this.#load();
   }
 
@@ -222,11 +231,11 @@ class SqliteStore implements DistributorStore {
       mine = new Set();
       this.#byClient.set(request.clientId, mine);
     }
+    if (entries.length > 0) this.#expiry.push({ copyIds: ids, clientId: request.clientId, deadlineMs: request.clientDeadlineMs });
     return entries.map((e) => {
       e.clientId = request.clientId;
       e.clientDeadlineMs = request.clientDeadlineMs;
       mine?.add(e.copyId);
-      this.#expiry.push({ copyId: e.copyId, clientId: request.clientId, deadlineMs: request.clientDeadlineMs });
       return { copyId: e.copyId, unitId: e.unitId, projectId: e.projectId, task: e.task, clientDeadlineMs: e.clientDeadlineMs };
     });
   }
@@ -243,10 +252,12 @@ class SqliteStore implements DistributorStore {
       const lease = this.#expiry[this.#expiryHead] as ClientLease;
       if (lease.deadlineMs > nowMs) break;
       this.#expiryHead++;
-      const e = this.#held.get(lease.copyId);
-      if (e !== undefined && e.clientId === lease.clientId && e.clientDeadlineMs === lease.deadlineMs) ids.push(e.copyId);
+      for (const copyId of lease.copyIds) {
+        const e = this.#held.get(copyId);
+        if (e !== undefined && e.clientId === lease.clientId && e.clientDeadlineMs === lease.deadlineMs) ids.push(copyId);
+      }
     }
-    if (this.#expiryHead > 4096 && this.#expiryHead * 2 > this.#expiry.length) {
+    if (this.#expiryHead > 1024 && this.#expiryHead * 2 > this.#expiry.length) {
       this.#expiry = this.#expiry.slice(this.#expiryHead);
       this.#expiryHead = 0;
     }
@@ -323,6 +334,10 @@ class SqliteStore implements DistributorStore {
 
   async pruneAssignments(beforeMs: number): Promise<number> {
     return this.#pruneAssignments.run(beforeMs).changes;
+  }
+
+  async forgetAssignments(copyIds: readonly string[]): Promise<number> {
+    return this.#forgetTx(copyIds);
   }
 
   async counts(skipProjects?: ReadonlySet<string>): Promise<StoreCounts> {
