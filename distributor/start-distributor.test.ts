@@ -226,6 +226,10 @@ describe("startDistributor with a fake manager", () => {
     expect(manager.results.get("c3")?.unitId).toBe("u3");
     const again = await c.client.report({ results: [ok("c3")] }, { headers: c.headers });
     expect(again.duplicates + again.accepted).toBe(1);
+    const metrics = await (await fetch(`${grid.distributor.url}/metrics`)).text();
+    expect(metrics).toMatch(/disio_distributor_tasks_given_total 60\b/);
+    expect(metrics).toMatch(/disio_distributor_results_received_total 6[01]\b/);
+    expect(metrics).toMatch(/disio_distributor_copies_held 0\b/);
     stream.abort.abort();
     await stream.done;
   });
@@ -436,6 +440,33 @@ describe("startDistributor with a fake manager", () => {
     await until("registered again", async () => (await c.client.getInfo({})).managerConnected);
     const missing = await c.client.getProgram({ hash: "ef".repeat(32) }).catch((e: unknown) => ConnectError.from(e));
     expect((missing as ConnectError).code).toBe(Code.NotFound);
+  });
+
+  it("fails over to the next manager URL when the first is unreachable", async () => {
+    const manager = new FakeManager();
+    manager.add(3);
+    await manager.start();
+    const grid = await setup({ managerUrls: ["http://127.0.0.1:1", manager.url] }, manager);
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 5);
+    await until("tasks from the second manager", () => stream.received.length === 3, 5_000);
+    expect(grid.distributor.distributorId).toBe("d-1");
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it("stops leasing when the manager asks to drain", async () => {
+    const manager = new FakeManager();
+    manager.heartbeatDirectives = { drain: true };
+    const grid = await setup({}, manager);
+    const c = await joinClient(grid.distributor.url);
+    await until("registered", async () => (await c.client.getInfo({})).distributorId === "d-1");
+    await new Promise((r) => setTimeout(r, 300));
+    manager.add(5);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(manager.queue).toHaveLength(5);
+    manager.heartbeatDirectives = {};
+    await until("leasing resumed", () => manager.queue.length === 0, 3_000);
   });
 
   it("ends streams with a pause on close", async () => {
