@@ -168,9 +168,14 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       maxBatchBytes: MAX_REPORT_BYTES,
       log,
     };
+    // Loops handle their own failures; this only keeps a bug in one from crashing the process.
+    const guard = (name: string, loop: Promise<void>) =>
+      loop.catch((error: unknown) => {
+        log.error({ err: error, loop: name }, "loop stopped by an unexpected error");
+      });
     const running = [
-      manager.run(loops.signal),
-      runLeaseLoop(
+      guard("manager-link", manager.run(loops.signal)),
+      guard("lease", runLeaseLoop(
         {
           lease: (maxCopies, waitMs, signal) => manager.leaseRaw(maxCopies, waitMs, signal),
           state: async () => ({ ...(await store.counts(hub.pausedProjects)), draining }),
@@ -191,8 +196,8 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           log,
         },
         loops.signal,
-      ),
-      runRenewLoop(
+      )),
+      guard("renew", runRenewLoop(
         {
           due: (nowMs, limit) => store.dueForRenewal(nowMs, limit),
           renew: async (copyIds, signal) =>
@@ -206,8 +211,8 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           log,
         },
         loops.signal,
-      ),
-      runHeartbeatLoop(
+      )),
+      guard("heartbeat", runHeartbeatLoop(
         {
           load: async () => {
             const counts = await store.counts();
@@ -237,9 +242,9 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           log,
         },
         loops.signal,
-      ),
+      )),
     ];
-    const reportLoop = runReportLoop(reportDeps, reporting.signal);
+    const reportLoop = guard("report", runReportLoop(reportDeps, reporting.signal));
 
     const sweepTimer = setInterval(() => {
       hub.sweep().catch((error: unknown) => log.error({ err: error }, "client lease sweep failed"));

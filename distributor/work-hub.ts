@@ -70,6 +70,8 @@ interface Stream {
   done: Promise<void>;
 }
 
+/** Longest wait for a client's previous stream to end when it opens a new one, ms. */
+const REPLACE_WAIT_MS = 1_000;
 /** Most ended sessions kept for the next heartbeat. */
 const MAX_ENDED_SESSIONS = 10_000;
 /** A joined client that never opened a stream is forgotten after this long, ms. */
@@ -141,7 +143,8 @@ export class WorkHub {
     const session = this.#session(clientId);
     if (session.stream !== undefined) {
       session.stream.abort.abort();
-      await session.stream.done;
+      // A stream stuck in a write to a vanished client must not hold its successor up for long.
+      await Promise.race([session.stream.done, new Promise((r) => setTimeout(r, REPLACE_WAIT_MS))]);
     }
     const controller = new AbortController();
     const onAbort = () => controller.abort();

@@ -49,15 +49,16 @@ export async function runHeartbeatLoop(deps: HeartbeatLoopDeps, signal: AbortSig
   const log = deps.log.child({ component: "heartbeat-loop" });
   let carried: EndedSession[] = [];
   while (!signal.aborted) {
-    const load = await deps.load();
-    load.endedSessions = [...carried, ...load.endedSessions].slice(-MAX_CARRIED_SESSIONS);
+    let load: HeartbeatLoad | undefined;
     let directives: Directives | undefined;
     try {
+      load = await deps.load();
+      load.endedSessions = [...carried, ...load.endedSessions].slice(-MAX_CARRIED_SESSIONS);
       directives = await deps.send(load, signal);
       carried = [];
     } catch (error) {
       if (signal.aborted) break;
-      carried = load.endedSessions;
+      if (load !== undefined) carried = load.endedSessions;
       log.debug({ err: error }, "heartbeat failed");
     }
     if (directives !== undefined) {

@@ -34,7 +34,14 @@ export async function runLeaseLoop(deps: LeaseLoopDeps, signal: AbortSignal): Pr
   let attempt = 0;
   while (!signal.aborted) {
     const settings = deps.settings();
-    const plan = bufferPlan({ ...(await deps.state()), inFlight: 0 }, settings);
+    let plan;
+    try {
+      plan = bufferPlan({ ...(await deps.state()), inFlight: 0 }, settings);
+    } catch (error) {
+      log.error({ err: error }, "could not read the buffer state");
+      await sleep(backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF), signal);
+      continue;
+    }
     if (plan.count === 0) {
       await deps.waitForDemand(IDLE_CHECK_MS, signal);
       continue;

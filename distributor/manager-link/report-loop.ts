@@ -57,12 +57,12 @@ export async function runReportLoop(deps: ReportLoopDeps, signal: AbortSignal): 
   let attempt = 0;
   let sinceMs = now();
   while (!signal.aborted) {
-    const decision = reportBatching({ pending: await deps.count(), sinceMs }, now(), deps.settings());
-    if ("waitMs" in decision) {
-      await deps.waitForResults(decision.waitMs, signal);
-      continue;
-    }
     try {
+      const decision = reportBatching({ pending: await deps.count(), sinceMs }, now(), deps.settings());
+      if ("waitMs" in decision) {
+        await deps.waitForResults(decision.waitMs, signal);
+        continue;
+      }
       const sent = await flushBatch(deps, decision.send, signal);
       if (attempt > 0) log.info({ sent }, "results flowing to the manager again");
       attempt = 0;
