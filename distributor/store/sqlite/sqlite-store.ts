@@ -13,6 +13,7 @@ import type {
   StoreResultsOutcome,
   TakeReadyRequest,
 } from "../store.js";
+import { BatchStatement, placeholders, valuesList } from "./batch-statement.js";
 import { ReadyIndex } from "./ready-index.js";
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite-schema.js";
 
@@ -102,16 +103,16 @@ class SqliteStore implements DistributorStore {
   #resultCount = 0;
   #nextSeq = 1;
 
-  readonly #insertHeld;
-  readonly #deleteHeld;
+  readonly #insertHeld: BatchStatement<[string, string, string, number, number, Uint8Array, number, number]>;
+  readonly #deleteHeld: BatchStatement<[string]>;
   readonly #renewHeld;
-  readonly #insertAssignment;
+  readonly #insertAssignments: BatchStatement<[string, string, string, number]>;
   readonly #selectAssignment;
   readonly #pruneAssignments;
-  readonly #forgetAssignment;
-  readonly #insertResult;
+  readonly #forgetAssignments: BatchStatement<[string]>;
+  readonly #insertResults: BatchStatement<[string, string, string, number, Uint8Array]>;
   readonly #selectResults;
-  readonly #deleteResult;
+  readonly #deleteResults: BatchStatement<[string]>;
   readonly #getMeta;
   readonly #putMeta;
   readonly #getProgram;
@@ -127,87 +128,68 @@ class SqliteStore implements DistributorStore {
 
   constructor(db: Database.Database) {
     this.#db = db;
-    this.#insertHeld = db.prepare(
-      `INSERT OR IGNORE INTO held (copy_id, unit_id, project_id, priority, seq, task, lease_deadline, renew_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.#insertHeld = new BatchStatement(
+      db,
+      (n) => `INSERT OR IGNORE INTO held (copy_id, unit_id, project_id, priority, seq, task, lease_deadline, renew_at) VALUES ${valuesList(n, 8)}`,
     );
-    this.#deleteHeld = db.prepare("DELETE FROM held WHERE copy_id = ?");
+    this.#deleteHeld = new BatchStatement(db, (n) => `DELETE FROM held WHERE copy_id IN (${placeholders(n)})`);
     this.#renewHeld = db.prepare("UPDATE held SET lease_deadline = ?, renew_at = ? WHERE copy_id = ?");
-    this.#insertAssignment = db.prepare(
-      "INSERT OR REPLACE INTO assignments (copy_id, client_id, unit_id, given_at) VALUES (?, ?, ?, ?)",
+    this.#insertAssignments = new BatchStatement(
+      db,
+      (n) => `INSERT OR REPLACE INTO assignments (copy_id, client_id, unit_id, given_at) VALUES ${valuesList(n, 4)}`,
     );
     this.#selectAssignment = db.prepare("SELECT unit_id FROM assignments WHERE copy_id = ? AND client_id = ?").pluck();
     this.#pruneAssignments = db.prepare("DELETE FROM assignments WHERE given_at < ?");
-    this.#forgetAssignment = db.prepare("DELETE FROM assignments WHERE copy_id = ?");
-    this.#insertResult = db.prepare(
-      "INSERT OR IGNORE INTO results (copy_id, unit_id, client_id, received_at, result) VALUES (?, ?, ?, ?, ?)",
+    this.#forgetAssignments = new BatchStatement(db, (n) => `DELETE FROM assignments WHERE copy_id IN (${placeholders(n)})`);
+    this.#insertResults = new BatchStatement(
+      db,
+      (n) => `INSERT OR IGNORE INTO results (copy_id, unit_id, client_id, received_at, result) VALUES ${valuesList(n, 5)}`,
     );
     this.#selectResults = db.prepare(
       "SELECT copy_id, unit_id, client_id, received_at, result FROM results ORDER BY seq LIMIT ?",
     );
-    this.#deleteResult = db.prepare("DELETE FROM results WHERE copy_id = ?");
+    this.#deleteResults = new BatchStatement(db, (n) => `DELETE FROM results WHERE copy_id IN (${placeholders(n)})`);
     this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
     this.#putMeta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
     this.#getProgram = db.prepare("SELECT hash, source, signature FROM programs WHERE hash = ?");
     this.#putProgram = db.prepare("INSERT OR IGNORE INTO programs (hash, source, signature) VALUES (?, ?, ?)");
 
     this.#addTx = db.transaction((entries: HeldEntry[]) => {
-      const added: HeldEntry[] = [];
-      for (const e of entries) {
-        if (this.#held.has(e.copyId)) continue;
-        const info = this.#insertHeld.run(
-          e.copyId, e.unitId, e.projectId, e.priority, e.seq, e.task, e.leaseDeadlineMs, e.renewAtMs,
-        );
-        if (info.changes === 1) added.push(e);
-      }
-      return added;
+      this.#insertHeld.run(entries.map((e) => [e.copyId, e.unitId, e.projectId, e.priority, e.seq, e.task, e.leaseDeadlineMs, e.renewAtMs] as const));
     });
     this.#giveTx = db.transaction((entries: HeldEntry[], clientId: string, nowMs: number) => {
-      for (const e of entries) this.#insertAssignment.run(e.copyId, clientId, e.unitId, nowMs);
+      this.#insertAssignments.run(entries.map((e) => [e.copyId, clientId, e.unitId, nowMs] as const));
     });
     this.#storeTx = db.transaction((results: readonly StoredResult[]) => {
-      const accepted: string[] = [];
-      for (const r of results) {
-        const info = this.#insertResult.run(r.copyId, r.unitId, r.clientId, r.receivedAtMs, r.result);
-        if (info.changes === 1) accepted.push(r.copyId);
-        this.#deleteHeld.run(r.copyId);
-      }
+      const accepted = this.#insertResults.run(results.map((r) => [r.copyId, r.unitId, r.clientId, r.receivedAtMs, r.result] as const));
+      this.#deleteHeld.run(results.map((r) => [r.copyId] as const));
       return accepted;
     });
-    this.#ackTx = db.transaction((copyIds: readonly string[]) => {
-      let deleted = 0;
-      for (const copyId of copyIds) deleted += this.#deleteResult.run(copyId).changes;
-      return deleted;
-    });
+    this.#ackTx = db.transaction((copyIds: readonly string[]) => this.#deleteResults.run(copyIds.map((id) => [id] as const)));
     this.#dropTx = db.transaction((copyIds: string[]) => {
-      for (const copyId of copyIds) this.#deleteHeld.run(copyId);
+      this.#deleteHeld.run(copyIds.map((id) => [id] as const));
     });
     this.#renewTx = db.transaction((renewed: RenewedLease[]) => {
       for (const r of renewed) this.#renewHeld.run(r.leaseDeadlineMs, r.renewAtMs, r.copyId);
     });
-    this.#forgetTx = db.transaction((copyIds: readonly string[]) => {
-      let deleted = 0;
-      for (const copyId of copyIds) deleted += this.#forgetAssignment.run(copyId).changes;
-      return deleted;
-    });
+    this.#forgetTx = db.transaction((copyIds: readonly string[]) => this.#forgetAssignments.run(copyIds.map((id) => [id] as const)));
     this.#load();
   }
 
   async addLeased(copies: readonly LeasedCopy[]): Promise<number> {
-    const entries = copies.map((c) => ({
-      ...c,
-      seq: 0,
-      clientId: undefined,
-      clientDeadlineMs: 0,
-      queued: false,
-    }));
+    const fresh = new Map<string, HeldEntry>();
+    for (const c of copies) {
+      if (this.#held.has(c.copyId) || fresh.has(c.copyId)) continue;
+      fresh.set(c.copyId, { ...c, seq: 0, clientId: undefined, clientDeadlineMs: 0, queued: false });
+    }
+    const entries = [...fresh.values()];
     for (const e of entries) e.seq = this.#nextSeq++;
-    const added = this.#addTx(entries);
-    for (const e of added) {
+    this.#addTx(entries);
+    for (const e of entries) {
       this.#index(e);
       this.#markReady(e, false);
     }
-    return added.length;
+    return entries.length;
   }
 
   async takeReady(request: TakeReadyRequest): Promise<GivenCopy[]> {
@@ -282,8 +264,8 @@ class SqliteStore implements DistributorStore {
   async storeResults(results: readonly StoredResult[]): Promise<StoreResultsOutcome> {
     const accepted = this.#storeTx(results);
     for (const r of results) this.#forget(r.copyId);
-    this.#resultCount += accepted.length;
-    return { accepted: accepted.length, duplicates: results.length - accepted.length };
+    this.#resultCount += accepted;
+    return { accepted, duplicates: results.length - accepted };
   }
 
   async pendingResults(limit: number): Promise<StoredResult[]> {
