@@ -125,7 +125,8 @@ export class ClusterProcessor implements UnitProcessor {
       serialization: "advanced",
       silent: true,
     });
-    const worker = cluster.fork({ [RUNNER_CONFIG_ENV]: JSON.stringify(config) });
+    // NODE_OPTIONS could carry flags that widen the sandbox (e.g. --allow-fs-write): runners get none.
+    const worker = cluster.fork({ [RUNNER_CONFIG_ENV]: JSON.stringify(config), NODE_OPTIONS: "" });
     const runner: Runner = { worker, ready: false, outstanding: new Map(), programsSent: new Set(), lastProgressMs: 0, killedFor: undefined };
     this.runners.add(runner);
     const log = this.log.child({ runner: worker.id });

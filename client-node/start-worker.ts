@@ -1,5 +1,5 @@
 import { createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { compressionGzip, createConnectTransport } from "@connectrpc/connect-node";
 import { arch, platform, release } from "node:os";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { ClientHandler, type ClientHandlerStats } from "../core/client/client-handler.js";
@@ -56,7 +56,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       connect: (baseUrl) => {
         let transport = transports.get(baseUrl);
         if (transport === undefined) {
-          transport = createConnectTransport({ baseUrl, httpVersion: resolved.httpVersion, useBinaryFormat: true, pingIntervalMs: 15_000 });
+          transport = createConnectTransport({ baseUrl, httpVersion: resolved.httpVersion, useBinaryFormat: true, pingIntervalMs: 15_000, acceptCompression: resolved.gzip ? [compressionGzip] : [] });
           transports.set(baseUrl, transport);
         }
         return createClient(DistributorService, transport);

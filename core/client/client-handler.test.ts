@@ -225,7 +225,8 @@ describe("ClientHandler", () => {
     await until(() => handler.stats().completed === 3_000, 10_000);
     expect(state.slotsAsked[0]).toBe(4);
     expect(state.slotsAsked.at(-1)).toBe(1_000);
-    expect(state.joins).toBe(1);
+    expect(state.joins).toBe(2);
+    expect(new Set(state.reportCalls.flat().map((r) => r.copyId)).size).toBe(3_000);
   });
 
   it("on stop finishes and reports the tasks in hand, then stops the processor", async () => {

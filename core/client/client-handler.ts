@@ -239,7 +239,11 @@ export class ClientHandler {
       }
       if (this.stopSignal.signal.aborted) break;
       if (this.reopenRequested) {
+        // More credit means a new stream. It opens under a fresh session so that it cannot race the
+        // old stream's teardown at the distributor; the old session's token still reports the
+        // tasks in hand.
         this.reopenRequested = false;
+        this.session = undefined;
         continue;
       }
       failures++;
