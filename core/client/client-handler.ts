@@ -1,13 +1,14 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { DistributorService } from "../../gen/disio/v1/distributor_service_pb.js";
-import type { Task, TaskResult } from "../../gen/disio/v1/common_pb.js";
+import type { Task } from "../../gen/disio/v1/common_pb.js";
 import { backoffDelayMs } from "../backoff.js";
 import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
 import { TooManyRedirectsError, TrustKeyMismatchError } from "./errors.js";
+import type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
 import { ProgramCache } from "./program-cache.js";
 import { reconnectPlan } from "./reconnect-plan.js";
-import { reportFlushDelay } from "./report-flush.js";
+import { ReportQueue, type ReportSettlement } from "./report-queue.js";
 import { programErrorResult, toProtoTaskResult, toRunnableTask } from "./task-mapper.js";
 import type { UnitProcessor, UnitResult } from "./unit-processor.js";
 import { nextWorkSlots } from "./work-slots.js";
@@ -25,43 +26,6 @@ export interface ClientHandlerDeps {
   now?: () => number;
 }
 
-/** Lifecycle of a {@link ClientHandler}. */
-export type ClientHandlerState = "initialized" | "connecting" | "running" | "draining" | "stopped" | "failed";
-
-/** Counters of a {@link ClientHandler}. */
-export interface ClientHandlerStats {
-  /** Results with an output that the distributor acknowledged. */
-  completed: number;
-  /** Error results that the distributor acknowledged. */
-  failed: number;
-  /** Tasks in hand: received and not yet acknowledged (or dropped). */
-  inFlight: number;
-}
-
-/** Events of a {@link ClientHandler}, by name. The core never logs: the host logs these. */
-export interface ClientHandlerEvents {
-  /** The lifecycle moved. */
-  state: { state: ClientHandlerState };
-  /** A session started. */
-  joined: { clientId: string; distributorUrl: string; taskLeaseMs: number | undefined; maxRunTimeMs: number | undefined };
-  /** Join was redirected to a peer. */
-  redirected: { from: string; to: string };
-  /** A Work stream opened with this credit. */
-  streamOpened: { slots: number };
-  /** The Work stream (or Join) failed; the handler retries after `retryInMs`. */
-  disconnected: { error: ConnectError; retryInMs: number; rejoin: boolean };
-  /** The distributor asked the client to stop taking tasks (it is draining). */
-  paused: Record<string, never>;
-  /** A Report call was acknowledged. */
-  reported: { results: number; accepted: number; duplicates: number; completed: number; failed: number; roundTripMs: number };
-  /** A Report call failed: `dropped` results will never be reported (the distributor refused them). */
-  reportFailed: { error: ConnectError; results: number; dropped: boolean };
-  /** A program failed to load or verify: its tasks are reported as errors of kind "program". */
-  programRejected: { hash: string; reason: string; tasks: number };
-  /** The handler gave up (e.g. the pinned trust key does not match). */
-  failed: { error: Error };
-}
-
 type Listener<K extends keyof ClientHandlerEvents> = (event: ClientHandlerEvents[K]) => void;
 
 interface Session {
@@ -73,17 +37,6 @@ interface Session {
   readonly taskLeaseMs: number | undefined;
   readonly maxRunTimeMs: number | undefined;
 }
-
-interface PendingResult {
-  readonly session: Session;
-  readonly result: TaskResult;
-  readonly ok: boolean;
-  readonly bytes: number;
-  readonly atMs: number;
-}
-
-/** Refusals of a Report that retrying cannot fix: the results are dropped (their leases re-issue them). */
-const FINAL_REPORT_CODES = new Set([Code.Unauthenticated, Code.PermissionDenied, Code.InvalidArgument, Code.NotFound]);
 
 /** Weight of a new sample in the moving averages that drive slot growth. */
 const EWMA_WEIGHT = 0.2;
@@ -124,11 +77,7 @@ export class ClientHandler {
   private readonly inHand = new Map<string, Session>();
   private inProcessor = 0;
   private awaitingProgram = 0;
-  private readonly pending: PendingResult[] = [];
-  private reportsInFlight = 0;
-  private reportFailures = 0;
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryAtMs = 0;
+  private readonly reports: ReportQueue<Session>;
   private readonly waiters = new Set<() => void>();
 
   private completed = 0;
@@ -151,6 +100,20 @@ export class ClientHandler {
       attempts: this.options.programFetchAttempts,
       sleep: (ms) => this.sleep(ms),
     });
+    this.reports = new ReportQueue<Session>(
+      {
+        maxBatch: this.options.reportBatch,
+        maxBatchBytes: this.options.reportBatchBytes,
+        maxDelayMs: this.options.reportDelayMs,
+        concurrency: this.options.reportConcurrency,
+        backoff: this.options.backoff,
+      },
+      {
+        send: (session, results) => session.client.report({ results }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs }),
+        settled: (settlement) => this.onReportSettled(settlement),
+        now: this.now,
+      },
+    );
     deps.processor.onResults((results) => this.onProcessorResults(results));
     this.closed = new Promise<void>((resolve, reject) => {
       this.settleClosed = (error) => (error === undefined ? resolve() : reject(error));
@@ -203,9 +166,9 @@ export class ClientHandler {
     this.stopSignal.abort();
     this.streamAbort?.abort();
     await this.waitUntil(() => this.inProcessor === 0 && this.awaitingProgram === 0, deadline);
-    this.scheduleFlush();
-    await this.waitUntil(() => this.pending.length === 0 && this.reportsInFlight === 0, Math.max(deadline, this.now() + 2_000));
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.reports.drain();
+    await this.waitUntil(() => this.reports.idle, Math.max(deadline, this.now() + 2_000));
+    this.reports.close();
     await this.deps.processor.stop();
     if (this.loopDone !== undefined && this.lifecycle !== "failed") await this.loopDone;
     this.inHand.clear();
@@ -344,14 +307,12 @@ export class ClientHandler {
   }
 
   private addResults(results: UnitResult[]): void {
-    const atMs = this.now();
     for (const result of results) {
       const session = this.inHand.get(result.copyId);
       if (session === undefined) continue;
       const bytes = result.outcome.ok ? result.outcome.output.length : result.outcome.message.length;
-      this.pending.push({ session, result: toProtoTaskResult(result), ok: result.outcome.ok, bytes, atMs });
+      this.reports.add(session, toProtoTaskResult(result), result.outcome.ok, bytes);
     }
-    this.scheduleFlush();
     this.notify();
   }
 
@@ -376,67 +337,10 @@ export class ClientHandler {
     this.streamAbort?.abort();
   }
 
-  // ---- reports ---------------------------------------------------------------------------------
-
-  private scheduleFlush(): void {
-    const now = this.now();
-    const inFlight = this.reportsInFlight >= this.options.reportConcurrency;
-    if (inFlight || this.pending.length === 0) return;
-    const delay =
-      now < this.retryAtMs
-        ? this.retryAtMs - now
-        : reportFlushDelay(
-            { pending: this.pending.length, oldestAtMs: this.pending[0]?.atMs, inFlight, draining: this.stopSignal.signal.aborted },
-            now,
-            { maxBatch: this.options.reportBatch, maxDelayMs: this.options.reportDelayMs },
-          );
-    if (delay === undefined) return;
-    if (delay === 0) {
-      if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      void this.flush();
-      // A second full batch may go out beside the first.
-      if (this.pending.length >= this.options.reportBatch) this.scheduleFlush();
-    } else if (this.flushTimer === undefined) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        this.scheduleFlush();
-      }, delay);
-    }
-  }
-
-  private takeBatch(): PendingResult[] {
-    const session = this.pending[0]?.session;
-    const batch: PendingResult[] = [];
-    let bytes = 0;
-    for (let i = 0; i < this.pending.length && batch.length < this.options.reportBatch; ) {
-      const entry = this.pending[i]!;
-      if (entry.session !== session) {
-        i++;
-        continue;
-      }
-      if (batch.length > 0 && bytes + entry.bytes > this.options.reportBatchBytes) break;
-      bytes += entry.bytes;
-      batch.push(entry);
-      this.pending.splice(i, 1);
-    }
-    return batch;
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.takeBatch();
-    const session = batch[0]?.session;
-    if (session === undefined) return;
-    this.reportsInFlight++;
-    const startedMs = this.now();
-    try {
-      const response = await session.client.report(
-        { results: batch.map((entry) => entry.result) },
-        { headers: session.headers, timeoutMs: this.options.callTimeoutMs },
-      );
-      const roundTripMs = this.now() - startedMs;
-      this.roundTripMs = ewma(this.roundTripMs, roundTripMs);
-      this.reportFailures = 0;
+  private onReportSettled(settlement: ReportSettlement<Session>): void {
+    const { batch } = settlement;
+    if (settlement.kind === "acknowledged") {
+      this.roundTripMs = ewma(this.roundTripMs, settlement.roundTripMs);
       let completed = 0;
       for (const entry of batch) {
         this.inHand.delete(entry.result.copyId);
@@ -446,27 +350,17 @@ export class ClientHandler {
       this.failed += batch.length - completed;
       this.emit("reported", {
         results: batch.length,
-        accepted: response.accepted,
-        duplicates: response.duplicates,
+        accepted: settlement.accepted,
+        duplicates: settlement.duplicates,
         completed,
         failed: batch.length - completed,
-        roundTripMs,
+        roundTripMs: settlement.roundTripMs,
       });
-    } catch (error) {
-      const connectError = ConnectError.from(error);
-      const dropped = FINAL_REPORT_CODES.has(connectError.code);
-      if (dropped) {
-        for (const entry of batch) this.inHand.delete(entry.result.copyId);
-      } else {
-        this.pending.unshift(...batch);
-        this.retryAtMs = this.now() + backoffDelayMs(this.reportFailures++, this.options.backoff);
-      }
-      this.emit("reportFailed", { error: connectError, results: batch.length, dropped });
-    } finally {
-      this.reportsInFlight--;
-      this.scheduleFlush();
-      this.notify();
+    } else {
+      if (settlement.dropped) for (const entry of batch) this.inHand.delete(entry.result.copyId);
+      this.emit("reportFailed", { error: settlement.error, results: batch.length, dropped: settlement.dropped });
     }
+    this.notify();
   }
 
   // ---- plumbing --------------------------------------------------------------------------------

@@ -3,17 +3,14 @@
  * unit-processor protocol it drives, and its pure decisions.
  */
 export { ClientHandler } from "./client-handler.js";
-export type {
-  ClientHandlerDeps,
-  ClientHandlerEvents,
-  ClientHandlerState,
-  ClientHandlerStats,
-  DistributorClient,
-} from "./client-handler.js";
+export type { ClientHandlerDeps, DistributorClient } from "./client-handler.js";
+export type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
 export { resolveClientHandlerOptions, MAX_WORK_SLOTS } from "./client-handler-options.js";
 export type { ClientHandlerOptions, ResolvedClientHandlerOptions } from "./client-handler-options.js";
 export { TooManyRedirectsError, TrustKeyMismatchError } from "./errors.js";
 export type { RunnableTask, UnitEncoding, UnitErrorKind, UnitOutcome, UnitProcessor, UnitResult } from "./unit-processor.js";
 export { reportFlushDelay } from "./report-flush.js";
+export { ReportQueue } from "./report-queue.js";
+export type { ReportQueueDeps, ReportQueuePolicy, ReportSettlement } from "./report-queue.js";
 export { nextWorkSlots } from "./work-slots.js";
 export { reconnectPlan } from "./reconnect-plan.js";

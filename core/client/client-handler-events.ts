@@ -1,0 +1,40 @@
+/** The lifecycle, counters and events a `ClientHandler` exposes to its host. */
+import type { ConnectError } from "@connectrpc/connect";
+
+/** Lifecycle of a `ClientHandler`. */
+export type ClientHandlerState = "initialized" | "connecting" | "running" | "draining" | "stopped" | "failed";
+
+/** Counters of a `ClientHandler`. */
+export interface ClientHandlerStats {
+  /** Results with an output that the distributor acknowledged. */
+  completed: number;
+  /** Error results that the distributor acknowledged. */
+  failed: number;
+  /** Tasks in hand: received and not yet acknowledged (or dropped). */
+  inFlight: number;
+}
+
+/** Events of a `ClientHandler`, by name. The core never logs: the host logs these. */
+export interface ClientHandlerEvents {
+  /** The lifecycle moved. */
+  state: { state: ClientHandlerState };
+  /** A session started. */
+  joined: { clientId: string; distributorUrl: string; taskLeaseMs: number | undefined; maxRunTimeMs: number | undefined };
+  /** Join was redirected to a peer. */
+  redirected: { from: string; to: string };
+  /** A Work stream opened with this credit. */
+  streamOpened: { slots: number };
+  /** The Work stream (or Join) failed; the handler retries after `retryInMs`. */
+  disconnected: { error: ConnectError; retryInMs: number; rejoin: boolean };
+  /** The distributor asked the client to stop taking tasks (it is draining). */
+  paused: Record<string, never>;
+  /** A Report call was acknowledged. */
+  reported: { results: number; accepted: number; duplicates: number; completed: number; failed: number; roundTripMs: number };
+  /** A Report call failed: `dropped` results will never be reported (the distributor refused them). */
+  reportFailed: { error: ConnectError; results: number; dropped: boolean };
+  /** A program failed to load or verify: its tasks are reported as errors of kind "program". */
+  programRejected: { hash: string; reason: string; tasks: number };
+  /** The handler gave up (e.g. the pinned trust key does not match). */
+  failed: { error: Error };
+}
+
