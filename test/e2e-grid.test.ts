@@ -39,6 +39,10 @@ describe("the grid end to end (manager, distributor, worker processes)", () => {
     const ids = await addNumberUnits(grid, projectId, 3_000);
     await waitFor("all units done", async () => (await doneCount(grid!, projectId)) === 3_000, 60_000);
     await expectAllSquares(grid, projectId, ids);
+    // SIGTERM is a clean stop for every part: worker first (as an operator would), then the servers.
+    expect(await grid.worker.stop("SIGTERM")).toBe(0);
+    expect(await grid.distributor.stop("SIGTERM")).toBe(0);
+    expect(await grid.manager.stop("SIGTERM")).toBe(0);
   }, 90_000);
 
   it("loses no acknowledged result when the distributor is killed with SIGKILL mid-run", async () => {
