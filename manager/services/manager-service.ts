@@ -9,6 +9,7 @@ import type { DistributorPrincipal } from "../authenticators.js";
 import { ProgramNotFoundError } from "../errors.js";
 import type { ManagerContext } from "../manager-context.js";
 import { toProtoPeer } from "../mappers/distributor-mapper.js";
+import { encodeLeaseResponse } from "../mappers/lease-response-encoder.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
 import type { DistributorRecord } from "../store/store.js";
 
@@ -88,7 +89,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         const tasks = await store.leaseCopies(distributorId, max, ctx.now());
         if (tasks.length > 0) {
           ctx.metrics.unitsLeased(tasks.length);
-          return { tasks: tasks.map(toProtoTask) };
+          return isJsonCall(call) ? { tasks: tasks.map(toProtoTask) } : encodeLeaseResponse(tasks);
         }
         const left = until - ctx.now();
         if (left <= 0 || signal.aborted) return { tasks: [] };
@@ -135,6 +136,11 @@ function principal(call: HandlerContext): DistributorPrincipal {
   const value = call.values.get(principalKey) as Partial<DistributorPrincipal> | undefined;
   if (typeof value?.distributorId !== "string") throw new UnauthenticatedError("no distributor identity on this call");
   return { distributorId: value.distributorId };
+}
+
+/** True when the call uses the JSON codec (Connect, gRPC or gRPC-web): unknown fields do not reach it. */
+function isJsonCall(call: HandlerContext): boolean {
+  return (call.requestHeader.get("content-type") ?? "").includes("json");
 }
 
 function checkCopyIds(count: number): void {

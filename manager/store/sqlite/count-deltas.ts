@@ -11,14 +11,17 @@ const STATE_INDEX: Record<UnitState, number> = { queued: 0, running: 1, done: 2,
 export class CountDeltas {
   private readonly byProject = new Map<number, number[]>();
 
-  /** A unit moved from one state to another (undefined `from`: a new unit; undefined `to`: deleted). */
-  move(projectId: number, from: UnitState | undefined, to: UnitState | undefined): void {
-    if (from === to) return;
+  /**
+   * `count` units (default 1) moved from one state to another (undefined `from`: new units;
+   * undefined `to`: deleted).
+   */
+  move(projectId: number, from: UnitState | undefined, to: UnitState | undefined, count = 1): void {
+    if (from === to || count === 0) return;
     const row = this.row(projectId);
-    if (from !== undefined) row[STATE_INDEX[from]]! -= 1;
-    else row[6]! += 1;
-    if (to !== undefined) row[STATE_INDEX[to]]! += 1;
-    else row[6]! -= 1;
+    if (from !== undefined) row[STATE_INDEX[from]]! -= count;
+    else row[6]! += count;
+    if (to !== undefined) row[STATE_INDEX[to]]! += count;
+    else row[6]! -= count;
   }
 
   /** Copies out changed by `delta`. */

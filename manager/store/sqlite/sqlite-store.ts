@@ -31,7 +31,9 @@ import type {
   StoredProgram,
   UnitRecord,
 } from "../store.js";
+import { BatchStatement, valuesList } from "./batch-statement.js";
 import { CountDeltas, COUNTER_COLUMNS } from "./count-deltas.js";
+import { FinishBatch } from "./finish-batch.js";
 import { OUTCOME_CODE, outcomeOf, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import { SqliteDistributors } from "./sqlite-distributors.js";
@@ -118,6 +120,31 @@ interface CopyRow {
   error: string | null;
 }
 
+/** A unit the lease query picked. */
+interface ReadyUnitRow {
+  id: number;
+  priority: number;
+  state: number;
+  round: number;
+  input: Buffer;
+}
+
+/** A copy joined with its unit: what recording a result, a renewal, a release or an expiry reads. */
+interface CopyWithUnitRow {
+  id: number;
+  unit_id: number;
+  round: number;
+  distributor_id: number;
+  outcome: number;
+  received_at: number | null;
+  project_id: number;
+  unit_state: number;
+  unit_round: number;
+  pending: number;
+  attempts: number;
+  unit_hash: string | null;
+}
+
 /** Quorum settings and output encoding of a project, cached for one transaction. */
 interface Rules {
   replication: number;
@@ -138,10 +165,18 @@ export class SqliteStore implements ManagerStore {
   readonly kind = "sqlite";
   private readonly distributors: SqliteDistributors;
   private readonly q;
+  private readonly insertCopies: BatchStatement;
+  private readonly finishes: FinishBatch;
 
   constructor(private readonly db: Database.Database) {
     this.distributors = new SqliteDistributors(db, (copySeqs, nowMs) => this.releaseRows(copySeqs, nowMs));
     const prepare = (sql: string) => db.prepare(sql);
+    this.insertCopies = new BatchStatement(
+      db,
+      6,
+      (n) => `INSERT INTO copies (unit_id, round, distributor_id, outcome, sent_at, deadline) VALUES ${valuesList(n, 6)}`,
+    );
+    this.finishes = new FinishBatch(db);
     this.q = {
       meta: prepare("SELECT value FROM meta WHERE key = ?").pluck(),
       putMeta: prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)"),
@@ -185,8 +220,9 @@ export class SqliteStore implements ManagerStore {
       unitIdsByState: prepare("SELECT id FROM units WHERE project_id = ? AND state = ?").pluck(),
       openUnitIds: prepare("SELECT id FROM units WHERE project_id = ? AND state IN (1, 2)").pluck(),
       ready: prepare("SELECT id, priority, state, round, input FROM units WHERE project_id = ? AND need > 0 ORDER BY priority DESC, id LIMIT ?"),
-      leaseUnit: prepare(
-        "UPDATE units SET need = need - 1, pending = pending + 1, attempts = attempts + 1, copies_sent = copies_sent + 1, state = 2 WHERE id = ?",
+      leaseUnits: prepare(
+        `UPDATE units SET need = need - 1, pending = pending + 1, attempts = attempts + 1, copies_sent = copies_sent + 1, state = ${S.running}
+         WHERE id IN (SELECT value FROM json_each(?))`,
       ),
       updateUnit: prepare("UPDATE units SET state = ?, need = ?, pending = ?, attempts = ?, error = coalesce(?, error) WHERE id = ?"),
       finishUnit: prepare(
@@ -199,11 +235,15 @@ export class SqliteStore implements ManagerStore {
          output = NULL, output_hash = NULL, result_seq = NULL, error = NULL WHERE id = ?`,
       ),
 
-      insertCopy: prepare("INSERT INTO copies (unit_id, round, distributor_id, outcome, sent_at, deadline) VALUES (?, ?, ?, 1, ?, ?)"),
       copyWithUnit: prepare(
         `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
          u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash
          FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id = ?`,
+      ),
+      copiesWithUnits: prepare(
+        `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
+         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash
+         FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id IN (SELECT value FROM json_each(?))`,
       ),
       recordCopy: prepare(
         "UPDATE copies SET outcome = ?, received_at = ?, client_id = ?, output_hash = ?, error = ?, duration_ms = ?, output = ? WHERE id = ?",
@@ -417,15 +457,19 @@ export class SqliteStore implements ManagerStore {
       const deltas = new CountDeltas();
       for (const p of projects) {
         if (tasks.length >= max) break;
-        const projectId = formatId("p", p.id);
+        const rows = this.q.ready.all(p.id, max - tasks.length) as ReadyUnitRow[];
+        // Counted even when empty: applyDeltas then re-checks whether the project is done.
+        deltas.copiesOut(p.id, rows.length);
+        if (rows.length === 0) continue;
         const deadlineMs = nowMs + p.lease_timeout_ms;
-        const rows = this.q.ready.all(p.id, max - tasks.length) as Array<{ id: number; priority: number; state: number; round: number; input: Buffer }>;
-        for (const unit of rows) {
-          const copy = this.q.insertCopy.run(unit.id, unit.round, distributor, nowMs, deadlineMs);
-          this.q.leaseUnit.run(unit.id);
-          if (unit.state === S.queued) deltas.move(p.id, "queued", "running");
+        const firstCopy = this.leaseRows(rows, distributor, nowMs, deadlineMs);
+        const projectId = formatId("p", p.id);
+        let queued = 0;
+        for (let i = 0; i < rows.length; i++) {
+          const unit = rows[i]!;
+          if (unit.state === S.queued) queued += 1;
           tasks.push({
-            copyId: formatId("c", Number(copy.lastInsertRowid)),
+            copyId: formatId("c", firstCopy + i),
             unitId: formatId("u", unit.id),
             projectId,
             programHash: p.program_hash,
@@ -436,7 +480,7 @@ export class SqliteStore implements ManagerStore {
             priority: unit.priority,
           });
         }
-        deltas.copiesOut(p.id, rows.length);
+        deltas.move(p.id, "queued", "running", queued);
       }
       this.applyDeltas(deltas, nowMs);
       this.distributors.touch(distributor, nowMs);
@@ -492,54 +536,37 @@ export class SqliteStore implements ManagerStore {
       const outcome: RecordResultsOutcome = { accepted: 0, duplicates: 0, unknown: 0, unitsReopened: false, unitsFinished: 0 };
       const deltas = new CountDeltas();
       const rules = new Map<number, Rules>();
-      for (const result of results) {
-        const seq = parseId("c", result.copyId);
-        const c = seq === undefined ? undefined : this.copyWithUnit(seq);
+      const seqs = results.map((r) => parseId("c", r.copyId) ?? 0);
+      const rows = this.copiesWithUnits(seqs);
+      // Units written (or queued in `finishes`) earlier in this batch: their prefetched rows are stale.
+      const touched = new Set<number>();
+      for (let i = 0; i < results.length; i++) {
+        const result = results[i]!;
+        let c = rows.get(seqs[i]!);
         if (c === undefined) {
           outcome.unknown += 1;
           continue;
+        }
+        if (touched.has(c.unit_id)) {
+          this.finishes.flush(nowMs);
+          c = this.copyWithUnit(c.id)!;
         }
         if (c.received_at !== null) {
           outcome.duplicates += 1;
           continue;
         }
+        touched.add(c.unit_id);
         outcome.accepted += 1;
         const r = this.rules(rules, c.project_id);
-        let kind: "ok" | "error" | "invalid";
-        let hash: string | undefined;
-        let canonical: Uint8Array | undefined;
-        let error: string | undefined;
-        if (result.output !== undefined && result.error === undefined) {
-          const hashed = hashOutput(result.output, r.outputEncoding);
-          hash = hashed.hash;
-          kind = hashed.valid ? "ok" : "invalid";
-          if (hashed.valid) canonical = hashed.canonical;
-          else error = `output is not valid ${r.outputEncoding === "json" ? "JSON" : "data"}`;
-        } else {
-          kind = "error";
-          error = truncate(result.error ? `${result.error.kind}: ${result.error.message}` : "no output");
+        const reported = reportedOutcome(result, r.outputEncoding);
+        if (this.finishAlone(c, result, reported, r, deltas)) {
+          outcome.unitsFinished += 1;
+          continue;
         }
-        const unitState = unitStateOf(c.unit_state);
-        const currentRound = c.round === c.unit_round;
-        if (c.outcome === O.pending) deltas.copiesOut(c.project_id, -1);
-        if (currentRound && !isFinalUnitState(unitState)) {
-          const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
-          const keepOutput = kind === "ok" && r.quorum > 1 ? canonical : undefined;
-          this.q.recordCopy.run(O[kind], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, keepOutput ?? null, c.id);
-          const event: CopyEvent =
-            c.outcome === O.released
-              ? { type: "result-after-release", outcome: kind, ...(hash !== undefined && { hash }) }
-              : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, ...(hash !== undefined && { hash }) };
-          const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, event, r);
-          const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error);
-          if (finished) outcome.unitsFinished += 1;
-          if (t.need > 0) outcome.unitsReopened = true;
-        } else {
-          const late = kind === "ok" && unitState === "done" && currentRound && hash !== c.unit_hash ? "invalid" : kind;
-          this.q.recordCopy.run(O[late], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, null, c.id);
-          if (currentRound && c.outcome === O.pending) this.q.setPending.run(c.unit_id);
-        }
+        this.finishes.flush(nowMs);
+        this.recordResult(c, result, reported, r, nowMs, deltas, outcome);
       }
+      this.finishes.flush(nowMs);
       this.applyDeltas(deltas, nowMs);
       return outcome;
     })();
@@ -682,6 +709,77 @@ export class SqliteStore implements ManagerStore {
   }
 
   /**
+   * The common case of recordResults, batched: an OK result for a pending copy of an open unit in
+   * its current round that finishes the unit by itself (quorum 1). Queues the same writes the
+   * general path ({@link recordResult}) makes; false when the case does not apply. A quorum-1 unit
+   * has no OK copy in its round while open (the first one finishes it), so there are no losing
+   * copies to invalidate.
+   */
+  private finishAlone(c: CopyWithUnitRow, result: ReportedResult, reported: Reported, r: Rules, deltas: CountDeltas): boolean {
+    if (reported.kind !== "ok" || r.quorum > 1 || c.outcome !== O.pending || c.round !== c.unit_round) return false;
+    const from = unitStateOf(c.unit_state);
+    if (isFinalUnitState(from)) return false;
+    const event: CopyEvent = { type: "result", outcome: "ok", hash: reported.hash, wasPending: true };
+    const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes: [] }, event, r);
+    if (t.state !== "done") return false;
+    deltas.copiesOut(c.project_id, -1);
+    deltas.move(c.project_id, from, "done");
+    this.finishes.add({
+      copySeq: c.id,
+      unitSeq: c.unit_id,
+      projectSeq: c.project_id,
+      clientId: result.clientId ?? null,
+      durationMs: result.durationMs ?? null,
+      output: reported.canonical!,
+      hash: reported.hash!,
+      pending: t.pending,
+      attempts: t.attempts,
+    });
+    return true;
+  }
+
+  /** Records one accepted result, reading the unit's round as it stands: any case, one row at a time. */
+  private recordResult(
+    c: CopyWithUnitRow,
+    result: ReportedResult,
+    reported: Reported,
+    r: Rules,
+    nowMs: number,
+    deltas: CountDeltas,
+    outcome: RecordResultsOutcome,
+  ): void {
+    const { kind, hash, canonical, error } = reported;
+    const unitState = unitStateOf(c.unit_state);
+    const currentRound = c.round === c.unit_round;
+    if (c.outcome === O.pending) deltas.copiesOut(c.project_id, -1);
+    if (currentRound && !isFinalUnitState(unitState)) {
+      const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
+      const keepOutput = kind === "ok" && r.quorum > 1 ? canonical : undefined;
+      this.q.recordCopy.run(O[kind], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, keepOutput ?? null, c.id);
+      const event: CopyEvent =
+        c.outcome === O.released
+          ? { type: "result-after-release", outcome: kind, ...(hash !== undefined && { hash }) }
+          : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, ...(hash !== undefined && { hash }) };
+      const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, event, r);
+      const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error);
+      if (finished) outcome.unitsFinished += 1;
+      if (t.need > 0) outcome.unitsReopened = true;
+    } else {
+      const late = kind === "ok" && unitState === "done" && currentRound && hash !== c.unit_hash ? "invalid" : kind;
+      this.q.recordCopy.run(O[late], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, null, c.id);
+      if (currentRound && c.outcome === O.pending) this.q.setPending.run(c.unit_id);
+    }
+  }
+
+  /** The copies (with their units) of a batch, by copy row id; one statement. Unknown ids are absent. */
+  private copiesWithUnits(seqs: readonly number[]): Map<number, CopyWithUnitRow> {
+    const rows = this.q.copiesWithUnits.all(JSON.stringify(seqs)) as CopyWithUnitRow[];
+    const byId = new Map<number, CopyWithUnitRow>();
+    for (const row of rows) byId.set(row.id, row);
+    return byId;
+  }
+
+  /**
    * Writes an open unit's transition: its counters, and when it finished, its result (log entry,
    * canonical output, losing copies marked invalid) and a notice for distributors holding copies.
    * Returns true when the unit reached a final state.
@@ -743,23 +841,31 @@ export class SqliteStore implements ManagerStore {
     return r;
   }
 
-  private copyWithUnit(seq: number) {
-    return this.q.copyWithUnit.get(seq) as
-      | {
-          id: number;
-          unit_id: number;
-          round: number;
-          distributor_id: number;
-          outcome: number;
-          received_at: number | null;
-          project_id: number;
-          unit_state: number;
-          unit_round: number;
-          pending: number;
-          attempts: number;
-          unit_hash: string | null;
-        }
-      | undefined;
+  private copyWithUnit(seq: number): CopyWithUnitRow | undefined {
+    return this.q.copyWithUnit.get(seq) as CopyWithUnitRow | undefined;
+  }
+
+  /**
+   * Inserts one pending copy per ready unit and moves the units on (need − 1, one more attempt and
+   * copy sent, running), each as one set-based statement. Returns the first copy's row id: the
+   * copy of `rows[i]` is `first + i` (see {@link BatchStatement.insert}).
+   */
+  private leaseRows(rows: readonly ReadyUnitRow[], distributor: number, nowMs: number, deadlineMs: number): number {
+    const values = new Array<unknown>(rows.length * 6);
+    const unitSeqs = new Array<number>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const unit = rows[i]!;
+      values[i * 6] = unit.id;
+      values[i * 6 + 1] = unit.round;
+      values[i * 6 + 2] = distributor;
+      values[i * 6 + 3] = O.pending;
+      values[i * 6 + 4] = nowMs;
+      values[i * 6 + 5] = deadlineMs;
+      unitSeqs[i] = unit.id;
+    }
+    const first = this.insertCopies.insert(values);
+    this.q.leaseUnits.run(JSON.stringify(unitSeqs));
+    return first;
   }
 
   private projectRow(id: string): ProjectRow {
@@ -798,6 +904,25 @@ function parseToken(token: string): number {
   const value = Number(token);
   if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError("page_token", "not a page token from this manager");
   return value;
+}
+
+/** How a reported result counts: its outcome, output hash, canonical output and error text. */
+interface Reported {
+  kind: "ok" | "error" | "invalid";
+  hash: string | undefined;
+  canonical: Uint8Array | undefined;
+  error: string | undefined;
+}
+
+/** Checks and hashes a reported output against the project's encoding (see manager/output-hash.ts). */
+function reportedOutcome(result: ReportedResult, outputEncoding: PayloadEncoding): Reported {
+  if (result.output !== undefined && result.error === undefined) {
+    const hashed = hashOutput(result.output, outputEncoding);
+    if (hashed.valid) return { kind: "ok", hash: hashed.hash, canonical: hashed.canonical, error: undefined };
+    return { kind: "invalid", hash: hashed.hash, canonical: undefined, error: `output is not valid ${outputEncoding === "json" ? "JSON" : "data"}` };
+  }
+  const error = truncate(result.error ? `${result.error.kind}: ${result.error.message}` : "no output");
+  return { kind: "error", hash: undefined, canonical: undefined, error };
 }
 
 function truncate(text: string): string {

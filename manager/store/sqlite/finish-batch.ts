@@ -1,0 +1,95 @@
+import type Database from "better-sqlite3";
+import { BatchStatement, valuesList } from "./batch-statement.js";
+import { OUTCOME_CODE, UNIT_STATE_CODE } from "./codes.js";
+
+/** One unit finished by an OK result of its pending copy, as {@link FinishBatch.add} takes it. */
+export interface FastFinish {
+  copySeq: number;
+  unitSeq: number;
+  projectSeq: number;
+  clientId: string | null;
+  durationMs: number | null;
+  /** The winning (canonical) output and its hash. */
+  output: Uint8Array;
+  hash: string;
+  /** The unit's pending copies and attempts after the result. */
+  pending: number;
+  attempts: number;
+}
+
+/**
+ * The writes of recordResults' common case, gathered and written as multi-row statements: an OK
+ * result for a pending copy of an open unit that it alone finishes (quorum 1). For each such result
+ * it writes what the one-result-at-a-time path writes: the copy's outcome, a result-log entry, the
+ * unit as done with its output and result cursor, and a notice when other copies are still out.
+ *
+ * Rows reach the database only on {@link flush}; the caller flushes before anything reads or writes
+ * these units again (and before any other result is recorded, so result cursors keep report order).
+ */
+export class FinishBatch {
+  readonly #copies: BatchStatement;
+  readonly #results: BatchStatement;
+  readonly #units: BatchStatement;
+  readonly #notices: BatchStatement;
+  #finishes: FastFinish[] = [];
+
+  constructor(db: Database.Database) {
+    this.#copies = new BatchStatement(
+      db,
+      5,
+      (n) =>
+        `UPDATE copies SET outcome = ${OUTCOME_CODE.ok}, received_at = v.column2, client_id = v.column3, output_hash = v.column4,
+         error = NULL, duration_ms = v.column5, output = NULL FROM (VALUES ${valuesList(n, 5)}) AS v WHERE copies.id = v.column1`,
+    );
+    this.#results = new BatchStatement(db, 2, (n) => `INSERT INTO results (project_id, unit_id) VALUES ${valuesList(n, 2)}`);
+    this.#units = new BatchStatement(
+      db,
+      7,
+      (n) =>
+        `UPDATE units SET state = ${UNIT_STATE_CODE.done}, need = 0, pending = v.column2, attempts = v.column3, finished_at = v.column4,
+         output = v.column5, output_hash = v.column6, result_seq = v.column7 FROM (VALUES ${valuesList(n, 7)}) AS v WHERE units.id = v.column1`,
+    );
+    this.#notices = new BatchStatement(db, 2, (n) => `INSERT INTO unit_notices (unit_id, at) VALUES ${valuesList(n, 2)}`);
+  }
+
+  /** Queues one finish; nothing is written until {@link flush}. */
+  add(finish: FastFinish): void {
+    this.#finishes.push(finish);
+  }
+
+  /** Writes the queued finishes (in the order added) at time `nowMs`. Run inside the transaction. */
+  flush(nowMs: number): void {
+    const finishes = this.#finishes;
+    if (finishes.length === 0) return;
+    this.#finishes = [];
+    const copies = new Array<unknown>(finishes.length * 5);
+    const results = new Array<unknown>(finishes.length * 2);
+    const notices: unknown[] = [];
+    for (let i = 0; i < finishes.length; i++) {
+      const f = finishes[i]!;
+      copies[i * 5] = f.copySeq;
+      copies[i * 5 + 1] = nowMs;
+      copies[i * 5 + 2] = f.clientId;
+      copies[i * 5 + 3] = f.hash;
+      copies[i * 5 + 4] = f.durationMs;
+      results[i * 2] = f.projectSeq;
+      results[i * 2 + 1] = f.unitSeq;
+      if (f.pending > 0) notices.push(f.unitSeq, nowMs);
+    }
+    this.#copies.run(copies);
+    const firstSeq = this.#results.insert(results);
+    const units = new Array<unknown>(finishes.length * 7);
+    for (let i = 0; i < finishes.length; i++) {
+      const f = finishes[i]!;
+      units[i * 7] = f.unitSeq;
+      units[i * 7 + 1] = f.pending;
+      units[i * 7 + 2] = f.attempts;
+      units[i * 7 + 3] = nowMs;
+      units[i * 7 + 4] = f.output;
+      units[i * 7 + 5] = f.hash;
+      units[i * 7 + 6] = firstSeq + i;
+    }
+    this.#units.run(units);
+    if (notices.length > 0) this.#notices.run(notices);
+  }
+}
