@@ -56,7 +56,7 @@ async function allOutputs(admin: Client<typeof AdminService>, projectId: string)
 export function demoCommand(): Command {
   return new Command("demo")
     .description("run the whole grid on this machine and compute π (manager + distributor + worker)")
-    .option("--units <n>", "work-units to compute", wholeNumber, 4_000)
+    .option("--units <n>", "work-units to compute (about 30 s on 2 cores at the default samples)", wholeNumber, 2_000)
     .option("--samples <n>", "random points per unit", wholeNumber, 1_000_000)
     .option("--workers <n>", "worker processes", wholeNumber, availableParallelism())
     .option("--keep", "leave everything running when done (Ctrl-C stops)")
