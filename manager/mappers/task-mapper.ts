@@ -22,14 +22,14 @@ export function toProtoTask(t: LeasedTask): Task {
 
 /** A reported proto result → domain. A result with neither output nor error is an error. */
 export function fromProtoTaskResult(r: TaskResult): ReportedResult {
-  const base = {
-    copyId: r.copyId,
-    ...(r.clientId !== "" && { clientId: r.clientId }),
-    ...(r.duration && { durationMs: Math.max(0, Math.round(durationMs(r.duration))) }),
-  };
-  if (r.outcome.case === "output") return { ...base, output: r.outcome.value };
-  if (r.outcome.case === "error") return { ...base, error: { message: r.outcome.value.message, kind: r.outcome.value.kind } };
-  return { ...base, error: { message: "the result carried neither output nor error", kind: "crash" } };
+  // Built field by field rather than with spreads: this runs for every result the manager receives.
+  const result: ReportedResult = { copyId: r.copyId };
+  if (r.outcome.case === "output") result.output = r.outcome.value;
+  else if (r.outcome.case === "error") result.error = { message: r.outcome.value.message, kind: r.outcome.value.kind };
+  else result.error = { message: "the result carried neither output nor error", kind: "crash" };
+  if (r.clientId !== "") result.clientId = r.clientId;
+  if (r.duration) result.durationMs = Math.max(0, Math.round(durationMs(r.duration)));
+  return result;
 }
 
 /** A proto client session → domain (missing times count as zero-length stays). */
