@@ -1,4 +1,4 @@
-import { create, type UnknownField } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { LeaseResponseSchema, type LeaseResponse } from "../../gen/disio/v1/manager_service_pb.js";
 import type { LeasedTask } from "../store/store.js";
@@ -12,13 +12,19 @@ const TASKS_FIELD = 1;
  *
  * Why: encoding thousands of `Task` messages per Lease through protobuf-es reflection (create, then
  * toBinary) cost the manager ~15 µs of CPU per leased copy, a large share of its budget at 20k
- * units/s. Here each task is written straight into one buffer, with the fields every task of a
- * project shares (project id, program hash, encodings, deadline) encoded once per project. The tasks
- * ride in the message's unknown fields as field 1 (`tasks`), which `toBinary` writes back verbatim,
- * so the bytes on the wire are exactly what `toBinary` of the same tasks gives (a test checks this).
+ * units/s. Here every task is written straight into one buffer, with the fields all tasks of a
+ * project share (project id, program hash, encodings, deadline) encoded once per project.
+ *
+ * The buffer rides in the message's unknown fields, which `toBinary` writes back verbatim as
+ * `tag(1, LEN)` followed by the entry's bytes: one entry holding the first task's length and bytes,
+ * then `tag(1, LEN)`, length and bytes of each further task. So the wire carries the repeated
+ * field 1 (`tasks`) exactly as `toBinary` of the same tasks would (a test checks byte equality),
+ * while toBinary appends one chunk instead of two small allocations per task.
  * JSON serialisation drops unknown fields: JSON calls must use {@link toProtoTask} instead.
  */
 export function encodeLeaseResponse(tasks: readonly LeasedTask[]): LeaseResponse {
+  const response = create(LeaseResponseSchema);
+  if (tasks.length === 0) return response;
   const shared = new Map<string, [Uint8Array, Uint8Array]>();
   const parts = new Array<[Uint8Array, Uint8Array]>(tasks.length);
   const sizes = new Array<number>(tasks.length);
@@ -40,13 +46,12 @@ export function encodeLeaseResponse(tasks: readonly LeasedTask[]): LeaseResponse
       fields[1].length +
       (t.priority !== 0 ? 1 + int32Size(t.priority) : 0);
     sizes[i] = size;
-    total += varintSize(size) + size;
+    total += (i > 0 ? 1 : 0) + varintSize(size) + size;
   }
   const out = new Writer(Buffer.allocUnsafe(total));
-  const unknown: UnknownField[] = new Array(tasks.length);
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
-    const start = out.pos;
+    if (i > 0) out.tag(TASKS_FIELD, WireType.LengthDelimited);
     out.varint(sizes[i]!);
     out.stringField(1, t.copyId);
     out.stringField(2, t.unitId);
@@ -54,10 +59,8 @@ export function encodeLeaseResponse(tasks: readonly LeasedTask[]): LeaseResponse
     if (t.input.length > 0) out.bytesField(5, t.input);
     out.bytes(parts[i]![1]);
     if (t.priority !== 0) out.int32Field(9, t.priority);
-    unknown[i] = { no: TASKS_FIELD, wireType: WireType.LengthDelimited, data: out.buf.subarray(start, out.pos) };
   }
-  const response = create(LeaseResponseSchema);
-  response.$unknown = unknown;
+  response.$unknown = [{ no: TASKS_FIELD, wireType: WireType.LengthDelimited, data: out.buf }];
   return response;
 }
 
