@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import { BatchStatement, valuesList } from "./batch-statement.js";
 import { OUTCOME_CODE, UNIT_STATE_CODE } from "./codes.js";
 
-/** One unit finished by an OK result of its pending copy, as {@link FinishBatch.add} takes it. */
+/** One unit finished by an OK result of its pending copy, as {@link FinishBatch.write} takes it. */
 export interface FastFinish {
   copySeq: number;
   unitSeq: number;
@@ -18,20 +18,20 @@ export interface FastFinish {
 }
 
 /**
- * The writes of recordResults' common case, gathered and written as multi-row statements: an OK
- * result for a pending copy of an open unit that it alone finishes (quorum 1). For each such result
- * it writes what the one-result-at-a-time path writes: the copy's outcome, a result-log entry, the
- * unit as done with its output and result cursor, and a notice when other copies are still out.
+ * The writes of recordResults' common case as multi-row statements: an OK result for a pending copy
+ * of an open unit that it alone finishes (quorum 1). For each such result it writes what the
+ * one-result-at-a-time path writes: the copy's outcome, a result-log entry, the unit as done with
+ * its output and result cursor, and a notice when other copies are still out.
  *
- * Rows reach the database only on {@link flush}; the caller flushes before anything reads or writes
- * these units again (and before any other result is recorded, so result cursors keep report order).
+ * The caller gathers finishes and writes them before anything reads or writes those units again
+ * (and before recording any other result, so result cursors keep report order), inside its
+ * transaction. Holds statements only: a batch that fails leaves nothing behind for the next one.
  */
 export class FinishBatch {
   readonly #copies: BatchStatement;
   readonly #results: BatchStatement;
   readonly #units: BatchStatement;
   readonly #notices: BatchStatement;
-  #finishes: FastFinish[] = [];
 
   constructor(db: Database.Database) {
     this.#copies = new BatchStatement(
@@ -52,16 +52,9 @@ export class FinishBatch {
     this.#notices = new BatchStatement(db, 2, (n) => `INSERT INTO unit_notices (unit_id, at) VALUES ${valuesList(n, 2)}`);
   }
 
-  /** Queues one finish; nothing is written until {@link flush}. */
-  add(finish: FastFinish): void {
-    this.#finishes.push(finish);
-  }
-
-  /** Writes the queued finishes (in the order added) at time `nowMs`. Run inside the transaction. */
-  flush(nowMs: number): void {
-    const finishes = this.#finishes;
+  /** Writes `finishes` (in order) at time `nowMs`. */
+  write(finishes: readonly FastFinish[], nowMs: number): void {
     if (finishes.length === 0) return;
-    this.#finishes = [];
     const copies = new Array<unknown>(finishes.length * 5);
     const results = new Array<unknown>(finishes.length * 2);
     const notices: unknown[] = [];

@@ -33,7 +33,7 @@ import type {
 } from "../store.js";
 import { BatchStatement, valuesList } from "./batch-statement.js";
 import { CountDeltas, COUNTER_COLUMNS } from "./count-deltas.js";
-import { FinishBatch } from "./finish-batch.js";
+import { FinishBatch, type FastFinish } from "./finish-batch.js";
 import { OUTCOME_CODE, outcomeOf, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import { SqliteDistributors } from "./sqlite-distributors.js";
@@ -560,7 +560,13 @@ export class SqliteStore implements ManagerStore {
       const rules = new Map<number, Rules>();
       const seqs = results.map((r) => parseId("c", r.copyId) ?? 0);
       const rows = this.copiesWithUnits(seqs);
-      // Units written (or queued in `finishes`) earlier in this batch: their prefetched rows are stale.
+      // Common-case finishes not written yet (see FinishBatch), and units written or queued earlier
+      // in this batch: their prefetched rows are stale.
+      const queued: FastFinish[] = [];
+      const flush = () => {
+        this.finishes.write(queued, nowMs);
+        queued.length = 0;
+      };
       const touched = new Set<number>();
       for (let i = 0; i < results.length; i++) {
         const result = results[i]!;
@@ -570,7 +576,7 @@ export class SqliteStore implements ManagerStore {
           continue;
         }
         if (touched.has(c.unit_id)) {
-          this.finishes.flush(nowMs);
+          flush();
           c = this.copyWithUnit(c.id)!;
         }
         if (c.received_at !== null) {
@@ -581,14 +587,14 @@ export class SqliteStore implements ManagerStore {
         outcome.accepted += 1;
         const r = this.rules(rules, c.project_id);
         const reported = reportedOutcome(result, r.outputEncoding);
-        if (this.finishAlone(c, result, reported, r, deltas)) {
+        if (this.finishAlone(c, result, reported, r, deltas, queued)) {
           outcome.unitsFinished += 1;
           continue;
         }
-        this.finishes.flush(nowMs);
+        flush();
         this.recordResult(c, result, reported, r, nowMs, deltas, outcome);
       }
-      this.finishes.flush(nowMs);
+      flush();
       this.applyDeltas(deltas, nowMs);
       return outcome;
     })();
@@ -732,12 +738,19 @@ export class SqliteStore implements ManagerStore {
 
   /**
    * The common case of recordResults, batched: an OK result for a pending copy of an open unit in
-   * its current round that finishes the unit by itself (quorum 1). Queues the same writes the
+   * its current round that finishes the unit by itself (quorum 1). Queues in `queued` the writes the
    * general path ({@link recordResult}) makes; false when the case does not apply. A quorum-1 unit
    * has no OK copy in its round while open (the first one finishes it), so there are no losing
    * copies to invalidate.
    */
-  private finishAlone(c: CopyWithUnitRow, result: ReportedResult, reported: Reported, r: Rules, deltas: CountDeltas): boolean {
+  private finishAlone(
+    c: CopyWithUnitRow,
+    result: ReportedResult,
+    reported: Reported,
+    r: Rules,
+    deltas: CountDeltas,
+    queued: FastFinish[],
+  ): boolean {
     if (!this.batchFinishes || reported.kind !== "ok" || r.quorum > 1 || c.outcome !== O.pending || c.round !== c.unit_round) return false;
     const from = unitStateOf(c.unit_state);
     if (isFinalUnitState(from)) return false;
@@ -746,7 +759,7 @@ export class SqliteStore implements ManagerStore {
     if (t.state !== "done") return false;
     deltas.copiesOut(c.project_id, -1);
     deltas.move(c.project_id, from, "done");
-    this.finishes.add({
+    queued.push({
       copySeq: c.id,
       unitSeq: c.unit_id,
       projectSeq: c.project_id,
