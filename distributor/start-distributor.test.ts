@@ -277,6 +277,32 @@ describe("startDistributor with a fake manager", () => {
     await second.done;
   });
 
+  it("keeps serving a client that reopens Work on the same session before its old stream ended", async () => {
+    const manager = new FakeManager();
+    manager.add(60);
+    const grid = await setup({}, manager);
+    const c = await joinClient(grid.distributor.url);
+    const first = work(c, 5);
+    await until("first stream's tasks", () => first.received.length === 5);
+    // The old stream is still registered at the distributor (waiting for credit) when the new one opens.
+    const second = work(c, 5);
+    await first.done;
+    let reported = 0;
+    while (manager.results.size < 60) {
+      // Each report frees credit: the second stream must keep delivering until all 60 are done.
+      await until(`tasks on the second stream after ${reported} reports`, () => second.received.length > reported, 3_000);
+      const batch = second.received.slice(reported);
+      await c.client.report({ results: batch.map((t) => ok(t.copyId)) }, { headers: c.headers });
+      reported += batch.length;
+      await until("results at the manager", () => manager.results.size === reported, 3_000);
+    }
+    // The first stream's unreported copies came back once; none of the second stream's was requeued.
+    expect(second.received).toHaveLength(60);
+    expect(new Set(second.received.map((t) => t.copyId)).size).toBe(60);
+    second.abort.abort();
+    await second.done;
+  });
+
   it("re-issues a task whose client lease was missed, and still accepts the late result", async () => {
     const manager = new FakeManager();
     manager.add(1);

@@ -136,70 +136,100 @@ export class WorkHub {
   /**
    * The Work stream of a client: batches of at most its free credit as soon as there are copies,
    * keep-alives when idle, a final `pause` when the distributor closes. A second stream of the same
-   * client replaces the first. When the stream ends (client gone, `abort`), the copies in the
-   * client's hands are requeued for others.
+   * client (a reopen after a broken stream) replaces the first. When a stream ends (client gone,
+   * replaced, `abort`), the copies it handed out and that are still unreported are requeued for others.
    */
   async *work(clientId: string, slots: number, abort: AbortSignal): AsyncGenerator<WorkBatch> {
     const session = this.#session(clientId);
-    if (session.stream !== undefined) {
-      session.stream.abort.abort();
-      // A stream stuck in a write to a vanished client must not hold its successor up for long.
-      await Promise.race([session.stream.done, new Promise((r) => setTimeout(r, REPLACE_WAIT_MS))]);
-    }
-    const controller = new AbortController();
-    const onAbort = () => controller.abort();
-    abort.addEventListener("abort", onAbort, { once: true });
+    const previous = session.stream;
     let finish!: () => void;
-    const stream: Stream = { outstanding: new Set(), wake: new Signal(), abort: controller, done: new Promise((r) => (finish = r)) };
+    const stream: Stream = { outstanding: new Set(), wake: new Signal(), abort: new AbortController(), done: new Promise((r) => (finish = r)) };
+    // Claimed before waiting for the previous stream, so that its cleanup sees it was replaced: it
+    // must neither end the session (reports would stop freeing this stream's credit) nor requeue
+    // copies this stream hands out.
     session.stream = stream;
     this.#streams.add(stream);
-    this.#log.debug({ clientId, slots }, "work stream opened");
+    const onAbort = () => stream.abort.abort();
+    abort.addEventListener("abort", onAbort, { once: true });
+    if (abort.aborted) onAbort();
+    this.#log.debug({ clientId, slots, replacing: previous !== undefined }, "work stream opened");
     try {
-      let lastSentMs = this.#now();
-      while (!controller.signal.aborted) {
-        if (this.#closing) {
-          yield { tasks: [], pause: true };
-          break;
-        }
-        const now = this.#now();
-        const credit = workCredit({ slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
-        if (credit > 0) {
-          const given = await this.#store.takeReady({
-            clientId,
-            max: credit,
-            nowMs: now,
-            clientDeadlineMs: now + this.#settings.taskLeaseMs,
-            skipProjects: this.#paused,
-          });
-          if (given.length > 0) {
-            for (const copy of given) stream.outstanding.add(copy.copyId);
-            session.lastSeenMs = now;
-            this.#events?.tasksGiven(given.length);
-            yield { tasks: given, pause: false };
-            lastSentMs = this.#now();
-            continue;
-          }
-        }
-        const waitMs = this.#settings.keepAliveMs - (now - lastSentMs);
-        if (waitMs <= 0) {
-          yield { tasks: [], pause: false };
-          lastSentMs = this.#now();
-          continue;
-        }
-        await stream.wake.wait(Math.max(waitMs, 1), controller.signal);
-      }
+      if (previous !== undefined) await this.#replace(previous);
+      yield* this.#serve(session, stream, slots);
     } finally {
       abort.removeEventListener("abort", onAbort);
       this.#streams.delete(stream);
-      if (session.stream === stream) this.#endSession(session);
-      try {
-        const requeued = await this.#store.requeueClient(clientId);
-        if (requeued > 0) this.notifyReady();
-        this.#log.debug({ clientId, requeued }, "work stream ended");
-      } catch (error) {
-        this.#log.error({ err: error, clientId }, "requeue of a gone client failed");
-      }
+      await this.#streamEnded(session, stream);
       finish();
+    }
+  }
+
+  /** Ends a client's previous stream and waits (briefly) until its cleanup ran. */
+  async #replace(previous: Stream): Promise<void> {
+    previous.abort.abort();
+    // A stream stuck in a write to a vanished client must not hold its successor up for long.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([previous.done, new Promise((r) => (timer = setTimeout(r, REPLACE_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /** The batches of one stream, until it is aborted or the hub closes. */
+  async *#serve(session: Session, stream: Stream, slots: number): AsyncGenerator<WorkBatch> {
+    const signal = stream.abort.signal;
+    let lastSentMs = this.#now();
+    while (!signal.aborted) {
+      if (this.#closing) {
+        yield { tasks: [], pause: true };
+        return;
+      }
+      const now = this.#now();
+      const credit = workCredit({ slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
+      if (credit > 0) {
+        const given = await this.#store.takeReady({
+          clientId: session.clientId,
+          max: credit,
+          nowMs: now,
+          clientDeadlineMs: now + this.#settings.taskLeaseMs,
+          skipProjects: this.#paused,
+        });
+        if (given.length > 0) {
+          for (const copy of given) stream.outstanding.add(copy.copyId);
+          session.lastSeenMs = now;
+          this.#events?.tasksGiven(given.length);
+          yield { tasks: given, pause: false };
+          lastSentMs = this.#now();
+          continue;
+        }
+      }
+      const waitMs = this.#settings.keepAliveMs - (now - lastSentMs);
+      if (waitMs <= 0) {
+        yield { tasks: [], pause: false };
+        lastSentMs = this.#now();
+        continue;
+      }
+      await stream.wake.wait(Math.max(waitMs, 1), signal);
+    }
+  }
+
+  /**
+   * Cleanup of an ended stream. The session ends only if the stream was still the client's current
+   * one. Requeued are only the copies this stream handed out and that are unreported (reported ones
+   * left the store; the store skips copies no longer given to the client), minus any the client's
+   * current stream handed out again: those are in the successor's accounting. A replaced stream's
+   * copies are requeued too, though the client may still be running them (late results are
+   * welcome): some may have been lost with the broken stream, and carrying them over would leak the
+   * successor's credit for good.
+   */
+  async #streamEnded(session: Session, stream: Stream): Promise<void> {
+    if (session.stream === stream) this.#endSession(session);
+    const successor = session.stream;
+    const copyIds = [...stream.outstanding].filter((id) => successor?.outstanding.has(id) !== true);
+    try {
+      const requeued = await this.#store.requeueClient(session.clientId, copyIds);
+      if (requeued > 0) this.notifyReady();
+      this.#log.debug({ clientId: session.clientId, requeued, replaced: successor !== undefined }, "work stream ended");
+    } catch (error) {
+      this.#log.error({ err: error, clientId: session.clientId }, "requeue of a gone client failed");
     }
   }
 
@@ -286,7 +316,8 @@ export class WorkHub {
 
   #endSession(session: Session): void {
     session.stream = undefined;
-    this.#sessions.delete(session.clientId);
+    // The map may hold a newer session of the same client (it came back after this one was forgotten).
+    if (this.#sessions.get(session.clientId) === session) this.#sessions.delete(session.clientId);
     if (this.#ended.length < MAX_ENDED_SESSIONS) {
       this.#ended.push({
         clientId: session.clientId,

@@ -86,7 +86,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.takeReady({ clientId: "a", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect([...(await store.wasGiven("a", ["c1", "c2", "nope"]))]).toEqual([["c1", "u1"]]);
       expect((await store.wasGiven("b", ["c1"])).size).toBe(0);
-      await store.requeueClient("a");
+      await store.requeueClient("a", ["c1"]);
       await store.takeReady({ clientId: "b", max: 5, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect([...(await store.wasGiven("a", ["c1"]))]).toEqual([["c1", "u1"]]);
       expect([...(await store.wasGiven("b", ["c1", "c2"])).keys()].sort()).toEqual(["c1", "c2"]);
@@ -96,12 +96,24 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const { store } = await fresh();
       await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3)]);
       await store.takeReady({ clientId: "a", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000 });
-      expect(await store.requeueClient("a")).toBe(2);
-      expect(await store.requeueClient("a")).toBe(0);
+      expect(await store.requeueClient("a", ["c1", "c2", "c3", "nope"])).toBe(2);
+      expect(await store.requeueClient("a", ["c1", "c2"])).toBe(0);
       expect((await store.counts()).ready).toBe(3);
       const again = await store.takeReady({ clientId: "b", max: 3, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect(ids(again).sort()).toEqual(["c1", "c2", "c3"]);
       expect(again[2]?.copyId).toBe("c3");
+    });
+
+    it("requeues only the listed copies still given to the client", async () => {
+      const { store } = await fresh();
+      await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3), leasedCopy(4)]);
+      await store.takeReady({ clientId: "a", max: 3, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      await store.takeReady({ clientId: "b", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      await store.storeResults([result("c1", "u1", "a")]);
+      expect(await store.requeueClient("a", ["c1", "c2", "c4"])).toBe(1);
+      expect(await store.counts()).toEqual({ held: 3, ready: 1, given: 2, results: 1 });
+      expect([...(await store.wasGiven("b", ["c4"])).keys()]).toEqual(["c4"]);
+      expect(ids(await store.takeReady({ clientId: "c", max: 5, nowMs: T0, clientDeadlineMs: T0 + 1000 }))).toEqual(["c2"]);
     });
 
     it("requeues copies whose client lease ended", async () => {
@@ -148,7 +160,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.takeReady({ clientId: "a", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect(await store.dropCopies({ unitIds: ["u1", "u9"], copyIds: ["c3"] })).toBe(2);
       expect(await store.counts()).toEqual({ held: 1, ready: 1, given: 0, results: 0 });
-      expect(await store.requeueClient("a")).toBe(0);
+      expect(await store.requeueClient("a", ["c1", "c3"])).toBe(0);
       expect(ids(await store.takeReady({ clientId: "b", max: 5, nowMs: T0, clientDeadlineMs: T0 + 1000 }))).toEqual(["c2"]);
     });
 

@@ -17,8 +17,11 @@ export interface DistributorStore {
    * those clients can still report.
    */
   takeReady(request: TakeReadyRequest): Promise<GivenCopy[]>;
-  /** Puts every copy currently given to `clientId` back to ready. Resolves to the number requeued. */
-  requeueClient(clientId: string): Promise<number>;
+  /**
+   * Puts those of `copyIds` that are currently given to `clientId` back to ready (the others were
+   * reported, dropped or given to someone else since). Resolves to the number requeued.
+   */
+  requeueClient(clientId: string, copyIds: Iterable<string>): Promise<number>;
   /** Puts every given copy whose client lease ended at or before `nowMs` back to ready. */
   requeueExpiredClientLeases(nowMs: number): Promise<number>;
   /**

@@ -69,7 +69,7 @@ const REGISTRATION_KEY = "registration";
 /**
  * Opens (or creates) the distributor's SQLite store: WAL, `synchronous = NORMAL`, statements
  * prepared once, one transaction per batch. Held copies are mirrored in memory (ready order, copies
- * by client, unit and client-lease deadline) so handing out tasks never scans a table; SQLite is
+ * by unit and client-lease deadline) so handing out tasks never scans a table; SQLite is
  * the truth for what is held, assigned and received, and the mirror is rebuilt from it on open
  * (e.g. after a kill -9), with every held copy ready again.
  */
@@ -93,7 +93,6 @@ class SqliteStore implements DistributorStore {
   readonly #db: Database.Database;
   readonly #held = new Map<string, HeldEntry>();
   readonly #byUnit = new Map<string, Set<string>>();
-  readonly #byClient = new Map<string, Set<string>>();
   readonly #ready = new ReadyIndex();
   readonly #readyByProject = new Map<string, number>();
   /** Client leases in the order they were given; deadlines grow since the lease length is fixed per process. */
@@ -208,22 +207,19 @@ class SqliteStore implements DistributorStore {
       for (const e of entries) this.#markReady(e, true);
       throw error;
     }
-    let mine = this.#byClient.get(request.clientId);
-    if (mine === undefined && entries.length > 0) {
-      mine = new Set();
-      this.#byClient.set(request.clientId, mine);
-    }
     if (entries.length > 0) this.#expiry.push({ copyIds: ids, clientId: request.clientId, deadlineMs: request.clientDeadlineMs });
     return entries.map((e) => {
       e.clientId = request.clientId;
       e.clientDeadlineMs = request.clientDeadlineMs;
-      mine?.add(e.copyId);
       return { copyId: e.copyId, unitId: e.unitId, projectId: e.projectId, task: e.task, clientDeadlineMs: e.clientDeadlineMs };
     });
   }
 
-  async requeueClient(clientId: string): Promise<number> {
-    const ids = [...(this.#byClient.get(clientId) ?? [])];
+  async requeueClient(clientId: string, copyIds: Iterable<string>): Promise<number> {
+    const ids: string[] = [];
+    for (const copyId of copyIds) {
+      if (this.#held.get(copyId)?.clientId === clientId) ids.push(copyId);
+    }
     this.#requeue(ids);
     return ids.length;
   }
@@ -411,10 +407,6 @@ class SqliteStore implements DistributorStore {
   }
 
   #releaseClient(e: HeldEntry): void {
-    if (e.clientId === undefined) return;
-    const mine = this.#byClient.get(e.clientId);
-    mine?.delete(e.copyId);
-    if (mine?.size === 0) this.#byClient.delete(e.clientId);
     e.clientId = undefined;
     e.clientDeadlineMs = 0;
   }
