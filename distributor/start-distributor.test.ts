@@ -28,6 +28,9 @@ class FakeManager {
   programs = new Map<string, { hash: string; source: string; signature: Uint8Array }>();
   programFetches = 0;
   heartbeatDirectives: { drain?: boolean; cancelledUnitIds?: string[]; pausedProjectIds?: string[] } = {};
+  /** When set, Lease waits this long, then leases (whether or not the caller is still there). */
+  leaseDelayMs = 0;
+  leaseCalls = 0;
   #server: Http2Server | undefined;
   #sessions = new Set<ServerHttp2Session>();
   port = 0;
@@ -69,7 +72,9 @@ class FakeManager {
           },
           lease: async (req, ctx) => {
             this.#auth(ctx.requestHeader);
-            if (this.queue.length === 0) await new Promise((r) => setTimeout(r, 100));
+            this.leaseCalls++;
+            if (this.leaseDelayMs > 0) await new Promise((r) => setTimeout(r, this.leaseDelayMs));
+            else if (this.queue.length === 0) await new Promise((r) => setTimeout(r, 100));
             return { tasks: this.queue.splice(0, Math.min(req.maxCopies, 100)) };
           },
           report: (req, ctx) => {
@@ -493,6 +498,41 @@ describe("startDistributor with a fake manager", () => {
     expect(manager.queue).toHaveLength(5);
     manager.heartbeatDirectives = {};
     await until("leasing resumed", () => manager.queue.length === 0, 3_000);
+  });
+
+  it("on close, stores the copies of a Lease still in flight, and serves them after a restart", async () => {
+    const manager = new FakeManager();
+    manager.leaseDelayMs = 600;
+    manager.add(10);
+    const grid = await setup({}, manager);
+    await until("a lease in flight", () => manager.leaseCalls === 1);
+    const closedAt = Date.now();
+    await grid.distributor.close({ graceMs: 3_000 });
+    expect(Date.now() - closedAt).toBeLessThan(2_500);
+    expect(manager.queue).toHaveLength(0);
+    const store = openSqliteStore({ path: join(grid.dataDir, "distributor.sqlite") });
+    expect((await store.counts()).held).toBe(10);
+    await store.close();
+    manager.leaseDelayMs = 0;
+    const restarted = await grid.restart();
+    const c = await joinClient(restarted.url);
+    const stream = work(c, 20);
+    await until("the held copies served", () => stream.received.length === 10);
+    expect(stream.received.map((t) => t.copyId).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `c${i}`).sort());
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it("gives up a Lease in flight when the close grace runs out", async () => {
+    const manager = new FakeManager();
+    manager.leaseDelayMs = 5_000;
+    manager.add(10);
+    const grid = await setup({}, manager);
+    await until("a lease in flight", () => manager.leaseCalls === 1);
+    const closedAt = Date.now();
+    await grid.distributor.close({ graceMs: 300 });
+    expect(Date.now() - closedAt).toBeLessThan(2_000);
+    expect(grid.distributor.state).toBe("stopped");
   });
 
   it("ends streams with a pause on close", async () => {

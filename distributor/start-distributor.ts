@@ -36,9 +36,11 @@ export interface RunningDistributor {
   /** Lifecycle state. */
   readonly state: DistributorState;
   /**
-   * Graceful stop: stop leasing, tell clients to pause and end their streams, finish in-flight
-   * calls, send buffered results to the manager for at most `graceMs` (default `closeGraceMs`),
-   * close the store. Results not sent stay in the store for the next start.
+   * Graceful stop: stop leasing (a Lease already sent is awaited for at most `graceMs` and its
+   * copies stored, since the manager leased them either way), tell clients to pause and end their
+   * streams, finish in-flight calls, send buffered results to the manager for at most `graceMs`
+   * (default `closeGraceMs`), close the store. Held copies and results not sent stay in the store
+   * for the next start.
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -152,6 +154,9 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
 
     const acked = new AckedCopies();
     const loops = new AbortController();
+    // Leasing stops in two steps on close (see LeaseLoopSignals): no new Lease at once, the one in
+    // flight cancelled only when the close grace ran out.
+    const leasing = { stop: new AbortController(), cancel: new AbortController() };
     const reporting = new AbortController();
     const reportDeps: ReportLoopDeps = {
       count: async () => (await store.counts()).results,
@@ -177,7 +182,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       guard("manager-link", manager.run(loops.signal)),
       guard("lease", runLeaseLoop(
         {
-          lease: (maxCopies, waitMs, signal) => manager.leaseRaw(maxCopies, waitMs, signal),
+          lease: (maxCopies, waitMs, signals) => manager.leaseRaw(maxCopies, waitMs, signals),
           state: async () => ({ ...(await store.counts(hub.pausedProjects)), draining }),
           settings: () => ({
             lowWatermark: o.lowWatermark,
@@ -195,7 +200,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           waitForDemand: (ms, signal) => demand.wait(ms, signal),
           log,
         },
-        loops.signal,
+        { stop: leasing.stop.signal, cancel: leasing.cancel.signal },
       )),
       guard("renew", runRenewLoop(
         {
@@ -284,13 +289,17 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         closing ??= (async () => {
           state = "draining";
           log.info({ graceMs }, "distributor closing");
+          leasing.stop.abort();
+          const cancelLease = setTimeout(() => leasing.cancel.abort(), graceMs);
           loops.abort();
           clearInterval(sweepTimer);
           clearInterval(pruneTimer);
           await hub.close(Math.min(graceMs, 1_000));
           await runningServer.close({ graceMs });
           reporting.abort();
+          // The store stays open until the lease loop stored what a Lease in flight brought.
           await Promise.allSettled([...running, reportLoop]);
+          clearTimeout(cancelLease);
           const deadline = Date.now() + graceMs;
           let flushed = 0;
           try {

@@ -3,10 +3,25 @@ import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from "../../core/
 import { bufferPlan, type BufferSettings } from "../../core/buffer-plan.js";
 import { sleep } from "../signal.js";
 
+/**
+ * How the lease loop is stopped. Two signals because a Lease the manager answered leases copies
+ * there whether or not we read the answer: cancelling a call in flight can strand its copies at
+ * the manager until their lease expires (about a minute of idle clients after a restart).
+ */
+export interface LeaseLoopSignals {
+  /** Stops asking for leases; a call already sent still completes and its copies are stored. */
+  stop: AbortSignal;
+  /** Also cancels the call in flight (the close grace ran out). */
+  cancel: AbortSignal;
+}
+
 /** What the lease loop needs. */
 export interface LeaseLoopDeps {
-  /** Leases up to `maxCopies` (encoded tasks), holding the call up to `waitMs` when the manager has none (long-poll). */
-  lease(maxCopies: number, waitMs: number, signal: AbortSignal): Promise<Uint8Array[]>;
+  /**
+   * Leases up to `maxCopies` (encoded tasks), holding the call up to `waitMs` when the manager has
+   * none (long-poll). `stop` may only abort it before it is sent, `cancel` at any time.
+   */
+  lease(maxCopies: number, waitMs: number, signals: LeaseLoopSignals): Promise<Uint8Array[]>;
   /** The buffer now: ready (servable) and held copies, and whether we drain. */
   state(): Promise<{ ready: number; held: number; draining: boolean }>;
   /** Watermarks and batch size (the batch already capped by the manager's settings). */
@@ -27,49 +42,55 @@ const EMPTY_PAUSE_MS = 1_000;
 /**
  * Keeps the buffer of ready copies between the watermarks: leases a batch whenever
  * {@link bufferPlan} says so, long-polling when the manager has no work, backing off while it is
- * unreachable. Runs until `signal` aborts.
+ * unreachable. Runs until `signals.stop` aborts, then returns once the Lease in flight (if any) was
+ * answered and its copies stored, or was cancelled by `signals.cancel`.
  */
-export async function runLeaseLoop(deps: LeaseLoopDeps, signal: AbortSignal): Promise<void> {
+export async function runLeaseLoop(deps: LeaseLoopDeps, signals: LeaseLoopSignals): Promise<void> {
   const log = deps.log.child({ component: "lease-loop" });
+  const { stop } = signals;
   let attempt = 0;
-  while (!signal.aborted) {
+  while (!stop.aborted) {
     const settings = deps.settings();
     let plan;
     try {
       plan = bufferPlan({ ...(await deps.state()), inFlight: 0 }, settings);
     } catch (error) {
       log.error({ err: error }, "could not read the buffer state");
-      await sleep(backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF), signal);
+      await sleep(backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF), stop);
       continue;
     }
     if (plan.count === 0) {
-      await deps.waitForDemand(IDLE_CHECK_MS, signal);
+      await deps.waitForDemand(IDLE_CHECK_MS, stop);
       continue;
     }
     const started = Date.now();
     let tasks: Uint8Array[];
     try {
-      tasks = await deps.lease(plan.count, settings.leaseWaitMs, signal);
+      tasks = await deps.lease(plan.count, settings.leaseWaitMs, signals);
       attempt = 0;
     } catch (error) {
-      if (signal.aborted) break;
+      if (signals.cancel.aborted) {
+        log.warn({ asked: plan.count }, "lease in flight cancelled: copies the manager leased in it stay there until their lease expires");
+      }
+      if (stop.aborted) break;
       const delay = backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF);
       log.debug({ err: error, retryInMs: delay }, "lease failed");
-      await sleep(delay, signal);
+      await sleep(delay, stop);
       continue;
     }
     if (tasks.length > 0) {
+      // Stored even when stopping: the copies are ours at the manager now, and held copies outlive a restart.
       try {
         await deps.add(tasks);
       } catch (error) {
         // The manager's leases run out on their own; the copies go back to its queue.
         log.error({ err: error, lost: tasks.length }, "could not store leased copies");
-        await sleep(backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF), signal);
+        await sleep(backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF), stop);
         continue;
       }
       log.debug({ leased: tasks.length, asked: plan.count }, "copies leased");
     } else if (Date.now() - started < settings.leaseWaitMs / 2) {
-      await sleep(EMPTY_PAUSE_MS, signal);
+      await sleep(EMPTY_PAUSE_MS, stop);
     }
   }
 }

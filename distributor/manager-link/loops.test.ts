@@ -42,7 +42,7 @@ describe("runLeaseLoop", () => {
         waitForDemand: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))),
         log,
       },
-      abort.signal,
+      { stop: abort.signal, cancel: abort.signal },
     );
     await new Promise((r) => setTimeout(r, 50));
     expect(asked).toEqual([100]);
@@ -71,12 +71,68 @@ describe("runLeaseLoop", () => {
         log,
         backoff: fastBackoff,
       },
-      abort.signal,
+      { stop: abort.signal, cancel: abort.signal },
     );
     await until(() => calls >= 3);
     abort.abort();
     await loop;
     expect(calls).toBeLessThan(20);
+  });
+});
+
+describe("runLeaseLoop on stop", () => {
+  /** A loop whose one Lease answers only when `answer` is called, or rejects when its `cancel` aborts. */
+  function slowLease() {
+    const added: number[] = [];
+    let calls = 0;
+    let answer: (tasks: Uint8Array[]) => void = () => undefined;
+    const stop = new AbortController();
+    const cancel = new AbortController();
+    const loop = runLeaseLoop(
+      {
+        lease: (max, _waitMs, signals) => {
+          calls++;
+          expect(signals.stop.aborted).toBe(false);
+          return new Promise((resolve, reject) => {
+            answer = resolve;
+            signals.cancel.addEventListener("abort", () => reject(new Error("cancelled")), { once: true });
+          });
+        },
+        state: async () => ({ ready: 0, held: 0, draining: false }),
+        settings: () => ({ lowWatermark: 10, highWatermark: 20, capacity: 100, leaseBatch: 20, leaseWaitMs: 1000 }),
+        add: async (tasks) => {
+          added.push(tasks.length);
+        },
+        waitForDemand: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))),
+        log,
+      },
+      { stop: stop.signal, cancel: cancel.signal },
+    );
+    return { loop, stop, cancel, added, calls: () => calls, answer: (n: number) => answer(Array.from({ length: n }, () => new Uint8Array([1]))) };
+  }
+
+  it("stores what the Lease in flight brings after stop, and asks for no other", async () => {
+    const lease = slowLease();
+    await until(() => lease.calls() === 1);
+    lease.stop.abort();
+    let ended = false;
+    void lease.loop.then(() => (ended = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ended).toBe(false);
+    lease.answer(20);
+    await lease.loop;
+    expect(lease.added).toEqual([20]);
+    expect(lease.calls()).toBe(1);
+  });
+
+  it("gives up the Lease in flight on cancel", async () => {
+    const lease = slowLease();
+    await until(() => lease.calls() === 1);
+    lease.stop.abort();
+    lease.cancel.abort();
+    await lease.loop;
+    expect(lease.added).toEqual([]);
+    expect(lease.calls()).toBe(1);
   });
 });
 

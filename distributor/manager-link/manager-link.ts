@@ -134,20 +134,21 @@ export class ManagerLink {
   /**
    * Lease, returning the tasks still encoded: the response is read with a schema that knows no
    * fields, so every task stays raw bytes (nothing decoded here, nothing re-encoded for the store or
-   * the clients). Same waiting and failure handling as {@link call}.
+   * the clients). Same waiting and failure handling as {@link call}; `stop` ends the wait for a
+   * registration, but only `cancel` aborts a call once sent (the manager may have leased copies).
    */
-  async leaseRaw(maxCopies: number, waitMs: number, signal: AbortSignal): Promise<Uint8Array[]> {
+  async leaseRaw(maxCopies: number, waitMs: number, signals: { stop: AbortSignal; cancel: AbortSignal }): Promise<Uint8Array[]> {
     const method = { ...ManagerService.method.lease, output: EmptySchema };
     return this.call(
       "lease",
       async () => {
-        const response = await this.#client().transport.unary(method, signal, waitMs + 15_000, undefined, {
+        const response = await this.#client().transport.unary(method, signals.cancel, waitMs + 15_000, undefined, {
           maxCopies,
           wait: durationFromMs(waitMs),
         });
         return rawTasksOf(response.message.$unknown);
       },
-      signal,
+      AbortSignal.any([signals.stop, signals.cancel]),
     );
   }
 
