@@ -13,6 +13,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The built CLI, whether this file runs from bench/ (vitest) or dist/bench/. */
 export const CLI = here.includes(`${"/"}dist${"/"}`) ? join(here, "..", "cli", "main.js") : join(here, "..", "dist", "cli", "main.js");
 
+/** The Node flags the `disio` executable runs with, read from its shebang line. */
+export function cliNodeFlags(): string[] {
+  const shebang = readFileSync(CLI, "utf8").split("\n", 1)[0] ?? "";
+  return shebang.split(/\s+/).filter((word) => word.startsWith("--"));
+}
+
 /** A `disio` child process. */
 export interface GridProcess {
   /** The child. */
@@ -63,7 +69,7 @@ function rssMb(pid: number | undefined): number {
 /** Spawns `node dist/cli/main.js …args` with its output in `<logDir>/<name>.log`. */
 export function spawnDisio(name: string, args: string[], logDir: string, url = "", env: NodeJS.ProcessEnv = {}): GridProcess {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [...cliNodeFlags(), CLI, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, DISIO_LOG_LEVEL: "info", ...env },
   });
