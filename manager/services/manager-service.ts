@@ -94,6 +94,8 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         const left = until - ctx.now();
         if (left <= 0 || signal.aborted) return { tasks: [] };
         await ctx.workAvailable.wait(left, signal, version);
+        // A caller that gave up (or a manager closing) must not be leased copies nobody will read.
+        if (signal.aborted) return { tasks: [] };
       }
     },
 
