@@ -608,20 +608,9 @@ export class SqliteStore implements ManagerStore {
       let unitsReopened = false;
       let unitsFinished = 0;
       for (const seq of seqs) {
-        const c = this.copyWithUnit(seq)!;
-        this.q.setCopyOutcome.run(O.timeout, seq);
-        deltas.copiesOut(c.project_id, -1);
-        const unitState = unitStateOf(c.unit_state);
-        if (c.round !== c.unit_round) continue;
-        if (isFinalUnitState(unitState)) {
-          this.q.setPending.run(c.unit_id);
-          continue;
-        }
-        const r = this.rules(rules, c.project_id);
-        const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
-        const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, { type: "timeout" }, r);
-        if (this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, "timeout: lease expired")) unitsFinished += 1;
-        if (t.need > 0) unitsReopened = true;
+        const moved = this.endPendingCopy(this.copyWithUnit(seq)!, O.timeout, "timeout: lease expired", rules, deltas, nowMs);
+        if (moved.finished) unitsFinished += 1;
+        if (moved.reopened) unitsReopened = true;
       }
       this.applyDeltas(deltas, nowMs);
       return { timedOut: seqs.length, unitsReopened, unitsFinished };
@@ -708,6 +697,35 @@ export class SqliteStore implements ManagerStore {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * Ends a pending copy without a result — its lease expired (`O.timeout`, an attempt used) or its
+   * distributor gave it back (`O.released`, none used) — and re-decides its unit. A copy of an old
+   * round, or of a unit already final, only stops counting as pending. Runs inside a transaction.
+   */
+  private endPendingCopy(
+    c: CopyWithUnitRow,
+    outcome: typeof O.timeout | typeof O.released,
+    error: string | undefined,
+    rules: Map<number, Rules>,
+    deltas: CountDeltas,
+    nowMs: number,
+  ): { finished: boolean; reopened: boolean } {
+    this.q.setCopyOutcome.run(outcome, c.id);
+    deltas.copiesOut(c.project_id, -1);
+    const unitState = unitStateOf(c.unit_state);
+    if (c.round !== c.unit_round) return { finished: false, reopened: false };
+    if (isFinalUnitState(unitState)) {
+      this.q.setPending.run(c.unit_id);
+      return { finished: false, reopened: false };
+    }
+    const r = this.rules(rules, c.project_id);
+    const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
+    const event: CopyEvent = { type: outcome === O.timeout ? "timeout" : "released" };
+    const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, event, r);
+    const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, error);
+    return { finished, reopened: t.need > 0 };
+  }
+
   /** Releases pending copies (by row id): no attempt used, units re-decided. Runs inside a transaction. */
   private releaseRows(seqs: readonly number[], nowMs: number): { released: number; unitsReopened: boolean } {
     const deltas = new CountDeltas();
@@ -718,19 +736,7 @@ export class SqliteStore implements ManagerStore {
       const c = this.copyWithUnit(seq);
       if (c === undefined || c.outcome !== O.pending) continue;
       released += 1;
-      this.q.setCopyOutcome.run(O.released, seq);
-      deltas.copiesOut(c.project_id, -1);
-      const unitState = unitStateOf(c.unit_state);
-      if (c.round !== c.unit_round) continue;
-      if (isFinalUnitState(unitState)) {
-        this.q.setPending.run(c.unit_id);
-        continue;
-      }
-      const r = this.rules(rules, c.project_id);
-      const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
-      const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, { type: "released" }, r);
-      this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, undefined);
-      if (t.need > 0) unitsReopened = true;
+      if (this.endPendingCopy(c, O.released, undefined, rules, deltas, nowMs).reopened) unitsReopened = true;
     }
     this.applyDeltas(deltas, nowMs);
     return { released, unitsReopened };
