@@ -5,6 +5,7 @@ import type { Client } from "@connectrpc/connect";
 import { AdminService } from "../gen/disio/v1/admin_service_pb.js";
 import { CLI, freePort, startDistributorProcess, startManagerProcess, startWorkerProcess, type GridProcess } from "../bench/grid-processes.js";
 import { createAdminClient } from "../cli/admin-client.js";
+import { listAllResults } from "../cli/list-all-results.js";
 
 /** A whole grid of real processes in a temp folder: manager, distributor, worker. */
 export interface GridFixture {
@@ -106,14 +107,9 @@ export async function waitFor(what: string, predicate: () => Promise<boolean>, t
 export async function resultsByUnit(grid: GridFixture, projectId: string): Promise<Map<string, unknown>> {
   const decoder = new TextDecoder();
   const byUnit = new Map<string, unknown>();
-  let cursor = "";
-  for (;;) {
-    const page = await grid.admin.listResults({ projectId, cursor, pageSize: 10_000 });
-    for (const result of page.results) {
-      if (byUnit.has(result.unitId)) throw new Error(`unit ${result.unitId} has two results`);
-      byUnit.set(result.unitId, JSON.parse(decoder.decode(result.output)));
-    }
-    if (page.results.length === 0) return byUnit;
-    cursor = page.nextCursor;
+  for await (const result of listAllResults(grid.admin, projectId)) {
+    if (byUnit.has(result.unitId)) throw new Error(`unit ${result.unitId} has two results`);
+    byUnit.set(result.unitId, JSON.parse(decoder.decode(result.output)));
   }
+  return byUnit;
 }

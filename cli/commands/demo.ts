@@ -1,15 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Client } from "@connectrpc/connect";
 import { Command } from "commander";
 import type { Logger } from "pino";
-import { AdminService } from "../../gen/disio/v1/admin_service_pb.js";
 import { startDistributor } from "../../distributor/index.js";
 import { estimatePi, piInputs } from "../../examples/monte-carlo-pi/index.js";
 import { startManager } from "../../manager/index.js";
 import { startWorker } from "../../client-node/index.js";
 import { createAdminClient } from "../admin-client.js";
+import { listAllResults } from "../list-all-results.js";
 import { createCliLogger } from "../logger.js";
 import { packageRoot } from "../package-root.js";
 import { createProgressBar } from "../progress-bar.js";
@@ -33,19 +32,6 @@ async function onPreferredPort<T>(start: (port: number) => Promise<T>, preferred
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     log.warn({ port: preferred }, "port taken, using a free one");
     return start(0);
-  }
-}
-
-/** Reads every result of a project, in finishing order. */
-async function allOutputs(admin: Client<typeof AdminService>, projectId: string): Promise<unknown[]> {
-  const decoder = new TextDecoder();
-  const outputs: unknown[] = [];
-  let cursor = "";
-  for (;;) {
-    const page = await admin.listResults({ projectId, cursor, pageSize: 10_000 });
-    for (const result of page.results) outputs.push(JSON.parse(decoder.decode(result.output)));
-    if (page.results.length === 0 || page.nextCursor === cursor) return outputs;
-    cursor = page.nextCursor;
   }
 }
 
@@ -102,7 +88,9 @@ export function demoCommand(): Command {
       }
       bar.finish();
       const seconds = (Date.now() - computeStarted) / 1000;
-      const outputs = await allOutputs(admin, projectId);
+      const decoder = new TextDecoder();
+      const outputs: unknown[] = [];
+      for await (const result of listAllResults(admin, projectId)) outputs.push(JSON.parse(decoder.decode(result.output)));
       const pi = estimatePi(outputs as Parameters<typeof estimatePi>[0]);
       const summary = {
         pi,

@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { Command } from "commander";
 import { createAdminClient, withAdminFlags, type AdminFlags } from "../admin-client.js";
+import { listAllResults } from "../list-all-results.js";
 import { resultRow } from "../result-row.js";
 
 interface ResultsFlags extends AdminFlags {
@@ -39,13 +40,9 @@ export function resultsCommand(): Command {
         count += batch.results.length;
       }
     } else {
-      let cursor = flags.cursor ?? "";
-      for (;;) {
-        const page = await client.listResults({ projectId: flags.project, cursor, pageSize: 10_000 });
-        for (const result of page.results) await writeLine(out, resultRow(result, encodings));
-        count += page.results.length;
-        if (page.results.length === 0 || page.nextCursor === cursor) break;
-        cursor = page.nextCursor;
+      for await (const result of listAllResults(client, flags.project, flags.cursor)) {
+        await writeLine(out, resultRow(result, encodings));
+        count += 1;
       }
     }
     if (out !== process.stdout) {
