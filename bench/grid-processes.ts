@@ -13,10 +13,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The built CLI, whether this file runs from bench/ (vitest) or dist/bench/. */
 export const CLI = here.includes(`${"/"}dist${"/"}`) ? join(here, "..", "cli", "main.js") : join(here, "..", "dist", "cli", "main.js");
 
-/** The Node flags the `disio` executable runs with, read from its shebang line. */
+/**
+ * The Node flags the `disio` executable runs with, read from its shebang line, plus those in
+ * `DISIO_GRID_NODE_FLAGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a bench run).
+ */
 export function cliNodeFlags(): string[] {
   const shebang = readFileSync(CLI, "utf8").split("\n", 1)[0] ?? "";
-  return shebang.split(/\s+/).filter((word) => word.startsWith("--"));
+  const extra = process.env.DISIO_GRID_NODE_FLAGS?.split(/\s+/) ?? [];
+  return [...shebang.split(/\s+/), ...extra].filter((word) => word.startsWith("--"));
 }
 
 /** A `disio` child process. */
