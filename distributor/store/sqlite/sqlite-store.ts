@@ -13,7 +13,7 @@ import type {
   StoreResultsOutcome,
   TakeReadyRequest,
 } from "../store.js";
-import { BatchStatement, placeholders, valuesList } from "./batch-statement.js";
+import { BatchStatement, placeholders, valuesList } from "../../../sqlite/batch-statement.js";
 import { ReadyIndex } from "./ready-index.js";
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite-schema.js";
 
@@ -102,16 +102,16 @@ class SqliteStore implements DistributorStore {
   #resultCount = 0;
   #nextSeq = 1;
 
-  readonly #insertHeld: BatchStatement<[string, string, string, number, number, Uint8Array, number, number]>;
-  readonly #deleteHeld: BatchStatement<[string]>;
+  readonly #insertHeld: BatchStatement;
+  readonly #deleteHeld: BatchStatement;
   readonly #renewHeld;
-  readonly #insertAssignments: BatchStatement<[string, string, string, number]>;
+  readonly #insertAssignments: BatchStatement;
   readonly #selectAssignment;
   readonly #pruneAssignments;
-  readonly #forgetAssignments: BatchStatement<[string]>;
-  readonly #insertResults: BatchStatement<[string, string, string, number, Uint8Array]>;
+  readonly #forgetAssignments: BatchStatement;
+  readonly #insertResults: BatchStatement;
   readonly #selectResults;
-  readonly #deleteResults: BatchStatement<[string]>;
+  readonly #deleteResults: BatchStatement;
   readonly #getMeta;
   readonly #putMeta;
   readonly #getProgram;
@@ -129,61 +129,83 @@ class SqliteStore implements DistributorStore {
     this.#db = db;
     this.#insertHeld = new BatchStatement(
       db,
+      8,
       (n) => `INSERT OR IGNORE INTO held (copy_id, unit_id, project_id, priority, seq, task, lease_deadline, renew_at) VALUES ${valuesList(n, 8)}`,
     );
-    this.#deleteHeld = new BatchStatement(db, (n) => `DELETE FROM held WHERE copy_id IN (${placeholders(n)})`);
+    this.#deleteHeld = new BatchStatement(db, 1, (n) => `DELETE FROM held WHERE copy_id IN (${placeholders(n)})`);
     this.#renewHeld = db.prepare("UPDATE held SET lease_deadline = ?, renew_at = ? WHERE copy_id = ?");
     this.#insertAssignments = new BatchStatement(
       db,
+      4,
       (n) => `INSERT OR REPLACE INTO assignments (copy_id, client_id, unit_id, given_at) VALUES ${valuesList(n, 4)}`,
     );
     this.#selectAssignment = db.prepare("SELECT unit_id FROM assignments WHERE copy_id = ? AND client_id = ?").pluck();
     this.#pruneAssignments = db.prepare("DELETE FROM assignments WHERE given_at < ?");
-    this.#forgetAssignments = new BatchStatement(db, (n) => `DELETE FROM assignments WHERE copy_id IN (${placeholders(n)})`);
+    this.#forgetAssignments = new BatchStatement(db, 1, (n) => `DELETE FROM assignments WHERE copy_id IN (${placeholders(n)})`);
     this.#insertResults = new BatchStatement(
       db,
+      5,
       (n) => `INSERT OR IGNORE INTO results (copy_id, unit_id, client_id, received_at, result) VALUES ${valuesList(n, 5)}`,
     );
     this.#selectResults = db.prepare(
       "SELECT copy_id, unit_id, client_id, received_at, result FROM results ORDER BY seq LIMIT ?",
     );
-    this.#deleteResults = new BatchStatement(db, (n) => `DELETE FROM results WHERE copy_id IN (${placeholders(n)})`);
+    this.#deleteResults = new BatchStatement(db, 1, (n) => `DELETE FROM results WHERE copy_id IN (${placeholders(n)})`);
     this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
     this.#putMeta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
     this.#getProgram = db.prepare("SELECT hash, source, signature FROM programs WHERE hash = ?");
     this.#putProgram = db.prepare("INSERT OR IGNORE INTO programs (hash, source, signature) VALUES (?, ?, ?)");
 
     this.#addTx = db.transaction((entries: HeldEntry[]) => {
-      this.#insertHeld.run(entries.map((e) => [e.copyId, e.unitId, e.projectId, e.priority, e.seq, e.task, e.leaseDeadlineMs, e.renewAtMs] as const));
+      const values: unknown[] = [];
+      for (const e of entries) values.push(e.copyId, e.unitId, e.projectId, e.priority, e.seq, e.task, e.leaseDeadlineMs, e.renewAtMs);
+      this.#insertHeld.run(values);
     });
     this.#giveTx = db.transaction((entries: HeldEntry[], clientId: string, nowMs: number) => {
-      this.#insertAssignments.run(entries.map((e) => [e.copyId, clientId, e.unitId, nowMs] as const));
+      const values: unknown[] = [];
+      for (const e of entries) values.push(e.copyId, clientId, e.unitId, nowMs);
+      this.#insertAssignments.run(values);
     });
     this.#storeTx = db.transaction((results: readonly StoredResult[]) => {
-      const accepted = this.#insertResults.run(results.map((r) => [r.copyId, r.unitId, r.clientId, r.receivedAtMs, r.result] as const));
-      this.#deleteHeld.run(results.map((r) => [r.copyId] as const));
+      const values: unknown[] = [];
+      for (const r of results) values.push(r.copyId, r.unitId, r.clientId, r.receivedAtMs, r.result);
+      const accepted = this.#insertResults.run(values);
+      this.#deleteHeld.run(results.map((r) => r.copyId));
       return accepted;
     });
-    this.#ackTx = db.transaction((copyIds: readonly string[]) => this.#deleteResults.run(copyIds.map((id) => [id] as const)));
+    this.#ackTx = db.transaction((copyIds: readonly string[]) => this.#deleteResults.run(copyIds));
     this.#dropTx = db.transaction((copyIds: string[]) => {
-      this.#deleteHeld.run(copyIds.map((id) => [id] as const));
+      this.#deleteHeld.run(copyIds);
     });
     this.#renewTx = db.transaction((renewed: RenewedLease[]) => {
       for (const r of renewed) this.#renewHeld.run(r.leaseDeadlineMs, r.renewAtMs, r.copyId);
     });
-    this.#forgetTx = db.transaction((copyIds: readonly string[]) => this.#forgetAssignments.run(copyIds.map((id) => [id] as const)));
+    this.#forgetTx = db.transaction((copyIds: readonly string[]) => this.#forgetAssignments.run(copyIds));
     this.#load();
   }
 
   async addLeased(copies: readonly LeasedCopy[]): Promise<number> {
-    const fresh = new Map<string, HeldEntry>();
+    const entries: HeldEntry[] = [];
+    const inBatch = new Set<string>();
     for (const c of copies) {
-      if (this.#held.has(c.copyId) || fresh.has(c.copyId)) continue;
-      fresh.set(c.copyId, { ...c, seq: 0, clientId: undefined, clientDeadlineMs: 0, queued: false });
+      if (this.#held.has(c.copyId) || inBatch.has(c.copyId)) continue;
+      inBatch.add(c.copyId);
+      entries.push({
+        copyId: c.copyId,
+        unitId: c.unitId,
+        projectId: c.projectId,
+        priority: c.priority,
+        seq: this.#nextSeq + entries.length,
+        task: c.task,
+        leaseDeadlineMs: c.leaseDeadlineMs,
+        renewAtMs: c.renewAtMs,
+        clientId: undefined,
+        clientDeadlineMs: 0,
+        queued: false,
+      });
     }
-    const entries = [...fresh.values()];
-    for (const e of entries) e.seq = this.#nextSeq++;
     this.#addTx(entries);
+    this.#nextSeq += entries.length;
     for (const e of entries) {
       this.#index(e);
       this.#markReady(e, false);

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { BatchStatement, valuesList } from "./batch-statement.js";
+import { BatchStatement, valuesList } from "../../../sqlite/batch-statement.js";
 import { OUTCOME_CODE, UNIT_STATE_CODE } from "./codes.js";
 
 /** One unit finished by an OK result of its pending copy, as {@link FinishBatch.write} takes it. */

@@ -31,7 +31,7 @@ import type {
   StoredProgram,
   UnitRecord,
 } from "../store.js";
-import { BatchStatement, valuesList } from "./batch-statement.js";
+import { BatchStatement, valuesList } from "../../../sqlite/batch-statement.js";
 import { CountDeltas, COUNTER_COLUMNS } from "./count-deltas.js";
 import { FinishBatch, type FastFinish } from "./finish-batch.js";
 import { OUTCOME_CODE, outcomeOf, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";

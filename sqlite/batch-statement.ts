@@ -7,8 +7,9 @@ const CHUNK_ROWS = 128;
  * One SQL statement run over many rows with one call per chunk of up to 128 rows instead of one call
  * per row (better-sqlite3 and SQLite's parser pay a fixed cost per `run`). Rows are passed flat,
  * `width` values each, so a batch allocates one array rather than one per row. `sql(n)` builds the
- * statement for `n` rows (a multi-row `INSERT … VALUES (…), (…)` or an `UPDATE … FROM (VALUES …)`);
- * statements are prepared once per chunk size and reused. Run it inside a transaction.
+ * statement for `n` rows (a multi-row `INSERT … VALUES (…), (…)`, an `UPDATE … FROM (VALUES …)` or a
+ * `DELETE … WHERE id IN (…)` of width 1); statements are prepared once per chunk size and reused.
+ * Run it inside a transaction. Shared by the manager's and the distributor's SQLite stores.
  */
 export class BatchStatement {
   readonly #db: Database.Database;
@@ -22,13 +23,15 @@ export class BatchStatement {
     this.#sql = sql;
   }
 
-  /** Runs the statement over the rows in `values` (`width` values per row). */
-  run(values: readonly unknown[]): void {
+  /** Runs the statement over the rows in `values` (`width` values per row); returns the rows changed. */
+  run(values: readonly unknown[]): number {
     const step = CHUNK_ROWS * this.#width;
+    let changes = 0;
     for (let start = 0; start < values.length; start += step) {
       const chunk = values.slice(start, start + step);
-      this.#statement(chunk.length / this.#width).run(chunk);
+      changes += this.#statement(chunk.length / this.#width).run(chunk).changes;
     }
+    return changes;
   }
 
   /**
@@ -66,4 +69,9 @@ export class BatchStatement {
 export function valuesList(rows: number, width: number): string {
   const row = `(${new Array<string>(width).fill("?").join(", ")})`;
   return new Array<string>(rows).fill(row).join(", ");
+}
+
+/** `?, ?, …` for `count` values. */
+export function placeholders(count: number): string {
+  return new Array<string>(count).fill("?").join(", ");
 }
