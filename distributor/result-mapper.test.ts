@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { TaskErrorSchema, TaskResultSchema } from "../gen/disio/v1/common_pb.js";
 import { ManagerServiceReportRequestSchema } from "../gen/disio/v1/manager_service_pb.js";
@@ -22,6 +22,19 @@ describe("result mapper", () => {
     expect(decoded.outcome).toEqual({ case: "output", value: new Uint8Array([1, 2]) });
     expect(decoded.duration).toMatchObject({ seconds: 2n, nanos: 500 });
     expect(decoded.copyId).toBe("c1");
+  });
+
+  it("decodes to exactly the stamped result for edge values (UTF-8 ids, negative and huge durations, time 0)", () => {
+    const cases = [
+      { duration: undefined, nowMs: 0, copyId: "c" },
+      { duration: { seconds: -3n, nanos: -5 }, nowMs: 1, copyId: "cöpy-✓" },
+      { duration: { seconds: 2n ** 40n, nanos: 999_999_999 }, nowMs: 1_700_000_000_999, copyId: "x".repeat(300) },
+    ];
+    for (const { duration, nowMs, copyId } of cases) {
+      const fromClient = create(TaskResultSchema, { copyId, outcome: { case: "output", value: new Uint8Array(200).fill(7) }, duration });
+      const decoded = fromBinary(TaskResultSchema, storedResultFromClient(fromClient, "clïent", "ünit", nowMs).result);
+      expect(decoded).toEqual(create(TaskResultSchema, { ...fromClient, clientId: "clïent", unitId: "ünit", receiveTime: timestampFromMs(nowMs) }));
+    }
   });
 
   it("keeps an empty output (a set oneof) and an error outcome", () => {

@@ -1,12 +1,13 @@
 /**
  * Mappers of results: a client's `TaskResult` into a stored result (stamped with client, unit and
- * receive time, encoded once), and stored results into a manager Report without decoding them again.
+ * receive time, encoded once into an exactly sized buffer), and stored results into a manager Report without decoding them again.
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { TaskErrorSchema, type TaskResult } from "../gen/disio/v1/common_pb.js";
 import { ManagerServiceReportRequestSchema, type ManagerServiceReportRequest } from "../gen/disio/v1/manager_service_pb.js";
 import type { StoredResult } from "./store/store.js";
+import { int32Size, int64Size, stringFieldSize, varintSize, Writer } from "../wire/sized-writer.js";
 
 /** Field number of `ManagerServiceReportRequest.results`. */
 const REPORT_RESULTS_FIELD = 1;
@@ -17,21 +18,37 @@ const REPORT_RESULTS_FIELD = 1;
  * the store. Written field by field: this runs once per result on the hot path.
  */
 export function storedResultFromClient(result: TaskResult, clientId: string, unitId: string, nowMs: number): StoredResult {
-  const w = new BinaryWriter();
-  w.tag(1, WireType.LengthDelimited).string(result.copyId);
-  if (result.outcome.case === "output") w.tag(2, WireType.LengthDelimited).bytes(result.outcome.value);
-  else if (result.outcome.case === "error") w.tag(3, WireType.LengthDelimited).bytes(toBinary(TaskErrorSchema, result.outcome.value));
-  if (result.duration !== undefined) {
-    w.tag(4, WireType.LengthDelimited).fork();
-    if (result.duration.seconds !== 0n) w.tag(1, WireType.Varint).int64(result.duration.seconds);
-    if (result.duration.nanos !== 0) w.tag(2, WireType.Varint).int32(result.duration.nanos);
-    w.join();
-  }
-  w.tag(5, WireType.LengthDelimited).string(clientId);
+  const outcome =
+    result.outcome.case === "output" ? result.outcome.value : result.outcome.case === "error" ? toBinary(TaskErrorSchema, result.outcome.value) : undefined;
+  const durationSeconds = Number(result.duration?.seconds ?? 0n);
+  const durationNanos = result.duration?.nanos ?? 0;
+  const durationSize = (durationSeconds !== 0 ? 1 + int64Size(durationSeconds) : 0) + (durationNanos !== 0 ? 1 + int32Size(durationNanos) : 0);
   const seconds = Math.floor(nowMs / 1000);
-  w.tag(6, WireType.LengthDelimited).fork().tag(1, WireType.Varint).int64(seconds).tag(2, WireType.Varint).int32((nowMs - seconds * 1000) * 1_000_000).join();
-  w.tag(7, WireType.LengthDelimited).string(unitId);
-  return { copyId: result.copyId, unitId, clientId, receivedAtMs: nowMs, result: w.finish() };
+  const nanos = (nowMs - seconds * 1000) * 1_000_000;
+  const receivedSize = 1 + int64Size(seconds) + 1 + int32Size(nanos);
+  const size =
+    stringFieldSize(result.copyId) +
+    (outcome !== undefined ? 1 + varintSize(outcome.length) + outcome.length : 0) +
+    (result.duration !== undefined ? 1 + varintSize(durationSize) + durationSize : 0) +
+    stringFieldSize(clientId) +
+    1 + varintSize(receivedSize) + receivedSize +
+    stringFieldSize(unitId);
+  const w = new Writer(Buffer.allocUnsafe(size));
+  w.stringField(1, result.copyId);
+  if (outcome !== undefined) w.bytesField(result.outcome.case === "output" ? 2 : 3, outcome);
+  if (result.duration !== undefined) {
+    w.tag(4, WireType.LengthDelimited);
+    w.varint(durationSize);
+    if (durationSeconds !== 0) w.int64Field(1, durationSeconds);
+    if (durationNanos !== 0) w.int32Field(2, durationNanos);
+  }
+  w.stringField(5, clientId);
+  w.tag(6, WireType.LengthDelimited);
+  w.varint(receivedSize);
+  w.int64Field(1, seconds);
+  w.int32Field(2, nanos);
+  w.stringField(7, unitId);
+  return { copyId: result.copyId, unitId, clientId, receivedAtMs: nowMs, result: new Uint8Array(w.buf.buffer, w.buf.byteOffset, size) };
 }
 
 /**

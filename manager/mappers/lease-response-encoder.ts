@@ -3,6 +3,7 @@ import { WireType } from "@bufbuild/protobuf/wire";
 import { LeaseResponseSchema, type LeaseResponse } from "../../gen/disio/v1/manager_service_pb.js";
 import type { LeasedTask } from "../store/store.js";
 import { toProtoEncoding } from "./enums.js";
+import { int32Size, int64Size, stringFieldSize, varintSize, Writer } from "../../wire/sized-writer.js";
 
 /** `disio.v1.LeaseResponse.tasks`. */
 const TASKS_FIELD = 1;
@@ -91,83 +92,4 @@ function sharedFields(t: LeasedTask): [Uint8Array, Uint8Array] {
   if (seconds !== 0) tail.int64Field(1, seconds);
   if (nanos !== 0) tail.int32Field(2, nanos);
   return [head.buf, tail.buf];
-}
-
-/** Bytes of a varint holding a non-negative integer up to 2^53. */
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size += 1;
-  }
-  return size;
-}
-
-/** Bytes of an int32 or int64 varint: negative values are sign-extended to ten bytes. */
-function int32Size(value: number): number {
-  return value < 0 ? 10 : varintSize(value);
-}
-const int64Size = int32Size;
-
-/** Bytes of a non-empty string field with a one-byte tag (field numbers below 16); 0 when empty. */
-function stringFieldSize(value: string): number {
-  if (value.length === 0) return 0;
-  const length = Buffer.byteLength(value, "utf8");
-  return 1 + varintSize(length) + length;
-}
-
-/** Writes protobuf wire format into a buffer sized in advance. */
-class Writer {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
-
-  tag(field: number, wireType: WireType): void {
-    this.buf[this.pos++] = (field << 3) | wireType;
-  }
-
-  varint(value: number): void {
-    while (value >= 0x80) {
-      this.buf[this.pos++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    this.buf[this.pos++] = value;
-  }
-
-  /** A signed varint (int32/int64): negative values as their 64-bit two's complement. */
-  signedVarint(value: number): void {
-    if (value >= 0) return this.varint(value);
-    let big = BigInt.asUintN(64, BigInt(value));
-    while (big >= 0x80n) {
-      this.buf[this.pos++] = Number(big & 0x7fn) | 0x80;
-      big >>= 7n;
-    }
-    this.buf[this.pos++] = Number(big);
-  }
-
-  bytes(value: Uint8Array): void {
-    this.buf.set(value, this.pos);
-    this.pos += value.length;
-  }
-
-  stringField(field: number, value: string): void {
-    if (value.length === 0) return;
-    this.tag(field, WireType.LengthDelimited);
-    this.varint(Buffer.byteLength(value, "utf8"));
-    this.pos += this.buf.write(value, this.pos, "utf8");
-  }
-
-  bytesField(field: number, value: Uint8Array): void {
-    this.tag(field, WireType.LengthDelimited);
-    this.varint(value.length);
-    this.bytes(value);
-  }
-
-  int32Field(field: number, value: number): void {
-    this.tag(field, WireType.Varint);
-    this.signedVarint(value);
-  }
-
-  int64Field(field: number, value: number): void {
-    this.int32Field(field, value);
-  }
 }
