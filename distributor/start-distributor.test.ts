@@ -24,6 +24,7 @@ class FakeManager {
   readonly results = new Map<string, TaskResult>();
   readonly reportSizes: number[] = [];
   registers = 0;
+  readonly registerRequests: { reconcile: boolean; heldCopyIds: string[] }[] = [];
   peers: { distributorId: string; publicUrl: string; region: string; freeSlots: number }[] = [];
   programs = new Map<string, { hash: string; source: string; signature: Uint8Array }>();
   programFetches = 0;
@@ -58,9 +59,10 @@ class FakeManager {
     const handler = connectNodeAdapter({
       routes: (router) =>
         router.service(ManagerService, {
-          register: (_req, ctx) => {
+          register: (req, ctx) => {
             this.#auth(ctx.requestHeader);
             this.registers++;
+            this.registerRequests.push({ reconcile: req.reconcile, heldCopyIds: [...req.heldCopyIds].sort() });
             return {
               distributorId: "d-1",
               groupId: "g",
@@ -385,6 +387,18 @@ describe("startDistributor with a fake manager", () => {
     await until("all six results at the manager", () => manager.results.size === 6, 10_000);
     again.abort.abort();
     await again.done;
+    // Each process's first registration lists what it knows of (the restarted one: six buffered
+    // results), so the manager can give back copies lost in between; a later one lists nothing.
+    const sixCopies = ["c0", "c1", "c2", "c3", "c4", "c5"];
+    expect(manager.registerRequests).toEqual([
+      { reconcile: true, heldCopyIds: [] },
+      { reconcile: true, heldCopyIds: sixCopies },
+    ]);
+    await manager.stop();
+    await new Promise((r) => setTimeout(r, 500)); // heartbeats (every 100 ms) fail: the link is lost
+    await manager.start();
+    await until("registered again", () => manager.registerRequests.length === 3, 10_000);
+    expect(manager.registerRequests[2]).toEqual({ reconcile: false, heldCopyIds: [] });
   });
 
   it("acknowledges a report only after its results are committed to the store", async () => {

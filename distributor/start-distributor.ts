@@ -45,6 +45,8 @@ export interface RunningDistributor {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** Most copy ids a reconciling Register lists (the manager's limit). */
+const MAX_RECONCILE_COPY_IDS = 200_000;
 /** Largest Report batch sent to a manager, bytes (its default read limit is 16 MiB). */
 const MAX_REPORT_BYTES = 8 * 1024 * 1024;
 /** How often assignments are pruned, ms. */
@@ -138,6 +140,11 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         maxLeaseBatch: o.leaseBatch,
         maxReportBatch: o.reportBatch,
         maxLeaseWaitMs: o.leaseWaitMs,
+      },
+      knownCopies: async () => {
+        const known = await store.knownCopyIds(MAX_RECONCILE_COPY_IDS);
+        if (known === undefined) log.warn({ limit: MAX_RECONCILE_COPY_IDS }, "too many copies held and buffered to reconcile with the manager");
+        return known;
       },
       async onRegistered(response) {
         registration = {

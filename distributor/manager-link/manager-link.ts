@@ -26,6 +26,12 @@ export interface ManagerLinkOptions {
   announce: { publicUrl: string; region: string; capacity: number };
   /** Defaults of the settings until the manager sends its own. */
   defaults: LinkSettings;
+  /**
+   * The copies this distributor knows of (held, or with a result not yet acknowledged), listed by
+   * its first registration so the manager gives back the ones it lost; undefined when too many to
+   * list (the lost ones then wait for their manager lease to expire).
+   */
+  knownCopies?: () => Promise<string[] | undefined>;
   /** Called with each successful registration (persist it, learn peers). */
   onRegistered: (response: RegisterResponse, managerUrl: string) => Promise<void>;
   log: Logger;
@@ -60,6 +66,7 @@ export class ManagerLink {
   readonly #lostSignal = new Signal();
   #urlIndex = 0;
   #registered = false;
+  #reconciled = false;
   #connected = false;
   #settings: LinkSettings;
 
@@ -93,10 +100,17 @@ export class ManagerLink {
         continue;
       }
       try {
+        // Only the first registration reconciles: no Lease has been sent yet, so every copy the
+        // manager has pending for us and we do not know of was lost (a later one could race a Lease).
+        const known = this.#reconciled ? undefined : await this.#options.knownCopies?.();
         const response = await this.#client().client.register(
-          { ...this.#options.announce, version: VERSION },
+          { ...this.#options.announce, version: VERSION, reconcile: known !== undefined, heldCopyIds: known ?? [] },
           { signal, timeoutMs: 10_000 },
         );
+        if (!this.#reconciled && response.releasedCopies > 0) {
+          this.#log.info({ released: response.releasedCopies }, "copies lost before this start went back to the manager's queue");
+        }
+        this.#reconciled = true;
         this.#applySettings(response);
         await this.#options.onRegistered(response, this.url);
         this.#registered = true;

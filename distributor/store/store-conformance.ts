@@ -154,6 +154,16 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((await store.counts()).results).toBe(1);
     });
 
+    it("lists the copies it knows of: held and with an unacknowledged result, up to a limit", async () => {
+      const { store } = await fresh();
+      await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3)]);
+      await store.takeReady({ clientId: "a", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      await store.storeResults([result("c1", "u1", "a"), result("c4", "u4", "b")]);
+      await store.ackResults(["c4"]);
+      expect((await store.knownCopyIds(3))?.sort()).toEqual(["c1", "c2", "c3"]);
+      expect(await store.knownCopyIds(2)).toBeUndefined();
+    });
+
     it("drops copies by unit and by copy id, wherever they are", async () => {
       const { store } = await fresh();
       await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3)]);

@@ -39,6 +39,11 @@ export interface DistributorStore {
   pendingResults(limit: number): Promise<StoredResult[]>;
   /** Deletes results a manager acknowledged. Resolves to the number deleted. */
   ackResults(copyIds: readonly string[]): Promise<number>;
+  /**
+   * Every copy the distributor knows of at its manager: held copies and copies with a result not yet
+   * acknowledged (what a reconciling Register lists). Undefined when there are more than `limit`.
+   */
+  knownCopyIds(limit: number): Promise<string[] | undefined>;
   /** Drops held copies by unit (cancelled units) or copy id (lost leases). Resolves to the number dropped. */
   dropCopies(which: { unitIds?: readonly string[]; copyIds?: readonly string[] }): Promise<number>;
   /** Held copies whose manager lease is due for renewal at `nowMs`, at most `limit`. */

@@ -14,6 +14,8 @@ import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../map
 import type { DistributorRecord } from "../store/store.js";
 
 const MAX_COPY_IDS = 100_000;
+/** Most copy ids a reconciling Register may list (held copies plus buffered results). */
+const MAX_HELD_COPY_IDS = 200_000;
 
 /**
  * ManagerService: what distributors call to register, heartbeat, lease, renew, release and report.
@@ -52,8 +54,20 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         { publicUrl: req.publicUrl, region: req.region, capacity: req.capacity, version: req.version },
         ctx.now(),
       );
-      log.info({ distributorId, publicUrl: req.publicUrl, region: req.region, capacity: req.capacity }, "distributor registered");
+      let releasedCopies = 0;
+      if (req.reconcile) {
+        if (req.heldCopyIds.length > MAX_HELD_COPY_IDS) {
+          throw new InvalidArgumentError("held_copy_ids", `at most ${MAX_HELD_COPY_IDS}; register without reconcile instead`);
+        }
+        releasedCopies = await store.releaseUnheldCopies(distributorId, req.heldCopyIds, ctx.now());
+        if (releasedCopies > 0) ctx.workAvailable.notify();
+      }
+      log.info(
+        { distributorId, publicUrl: req.publicUrl, region: req.region, capacity: req.capacity, reconcile: req.reconcile, releasedCopies },
+        "distributor registered",
+      );
       return {
+        releasedCopies,
         distributorId,
         groupId: ctx.groupId,
         managerId: ctx.managerId,

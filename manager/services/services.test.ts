@@ -273,6 +273,25 @@ describe("AdminService", () => {
     expect(seen).toEqual(unitIds);
   });
 
+  it("a reconciling Register gives back the copies the distributor lost, and only with reconcile", async () => {
+    const id = await newDistributor("edge");
+    const { admin } = clients();
+    const { manager } = clients(id);
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    await admin.addUnits({ projectId: project!.id, units: [1, 2, 3].map((i) => ({ input: json(i) })) });
+    const leased = (await manager.lease({ maxCopies: 3 })).tasks.map((t) => t.copyId);
+    expect(leased).toHaveLength(3);
+    const announce = { publicUrl: "http://edge:7200", region: "", capacity: 100, version: "0.1.0" };
+    expect((await manager.register({ ...announce, heldCopyIds: [leased[0]!] })).releasedCopies).toBe(0);
+    expect((await admin.getProject({ id: project!.id })).project!.counts).toMatchObject({ queued: 0n, running: 3n });
+    expect((await manager.register({ ...announce, heldCopyIds: [leased[0]!], reconcile: true })).releasedCopies).toBe(2);
+    expect((await admin.getProject({ id: project!.id })).project!.counts).toMatchObject({ queued: 2n, running: 1n });
+    const tooMany = Array.from({ length: 200_001 }, (_, i) => `c${i}`);
+    const refused = await codeOf(manager.register({ ...announce, heldCopyIds: tooMany, reconcile: true }));
+    expect(refused.code).toBe(Code.InvalidArgument);
+    expect(refused.message).toContain("held_copy_ids");
+  });
+
   it("creates, drains and revokes distributors; a revoke requeues its copies", async () => {
     const { admin } = clients();
     const created = await admin.createDistributor({ name: "edge", region: "eu" });

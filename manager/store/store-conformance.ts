@@ -260,6 +260,27 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((await store.leaseCopies(distributorId, 10, T0 + 7)).map((x) => x.unitId)).toEqual([u]);
     });
 
+    it("releases the pending copies a distributor no longer holds, and only those", async () => {
+      const other = (await store.createDistributor({ name: "d3", region: "", tokenHash: "h3" }, T0)).id;
+      const p = await project();
+      await store.addUnits(p.id, [1, 2, 3, 4, 5].map((i) => ({ input: json(i), priority: 0 })), T0);
+      const mine = await store.leaseCopies(distributorId, 4, T0);
+      const theirs = await store.leaseCopies(other, 1, T0);
+      await store.recordResults([{ copyId: mine[0]!.copyId, output: json(1) }], T0);
+      // mine[0] is reported, mine[1] is held; mine[2] and mine[3] were lost; the other distributor's copy stays.
+      expect(await store.releaseUnheldCopies(distributorId, [mine[1]!.copyId, "c999999", "junk"], T0 + 1)).toBe(2);
+      for (const lost of [mine[2]!, mine[3]!]) {
+        const unit = await store.getUnit(lost.unitId);
+        expect(unit).toMatchObject({ state: "queued", attempts: 0 });
+        expect(unit.copies[0]!.outcome).toBe("released");
+      }
+      expect((await store.getUnit(mine[1]!.unitId)).copies[0]!.outcome).toBe("pending");
+      expect((await store.getUnit(theirs[0]!.unitId)).copies[0]!.outcome).toBe("pending");
+      expect((await store.getUnit(mine[0]!.unitId)).state).toBe("done");
+      expect(await store.releaseUnheldCopies(distributorId, [mine[1]!.copyId], T0 + 2)).toBe(0);
+      expect((await store.leaseCopies(distributorId, 10, T0 + 3)).map((t) => t.unitId).sort()).toEqual([mine[2]!.unitId, mine[3]!.unitId].sort());
+    });
+
     it("expires projects past their deadline with their open units", async () => {
       const p = await project({ deadlineMs: T0 + 5000 });
       const [u1, u2] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0 }], T0);

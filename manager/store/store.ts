@@ -89,6 +89,11 @@ export interface ManagerStore {
    * finished while they had copies out since this distributor's previous heartbeat (at most `limit`).
    */
   heartbeat(id: string, load: DistributorLoad, sessions: readonly ClientSessionRecord[], nowMs: number, limit: number): Promise<{ finishedUnitIds: string[] }>;
+  /**
+   * Gives back every copy pending for the distributor that `heldCopyIds` does not list (no attempt
+   * used): a freshly started distributor's reconciliation. Returns how many were released.
+   */
+  releaseUnheldCopies(id: string, heldCopyIds: readonly string[], nowMs: number): Promise<number>;
   /** Revokes a distributor and requeues its pending copies (no attempt used); returns how many. */
   revokeDistributor(id: string, nowMs: number): Promise<number>;
   /** Marks a distributor draining. */

@@ -112,6 +112,7 @@ class SqliteStore implements DistributorStore {
   readonly #insertResults: BatchStatement;
   readonly #selectResults;
   readonly #deleteResults: BatchStatement;
+  readonly #selectResultCopyIds;
   readonly #getMeta;
   readonly #putMeta;
   readonly #getProgram;
@@ -151,6 +152,7 @@ class SqliteStore implements DistributorStore {
       "SELECT copy_id, unit_id, client_id, received_at, result FROM results ORDER BY seq LIMIT ?",
     );
     this.#deleteResults = new BatchStatement(db, 1, (n) => `DELETE FROM results WHERE copy_id IN (${placeholders(n)})`);
+    this.#selectResultCopyIds = db.prepare("SELECT copy_id FROM results").pluck();
     this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
     this.#putMeta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
     this.#getProgram = db.prepare("SELECT hash, source, signature FROM programs WHERE hash = ?");
@@ -301,6 +303,11 @@ class SqliteStore implements DistributorStore {
     const deleted = this.#ackTx(copyIds);
     this.#resultCount -= deleted;
     return deleted;
+  }
+
+  async knownCopyIds(limit: number): Promise<string[] | undefined> {
+    if (this.#held.size + this.#resultCount > limit) return undefined;
+    return [...this.#held.keys(), ...(this.#selectResultCopyIds.all() as string[])];
   }
 
   async dropCopies(which: { unitIds?: readonly string[]; copyIds?: readonly string[] }): Promise<number> {

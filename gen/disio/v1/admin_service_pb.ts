@@ -338,7 +338,8 @@ export type Unit = Message<"disio.v1.Unit"> & {
   copiesSent: number;
 
   /**
-   * Attempts used up (copies that timed out, failed or disagreed), out of the project's max_attempts.
+   * Attempts used: every copy leased and not given back (pending, ok, error, timeout or invalid),
+   * out of the project's max_attempts.
    *
    * @generated from field: uint32 attempts = 7;
    */

@@ -124,6 +124,15 @@ export class SqliteDistributors {
     })();
   }
 
+  async releaseUnheld(id: string, heldCopyIds: readonly string[], nowMs: number): Promise<number> {
+    const held = new Set(heldCopyIds.map((copyId) => parseId("c", copyId)));
+    return this.db.transaction(() => {
+      const row = this.row(id);
+      const unheld = (this.q.pendingCopies.all(row.id) as number[]).filter((seq) => !held.has(seq));
+      return this.release(unheld, nowMs).released;
+    })();
+  }
+
   async drain(id: string): Promise<DistributorRecord> {
     const row = this.row(id);
     this.q.drain.run(row.id);

@@ -680,6 +680,9 @@ export class SqliteStore implements ManagerStore {
   heartbeat(id: string, load: DistributorLoad, sessions: readonly ClientSessionRecord[], nowMs: number, limit: number): Promise<{ finishedUnitIds: string[] }> {
     return this.distributors.heartbeat(id, load, sessions, nowMs, limit);
   }
+  releaseUnheldCopies(id: string, heldCopyIds: readonly string[], nowMs: number): Promise<number> {
+    return this.distributors.releaseUnheld(id, heldCopyIds, nowMs);
+  }
   revokeDistributor(id: string, nowMs: number): Promise<number> {
     return this.distributors.revoke(id, nowMs);
   }
