@@ -8,6 +8,7 @@ import { createHttpRoutes } from "./http-routes.js";
 import { createMetricsInterceptor } from "./metrics-interceptor.js";
 import { listenOnePort } from "./one-port-listener.js";
 import { registerReflection } from "./reflection-service.js";
+import { watchRefusedCalls } from "./refused-calls.js";
 import { resolveServerOptions } from "./resolve-server-options.js";
 import type { RunningServer, ServerOptions } from "./server-options.js";
 
@@ -26,8 +27,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const log = o.log.child({ component: "server" });
   const shutdown = new AbortController();
 
-  // Order matters: metrics sees the mapped code, the error mapper sees what auth throws.
-  const interceptors: Interceptor[] = [createMetricsInterceptor(o.registry), createErrorInterceptor(log)];
+  // Order matters: the refusal watch sees every call that got past connect's own checks, metrics
+  // sees the mapped code, the error mapper sees what auth throws.
+  const refusals = watchRefusedCalls(log, o.registry);
+  const interceptors: Interceptor[] = [refusals.interceptor, createMetricsInterceptor(o.registry), createErrorInterceptor(log)];
   const auth = createAuthInterceptor(o.policies);
   if (auth !== undefined) interceptors.push(auth);
 
@@ -37,6 +40,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       registerReflection(router);
     },
     interceptors,
+    contextValues: refusals.contextValues,
     readMaxBytes: o.readMaxBytes,
     writeMaxBytes: o.writeMaxBytes,
     acceptCompression: [compressionGzip],
@@ -52,13 +56,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }) as HttpListener;
 
   const corsServices = new Set(o.policies.filter((p) => p.cors === true).map((p) => p.service));
-  let listener = rpc;
-  if (corsServices.size > 0) {
-    const cors = createCorsPolicy(corsServices);
-    listener = (req, res) => {
-      if (!cors(req, res)) rpc(req, res);
-    };
-  }
+  const cors = corsServices.size > 0 ? createCorsPolicy(corsServices) : undefined;
+  const listener: HttpListener = (req, res) => {
+    if (cors?.(req, res) === true) return;
+    refusals.watch(req, res);
+    rpc(req, res);
+  };
 
   const bound = await listenOnePort({ host: o.host, port: o.port, listener, log });
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;

@@ -48,6 +48,14 @@ describe("bad input on the port", () => {
         const client = createClient(AdminService, transport());
         const code = await codeOf(client.createProject({ name: "x", programSource: "y".repeat(READ_MAX_BYTES * 2) }, auth));
         expect(code).toBe(Code.ResourceExhausted);
+        // Refused by connect before any interceptor ran: still one log line and a count.
+        const lines = fx.logs.filter((l) => l.msg === "rpc refused");
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatchObject({ level: 40, service: "disio.v1.AdminService", method: "CreateProject" });
+        if (name === "gRPC/h2c") expect(lines[0]?.grpcStatus).toBe(Code.ResourceExhausted);
+        if (name === "Connect/1.1") expect(lines[0]?.httpStatus).toBe(429);
+        const metrics = await (await fetch(`${fx.server.url}/metrics`)).text();
+        expect(metrics).toMatch(/^disio_rpc_refused_total\{service="disio.v1.AdminService",method="CreateProject"\} [1-9]/m);
       });
 
       it("a missing bearer token → Unauthenticated, logged once as a warning", async () => {
@@ -115,6 +123,21 @@ describe("bad input on the port", () => {
       });
     });
   }
+
+  it("JSON that does not parse → InvalidArgument (HTTP 400), logged once as refused and counted", async () => {
+    const response = await fetch(`${fx.server.url}/disio.v1.AdminService/GetInfo`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: "{not json",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_argument" });
+    const lines = fx.logs.filter((l) => l.msg === "rpc refused");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, service: "disio.v1.AdminService", method: "GetInfo", httpStatus: 400 });
+    const metrics = await (await fetch(`${fx.server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^disio_rpc_refused_total\{service="disio.v1.AdminService",method="GetInfo"\} 1$/m);
+  });
 
   it("@grpc/grpc-js: an unknown method → UNIMPLEMENTED", async () => {
     const client = new grpc.Client(`127.0.0.1:${fx.server.port}`, grpc.credentials.createInsecure());
