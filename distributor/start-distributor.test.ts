@@ -401,6 +401,27 @@ describe("startDistributor with a fake manager", () => {
     expect(manager.registerRequests[2]).toEqual({ reconcile: false, heldCopyIds: [] });
   });
 
+  it("takes a new credit from a Report's slots for the open stream; refuses slots out of range", async () => {
+    const manager = new FakeManager();
+    manager.add(20);
+    const grid = await setup({}, manager);
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 2);
+    await until("two tasks", () => stream.received.length === 2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stream.received).toHaveLength(2);
+    await c.client.report({ results: [ok(stream.received[0]!.copyId)], slots: 5 }, { headers: c.headers });
+    // One task still in hand, credit 5: four more arrive on the same stream.
+    await until("credit of five", () => stream.received.length === 6);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stream.received).toHaveLength(6);
+    const refused = await c.client.report({ results: [], slots: 0 }, { headers: c.headers }).catch((e: unknown) => ConnectError.from(e));
+    expect(refused).toMatchObject({ code: Code.InvalidArgument });
+    expect((refused as ConnectError).rawMessage).toContain("slots");
+    stream.abort.abort();
+    await stream.done;
+  });
+
   it("acknowledges a report only after its results are committed to the store", async () => {
     const manager = new FakeManager();
     manager.add(2);

@@ -60,6 +60,8 @@ interface Session {
 }
 
 interface Stream {
+  /** The client's credit: most tasks in its hands at once (WorkRequest.slots, or a Report's). */
+  slots: number;
   /**
    * Copies sent on this stream and not reported. A copy whose client lease ended still counts: the
    * client is still busy with it (it was re-issued to others, and a late result is welcome).
@@ -143,7 +145,7 @@ export class WorkHub {
     const session = this.#session(clientId);
     const previous = session.stream;
     let finish!: () => void;
-    const stream: Stream = { outstanding: new Set(), wake: new Signal(), abort: new AbortController(), done: new Promise((r) => (finish = r)) };
+    const stream: Stream = { slots, outstanding: new Set(), wake: new Signal(), abort: new AbortController(), done: new Promise((r) => (finish = r)) };
     // Claimed before waiting for the previous stream, so that its cleanup sees it was replaced: it
     // must neither end the session (reports would stop freeing this stream's credit) nor requeue
     // copies this stream hands out.
@@ -155,7 +157,7 @@ export class WorkHub {
     this.#log.debug({ clientId, slots, replacing: previous !== undefined }, "work stream opened");
     try {
       if (previous !== undefined) await this.#replace(previous);
-      yield* this.#serve(session, stream, slots);
+      yield* this.#serve(session, stream);
     } finally {
       abort.removeEventListener("abort", onAbort);
       this.#streams.delete(stream);
@@ -174,7 +176,7 @@ export class WorkHub {
   }
 
   /** The batches of one stream, until it is aborted or the hub closes. */
-  async *#serve(session: Session, stream: Stream, slots: number): AsyncGenerator<WorkBatch> {
+  async *#serve(session: Session, stream: Stream): AsyncGenerator<WorkBatch> {
     const signal = stream.abort.signal;
     let lastSentMs = this.#now();
     while (!signal.aborted) {
@@ -183,7 +185,7 @@ export class WorkHub {
         return;
       }
       const now = this.#now();
-      const credit = workCredit({ slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
+      const credit = workCredit({ slots: stream.slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
       if (credit > 0) {
         const given = await this.#store.takeReady({
           clientId: session.clientId,
@@ -269,6 +271,14 @@ export class WorkHub {
       }
     }
     return outcome;
+  }
+
+  /** Sets the credit of a client's open Work stream (a Report's `slots`); more credit sends more tasks at once. */
+  setCredit(clientId: string, slots: number): void {
+    const stream = this.#sessions.get(clientId)?.stream;
+    if (stream === undefined || stream.slots === slots) return;
+    stream.slots = slots;
+    stream.wake.notify();
   }
 
   /** Requeues copies whose client lease ended; forgets joined clients that never opened a stream. */

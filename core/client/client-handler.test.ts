@@ -22,6 +22,8 @@ function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string,
     queue: [] as Task[],
     held: 0,
     slotsAsked: [] as number[],
+    slotsReported: [] as number[],
+    maxHeld: 0,
     reportCalls: [] as TaskResult[][],
     joins: 0,
     programFetches: 0,
@@ -29,6 +31,7 @@ function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string,
     breakStream: false,
   };
   const sessions = new Set<string>();
+  let credit = 0;
   const impl = {
     getInfo: () => ({ managerPublicKey: options.publicKey }),
     join: () => {
@@ -43,21 +46,27 @@ function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string,
         throw new ConnectError("no session", Code.Unauthenticated);
       }
       state.slotsAsked.push(request.slots);
+      credit = request.slots;
       while (!ctx.signal.aborted) {
         if (state.breakStream) {
           state.breakStream = false;
           throw new ConnectError("stream broke", Code.Unavailable);
         }
-        const n = Math.min(request.slots - state.held, state.queue.length);
+        const n = Math.min(credit - state.held, state.queue.length);
         if (n > 0) {
           state.held += n;
+          state.maxHeld = Math.max(state.maxHeld, state.held);
           yield { tasks: state.queue.splice(0, n) };
         } else {
           await new Promise((resolve) => setTimeout(resolve, 2));
         }
       }
     },
-    report: (request: { results: TaskResult[] }) => {
+    report: (request: { results: TaskResult[]; slots?: number }) => {
+      if (request.slots !== undefined) {
+        state.slotsReported.push(request.slots);
+        credit = request.slots;
+      }
       if (state.failNextReports > 0) {
         state.failNextReports--;
         throw new ConnectError("store busy", Code.Unavailable);
@@ -218,14 +227,16 @@ describe("ClientHandler", () => {
     expect(new Set(state.reportCalls.flat().map((r) => r.copyId)).size).toBe(20);
   });
 
-  it("grows its slots for fast units by reopening the stream", async () => {
+  it("grows its credit for fast units through its Reports, on the same stream and session", async () => {
     const { handler, state, hash } = await setup({ maxSlots: 1_000 });
     state.queue.push(...tasks(3_000, hash));
     handler.start();
     await until(() => handler.stats().completed === 3_000, 10_000);
-    expect(state.slotsAsked[0]).toBe(4);
-    expect(state.slotsAsked.at(-1)).toBe(1_000);
-    expect(state.joins).toBe(2);
+    expect(state.slotsAsked).toEqual([4]);
+    expect(state.slotsReported[0]).toBe(4);
+    expect(state.slotsReported.at(-1)).toBe(1_000);
+    expect(state.maxHeld).toBeGreaterThan(4);
+    expect(state.joins).toBe(1);
     expect(new Set(state.reportCalls.flat().map((r) => r.copyId)).size).toBe(3_000);
   });
 

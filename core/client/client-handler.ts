@@ -63,7 +63,6 @@ export class ClientHandler {
   private lifecycle: ClientHandlerState = "initialized";
   private session: Session | undefined;
   private streamAbort: AbortController | undefined;
-  private reopenRequested = false;
   private slots: number;
   private loopDone: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -109,7 +108,10 @@ export class ClientHandler {
         backoff: this.options.backoff,
       },
       {
-        send: (session, results) => session.client.report({ results }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs }),
+        // Every Report carries the current credit: a grown credit reaches the open stream with the
+        // next Report, and a lost Report loses nothing.
+        send: (session, results) =>
+          session.client.report({ results, slots: this.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs }),
         settled: (settlement) => this.onReportSettled(settlement),
         now: this.now,
       },
@@ -201,14 +203,6 @@ export class ClientHandler {
         failure = error;
       }
       if (this.stopSignal.signal.aborted) break;
-      if (this.reopenRequested) {
-        // More credit means a new stream. It opens under a fresh session so that it cannot race the
-        // old stream's teardown at the distributor; the old session's token still reports the
-        // tasks in hand.
-        this.reopenRequested = false;
-        this.session = undefined;
-        continue;
-      }
       failures++;
       const plan = reconnectPlan(ConnectError.from(failure).code, failures, failure instanceof TrustKeyMismatchError);
       if (plan.fatal) {
@@ -333,8 +327,8 @@ export class ClientHandler {
     });
     if (grown === undefined) return;
     this.slots = grown;
-    this.reopenRequested = true;
-    this.streamAbort?.abort();
+    // The stream stays open: the next Report (results are waiting for one) carries the new credit.
+    this.emit("creditGrown", { slots: grown });
   }
 
   private onReportSettled(settlement: ReportSettlement<Session>): void {

@@ -94,7 +94,12 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
     },
 
     async report(request, ctx) {
-      return deps.hub.report(clientOf(ctx), request.results);
+      const clientId = clientOf(ctx);
+      const slots = request.slots === undefined ? undefined : parseWorkSlots(request.slots);
+      if (request.slots !== undefined && slots === undefined) throw new BadClientRequestError("slots", `must be 1..10000, got ${request.slots}`);
+      const outcome = await deps.hub.report(clientId, request.results);
+      if (slots !== undefined) deps.hub.setCredit(clientId, slots);
+      return outcome;
     },
 
     async getProgram(request) {
