@@ -13,7 +13,6 @@ import {
 } from "../../../core/unit-transitions.js";
 import { NameTakenError, ProjectNotFoundError, ProjectStateError, UnitNotFoundError } from "../../errors.js";
 import { formatId, parseId } from "../../ids.js";
-import { hashOutput } from "../../output-hash.js";
 import type {
   ClientSessionRecord,
   CopyRecord,
@@ -32,11 +31,14 @@ import type {
   UnitRecord,
 } from "../store.js";
 import { BatchStatement, valuesList } from "../../../sqlite/batch-statement.js";
-import { CountDeltas, COUNTER_COLUMNS } from "./count-deltas.js";
+import { CountDeltas } from "./count-deltas.js";
 import { FinishBatch, type FastFinish } from "./finish-batch.js";
-import { OUTCOME_CODE, outcomeOf, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
+import { OUTCOME_CODE, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import { SqliteDistributors } from "./sqlite-distributors.js";
+import { prepareQueries } from "./queries.js";
+import { reportedOutcome, type Reported } from "./reported-outcome.js";
+import { copyWithUnitOf, settingsParams, toCopy, toProject, toUnit, type CopyRow, type CopyWithUnitRow, type ProjectRow, type ReadyUnitRow, type UnitRow } from "./rows.js";
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -68,89 +70,6 @@ const S = UNIT_STATE_CODE;
 const O = OUTCOME_CODE;
 const P = PROJECT_STATE_CODE;
 
-interface ProjectRow {
-  id: number;
-  name: string;
-  state: number;
-  program_hash: string;
-  has_validator: number;
-  input_encoding: string;
-  output_encoding: string;
-  replication: number;
-  quorum: number;
-  max_attempts: number;
-  lease_timeout_ms: number;
-  deadline_ms: number | null;
-  priority: number;
-  created_at: number;
-  updated_at: number;
-  n_queued: number;
-  n_running: number;
-  n_done: number;
-  n_failed: number;
-  n_expired: number;
-  n_cancelled: number;
-  n_total: number;
-  copies_out: number;
-}
-
-interface UnitRow {
-  id: number;
-  project_id: number;
-  state: number;
-  priority: number;
-  need: number;
-  pending: number;
-  attempts: number;
-  copies_sent: number;
-  round: number;
-  created_at: number;
-  finished_at: number | null;
-  output_hash: string | null;
-  error: string | null;
-  input: Buffer;
-  output: Buffer | null;
-}
-
-interface CopyRow {
-  id: number;
-  unit_id: number;
-  round: number;
-  distributor_id: number;
-  outcome: number;
-  sent_at: number;
-  deadline: number;
-  received_at: number | null;
-  client_id: string | null;
-  output_hash: string | null;
-  error: string | null;
-}
-
-/** A unit the lease query picked. */
-interface ReadyUnitRow {
-  id: number;
-  priority: number;
-  state: number;
-  round: number;
-  input: Buffer;
-}
-
-/** A copy joined with its unit: what recording a result, a renewal, a release or an expiry reads. */
-interface CopyWithUnitRow {
-  id: number;
-  unit_id: number;
-  round: number;
-  distributor_id: number;
-  outcome: number;
-  received_at: number | null;
-  project_id: number;
-  unit_state: number;
-  unit_round: number;
-  pending: number;
-  attempts: number;
-  unit_hash: string | null;
-}
-
 /** Quorum settings and output encoding of a project, cached for one transaction. */
 interface Rules {
   replication: number;
@@ -159,9 +78,6 @@ interface Rules {
   outputEncoding: PayloadEncoding;
 }
 
-const UNIT_COLUMNS =
-  "id, project_id, state, priority, need, pending, attempts, copies_sent, round, created_at, finished_at, output_hash, error, input, output";
-const MAX_ERROR_LENGTH = 4096;
 
 /**
  * The better-sqlite3 backend of {@link ManagerStore}. Statements are prepared once; every public
@@ -180,7 +96,6 @@ export class SqliteStore implements ManagerStore {
     private readonly batchFinishes = true,
   ) {
     this.distributors = new SqliteDistributors(db, (copySeqs, nowMs) => this.releaseRows(copySeqs, nowMs));
-    const prepare = (sql: string) => db.prepare(sql);
     this.insertUnits = new BatchStatement(
       db,
       6,
@@ -192,93 +107,7 @@ export class SqliteStore implements ManagerStore {
       (n) => `INSERT INTO copies (unit_id, round, distributor_id, outcome, sent_at, deadline) VALUES ${valuesList(n, 6)}`,
     );
     this.finishes = new FinishBatch(db);
-    this.q = {
-      meta: prepare("SELECT value FROM meta WHERE key = ?").pluck(),
-      putMeta: prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)"),
-      putProgram: prepare("INSERT OR IGNORE INTO programs (hash, source, signature) VALUES (?, ?, ?)"),
-      program: prepare("SELECT hash, source, signature FROM programs WHERE hash = ?"),
-      insertProject: prepare(
-        `INSERT INTO projects (name, state, program_hash, has_validator, input_encoding, output_encoding, replication,
-         quorum, max_attempts, lease_timeout_ms, deadline_ms, priority, created_at, updated_at)
-         VALUES (@name, @state, @programHash, @hasValidator, @inputEncoding, @outputEncoding, @replication, @quorum,
-         @maxAttempts, @leaseTimeoutMs, @deadlineMs, @priority, @now, @now)`,
-      ),
-      project: prepare("SELECT * FROM projects WHERE id = ?"),
-      projectByName: prepare("SELECT id FROM projects WHERE name = ?").pluck(),
-      projectsPage: prepare("SELECT * FROM projects WHERE id < ? ORDER BY id DESC LIMIT ?"),
-      activeProjects: prepare(
-        "SELECT id, priority, deadline_ms, created_at, program_hash, input_encoding, output_encoding, lease_timeout_ms FROM projects WHERE state = 1",
-      ),
-      updateSettings: prepare(
-        `UPDATE projects SET name = @name, input_encoding = @inputEncoding, output_encoding = @outputEncoding,
-         replication = @replication, quorum = @quorum, max_attempts = @maxAttempts, lease_timeout_ms = @leaseTimeoutMs,
-         deadline_ms = @deadlineMs, priority = @priority, updated_at = @now WHERE id = @id`,
-      ),
-      setProjectState: prepare("UPDATE projects SET state = ?, updated_at = ? WHERE id = ?"),
-      markDone: prepare(
-        "UPDATE projects SET state = 3, updated_at = ? WHERE id = ? AND state = 1 AND n_queued = 0 AND n_running = 0 AND n_total > 0",
-      ),
-      reopen: prepare("UPDATE projects SET state = 1, updated_at = ? WHERE id = ? AND state = 3"),
-      applyCounts: prepare(
-        `UPDATE projects SET ${COUNTER_COLUMNS.map((c) => `${c} = ${c} + ?`).join(", ")} WHERE id = ?`,
-      ),
-      pastDeadline: prepare("SELECT id FROM projects WHERE state IN (1, 2) AND deadline_ms IS NOT NULL AND deadline_ms <= ?").pluck(),
-      deleteProject: prepare("DELETE FROM projects WHERE id = ?"),
-      deleteCopies: prepare("DELETE FROM copies WHERE unit_id IN (SELECT id FROM units WHERE project_id = ?)"),
-      deleteResults: prepare("DELETE FROM results WHERE project_id = ?"),
-      deleteUnits: prepare("DELETE FROM units WHERE project_id = ?"),
-
-      unit: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE id = ?`),
-      unitsPage: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?`),
-      unitsPageByState: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE project_id = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
-      unitIdsByState: prepare("SELECT id FROM units WHERE project_id = ? AND state = ?").pluck(),
-      openUnitIds: prepare("SELECT id FROM units WHERE project_id = ? AND state IN (1, 2)").pluck(),
-      ready: prepare("SELECT id, priority, state, round, input FROM units WHERE project_id = ? AND need > 0 ORDER BY priority DESC, id LIMIT ?"),
-      leaseUnits: prepare(
-        `UPDATE units SET need = need - 1, pending = pending + 1, attempts = attempts + 1, copies_sent = copies_sent + 1, state = ${S.running}
-         WHERE id IN (SELECT value FROM json_each(?))`,
-      ),
-      updateUnit: prepare("UPDATE units SET state = ?, need = ?, pending = ?, attempts = ?, error = coalesce(?, error) WHERE id = ?"),
-      finishUnit: prepare(
-        "UPDATE units SET state = ?, need = 0, pending = ?, attempts = ?, finished_at = ?, output = ?, output_hash = ?, result_seq = ?, error = coalesce(?, error) WHERE id = ?",
-      ),
-      setPending: prepare("UPDATE units SET pending = max(pending - 1, 0) WHERE id = ?"),
-      closeUnit: prepare("UPDATE units SET state = ?, need = 0, finished_at = ? WHERE id = ?"),
-      requeueUnit: prepare(
-        `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, round = round + 1, finished_at = NULL,
-         output = NULL, output_hash = NULL, result_seq = NULL, error = NULL WHERE id = ?`,
-      ),
-
-      copyWithUnit: prepare(
-        `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
-         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash
-         FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id = ?`,
-      ),
-      // Rows as arrays (see copyWithUnitOf): better-sqlite3 builds named-column objects at twice the cost.
-      copiesWithUnits: prepare(
-        `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
-         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash
-         FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id IN (SELECT value FROM json_each(?))`,
-      ).raw(true),
-      recordCopy: prepare(
-        "UPDATE copies SET outcome = ?, received_at = ?, client_id = ?, output_hash = ?, error = ?, duration_ms = ?, output = ? WHERE id = ?",
-      ),
-      setCopyOutcome: prepare("UPDATE copies SET outcome = ? WHERE id = ?"),
-      renewCopy: prepare("UPDATE copies SET deadline = ? WHERE id = ?"),
-      okHashes: prepare("SELECT output_hash FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2").pluck(),
-      winnerOutput: prepare("SELECT output FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 AND output_hash = ? AND output IS NOT NULL LIMIT 1").pluck(),
-      invalidateLosers: prepare("UPDATE copies SET outcome = 5 WHERE unit_id = ? AND round = ? AND outcome = 2 AND output_hash <> ?"),
-      copiesOfUnit: prepare("SELECT * FROM copies WHERE unit_id = ? ORDER BY id"),
-      expiredCopies: prepare("SELECT id FROM copies WHERE outcome = 1 AND deadline <= ? ORDER BY deadline LIMIT ?").pluck(),
-
-      insertResult: prepare("INSERT INTO results (project_id, unit_id) VALUES (?, ?)"),
-      results: prepare(
-        `SELECT r.seq, r.unit_id, u.input, u.output, u.output_hash, u.finished_at, u.copies_sent
-         FROM results r JOIN units u ON u.id = r.unit_id AND u.result_seq = r.seq
-         WHERE r.project_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`,
-      ),
-      insertNotice: prepare("INSERT INTO unit_notices (unit_id, at) VALUES (?, ?)"),
-    };
+    this.q = prepareQueries(db);
   }
 
   async groupId(): Promise<string> {
@@ -933,125 +762,8 @@ export class SqliteStore implements ManagerStore {
   }
 }
 
-function settingsParams(s: ProjectSettings) {
-  return {
-    name: s.name,
-    inputEncoding: s.inputEncoding,
-    outputEncoding: s.outputEncoding,
-    replication: s.replication,
-    quorum: s.quorum,
-    maxAttempts: s.maxAttempts,
-    leaseTimeoutMs: s.leaseTimeoutMs,
-    deadlineMs: s.deadlineMs ?? null,
-    priority: s.priority,
-  };
-}
-
 function parseToken(token: string): number {
   const value = Number(token);
   if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError("page_token", "not a page token from this manager");
   return value;
-}
-
-/** A raw `copiesWithUnits` row (columns in the order of `copyWithUnit`) as a {@link CopyWithUnitRow}. */
-function copyWithUnitOf(row: unknown[]): CopyWithUnitRow {
-  return {
-    id: row[0] as number,
-    unit_id: row[1] as number,
-    round: row[2] as number,
-    distributor_id: row[3] as number,
-    outcome: row[4] as number,
-    received_at: row[5] as number | null,
-    project_id: row[6] as number,
-    unit_state: row[7] as number,
-    unit_round: row[8] as number,
-    pending: row[9] as number,
-    attempts: row[10] as number,
-    unit_hash: row[11] as string | null,
-  };
-}
-
-/** How a reported result counts: its outcome, output hash, canonical output and error text. */
-interface Reported {
-  kind: "ok" | "error" | "invalid";
-  hash: string | undefined;
-  canonical: Uint8Array | undefined;
-  error: string | undefined;
-}
-
-/** Checks and hashes a reported output against the project's encoding (see manager/output-hash.ts). */
-function reportedOutcome(result: ReportedResult, outputEncoding: PayloadEncoding): Reported {
-  if (result.output !== undefined && result.error === undefined) {
-    const hashed = hashOutput(result.output, outputEncoding);
-    if (hashed.valid) return { kind: "ok", hash: hashed.hash, canonical: hashed.canonical, error: undefined };
-    return { kind: "invalid", hash: hashed.hash, canonical: undefined, error: `output is not valid ${outputEncoding === "json" ? "JSON" : "data"}` };
-  }
-  const error = truncate(result.error ? `${result.error.kind}: ${result.error.message}` : "no output");
-  return { kind: "error", hash: undefined, canonical: undefined, error };
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_ERROR_LENGTH ? text.slice(0, MAX_ERROR_LENGTH) : text;
-}
-
-function toProject(row: ProjectRow): ProjectRecord {
-  return {
-    id: formatId("p", row.id),
-    name: row.name,
-    state: projectStateOf(row.state),
-    programHash: row.program_hash,
-    hasValidator: row.has_validator === 1,
-    inputEncoding: row.input_encoding as PayloadEncoding,
-    outputEncoding: row.output_encoding as PayloadEncoding,
-    replication: row.replication,
-    quorum: row.quorum,
-    maxAttempts: row.max_attempts,
-    leaseTimeoutMs: row.lease_timeout_ms,
-    deadlineMs: row.deadline_ms ?? undefined,
-    priority: row.priority,
-    createdAtMs: row.created_at,
-    updatedAtMs: row.updated_at,
-    counts: {
-      queued: row.n_queued,
-      running: row.n_running,
-      done: row.n_done,
-      failed: row.n_failed,
-      expired: row.n_expired,
-      cancelled: row.n_cancelled,
-      total: row.n_total,
-    },
-    copiesOut: row.copies_out,
-  };
-}
-
-function toUnit(row: UnitRow): UnitRecord {
-  return {
-    id: formatId("u", row.id),
-    projectId: formatId("p", row.project_id),
-    state: unitStateOf(row.state),
-    input: row.input,
-    priority: row.priority,
-    copiesSent: row.copies_sent,
-    attempts: row.attempts,
-    output: row.output ?? undefined,
-    outputHash: row.output_hash ?? undefined,
-    createdAtMs: row.created_at,
-    finishedAtMs: row.finished_at ?? undefined,
-    error: row.error ?? undefined,
-  };
-}
-
-function toCopy(row: CopyRow): CopyRecord {
-  return {
-    id: formatId("c", row.id),
-    unitId: formatId("u", row.unit_id),
-    distributorId: row.distributor_id === 0 ? "" : formatId("d", row.distributor_id),
-    clientId: row.client_id ?? undefined,
-    sentAtMs: row.sent_at,
-    deadlineMs: row.deadline,
-    receivedAtMs: row.received_at ?? undefined,
-    outcome: outcomeOf(row.outcome),
-    outputHash: row.output_hash ?? undefined,
-    error: row.error ?? undefined,
-  };
 }
