@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Counter, Histogram, type Registry } from "prom-client";
+import { registeredMetric } from "./registered-metric.js";
 
 /** Name of the counter of finished RPCs, labelled `service`, `method`, `code` (`OK` on success). */
 export const RPC_CALLS_METRIC = "disio_rpc_calls_total";
@@ -22,23 +23,29 @@ interface MethodMetrics {
  * observation. Reuses the metrics when the registry already holds them (two servers, one registry).
  */
 export function createMetricsInterceptor(registry: Registry): Interceptor {
-  const calls =
-    (registry.getSingleMetric(RPC_CALLS_METRIC) as Counter<"service" | "method" | "code"> | undefined) ??
-    new Counter({
-      name: RPC_CALLS_METRIC,
-      help: "RPCs finished, by service, method and status code.",
-      labelNames: ["service", "method", "code"],
-      registers: [registry],
-    });
-  const duration =
-    (registry.getSingleMetric(RPC_DURATION_METRIC) as Histogram<"service" | "method"> | undefined) ??
-    new Histogram({
-      name: RPC_DURATION_METRIC,
-      help: "RPC duration in seconds, by service and method (streams until they end).",
-      labelNames: ["service", "method"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [registry],
-    });
+  const calls = registeredMetric(
+    registry,
+    RPC_CALLS_METRIC,
+    () =>
+      new Counter<"service" | "method" | "code">({
+        name: RPC_CALLS_METRIC,
+        help: "RPCs finished, by service, method and status code.",
+        labelNames: ["service", "method", "code"],
+        registers: [registry],
+      }),
+  );
+  const duration = registeredMetric(
+    registry,
+    RPC_DURATION_METRIC,
+    () =>
+      new Histogram<"service" | "method">({
+        name: RPC_DURATION_METRIC,
+        help: "RPC duration in seconds, by service and method (streams until they end).",
+        labelNames: ["service", "method"],
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        registers: [registry],
+      }),
+  );
   const byMethod = new Map<DescMethod, MethodMetrics>();
   const record = (method: DescMethod, code: number, startMs: number): void => {
     let m = byMethod.get(method);

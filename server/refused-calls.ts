@@ -4,6 +4,7 @@ import { createContextKey, createContextValues, type ContextValues, type Interce
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { requestPath } from "./http-listener.js";
+import { registeredMetric } from "./registered-metric.js";
 
 /** Name of the counter of RPCs refused before they reached a service, by `service` and `method`. */
 export const RPC_REFUSED_METRIC = "disio_rpc_refused_total";
@@ -33,14 +34,17 @@ export interface RefusedCallWatch {
  * `disio_rpc_refused_total`. Calls that reach the interceptors are logged by the error interceptor.
  */
 export function watchRefusedCalls(log: Logger, registry: Registry): RefusedCallWatch {
-  const refused =
-    (registry.getSingleMetric(RPC_REFUSED_METRIC) as Counter<"service" | "method"> | undefined) ??
-    new Counter({
-      name: RPC_REFUSED_METRIC,
-      help: "RPCs refused before reaching a service (oversized, malformed, bad encoding), by service and method.",
-      labelNames: ["service", "method"],
-      registers: [registry],
-    });
+  const refused = registeredMetric(
+    registry,
+    RPC_REFUSED_METRIC,
+    () =>
+      new Counter<"service" | "method">({
+        name: RPC_REFUSED_METRIC,
+        help: "RPCs refused before reaching a service (oversized, malformed, bad encoding), by service and method.",
+        labelNames: ["service", "method"],
+        registers: [registry],
+      }),
+  );
   const marks = new WeakMap<object, CallMark>();
   return {
     contextValues(req) {
