@@ -29,7 +29,7 @@ export interface RunningWorker {
  */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const resolved = resolveWorkerOptions(options);
-  const log = resolved.log.child({ component: "worker" });
+  const log = resolved.log.child({ part: "worker" });
   const processor = new ClusterProcessor({
     workers: resolved.workers,
     slotsPerWorker: resolved.slotsPerWorker,

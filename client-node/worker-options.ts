@@ -31,7 +31,7 @@ export interface WorkerOptions {
   reportBatch?: number;
   /** Report at the latest this long after a result arrived, ms. Default 25. */
   reportDelayMs?: number;
-  /** Logger; the worker logs through `log.child({ component: "worker" })`. */
+  /** Logger; the worker logs through `log.child({ part: "worker" })`. */
   log: Logger;
 }
 

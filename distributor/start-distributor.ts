@@ -62,7 +62,7 @@ const REPORT_RETRY_WINDOW_MS = 30_000;
  */
 export async function startDistributor(options: DistributorOptions): Promise<RunningDistributor> {
   const o = resolveDistributorOptions(options);
-  const log = o.log.child({ component: "distributor" });
+  const log = o.log.child({ part: "distributor" });
   let state: DistributorState = "initialized";
   const store = openSqliteStore({ path: join(o.dataDir, "distributor.sqlite") });
   let server: RunningServer | undefined;
@@ -110,7 +110,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     server = await startServer({
       host: o.host,
       port: o.port,
-      log: o.log,
+      log,
       registry,
       policies: distributorPolicies(tokens),
       healthy: () => state === "running" || state === "draining",
@@ -278,7 +278,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     state = "running";
     const counts = await store.counts();
     log.info(
-      { url, managerUrls: o.managerUrls, distributorId: registration?.distributorId ?? "", held: counts.held, bufferedResults: counts.results },
+      { url, managerUrls: o.managerUrls, distributorId: registration?.distributorId ?? "", dataDir: o.dataDir, held: counts.held, bufferedResults: counts.results },
       "distributor running",
     );
 

@@ -33,7 +33,7 @@ export interface ManagerOptions {
   store?: "sqlite";
   /** Admin bearer token. Default: the one in `<dataDir>/admin-token`, generated on first start. */
   adminToken?: string;
-  /** Logger; the manager logs through children per component. */
+  /** Logger; the manager logs through `log.child({ part: "manager" })` and children per component. */
   log: Logger;
   /** Most copies one Lease hands out. Default 5000. */
   maxLeaseBatch?: number;
@@ -91,7 +91,7 @@ function resolveManagerOptions(o: ManagerOptions) {
 /** Starts a manager on its data folder. Resolves once it listens. */
 export async function startManager(options: ManagerOptions): Promise<RunningManager> {
   const o = resolveManagerOptions(options);
-  const log = options.log.child({ component: "manager" });
+  const log = options.log.child({ part: "manager" });
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const adminToken = loadOrCreateAdminToken(o.dataDir, options.adminToken);
   const signer = loadOrCreateSigningKey(o.dataDir);
@@ -121,7 +121,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
           if (unknown > 0) metrics.reported?.inc({ status: "unknown" }, unknown);
         },
       },
-      log: log.child({ component: "manager-rpc" }),
+      log: log.child({ component: "rpc" }),
       now: Date.now,
       stopping: stopping.signal,
     };
@@ -134,7 +134,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         { service: ManagerService.typeName, authenticate: distributorAuthenticator(store) },
       ],
       readMaxBytes: o.readMaxBytes,
-      log: options.log.child({ component: "manager-server" }),
+      log,
     });
     metrics.leased = new Counter({ name: "disio_units_leased_total", help: "Unit copies leased to distributors.", registers: [server.registry] });
     metrics.reported = new Counter({

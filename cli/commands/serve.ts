@@ -45,7 +45,6 @@ export function managerCommand(): Command {
         adminToken: flags.adminToken ?? process.env.DISIO_ADMIN_TOKEN,
         log,
       });
-      log.info({ url: manager.url, managerId: manager.managerId, publicKey: manager.publicKeyBase64, data: flags.data }, "manager listening");
       const signal = await untilSignal();
       log.info({ signal }, "manager stopping");
       await manager.close({ graceMs: 5_000 });
@@ -78,7 +77,6 @@ export function distributorCommand(): Command {
         region: flags.region,
         log,
       });
-      log.info({ url: distributor.url, managers: managerUrls, data: flags.data }, "distributor listening");
       const signal = await untilSignal();
       log.info({ signal }, "distributor stopping");
       await distributor.close({ graceMs: 5_000 });
@@ -96,13 +94,13 @@ export function workerCommand(): Command {
     .action(async (flags: { distributor: string; workers: number; trust?: string; cpu: number }) => {
       if (flags.workers < 1) throw new InvalidArgumentError("--workers must be at least 1");
       const log = createCliLogger();
+      // startWorker logs "worker started" and, once stopped, "worker stopped" with its counts.
       const worker = await startWorker({ distributorUrl: flags.distributor, workers: flags.workers, trustKey: flags.trust, cpu: flags.cpu, log });
-      log.info({ distributor: flags.distributor, workers: flags.workers }, "worker started");
+      // `closed` rejects when the worker gave up (the command then fails); it resolves only after stop().
       const signal = await Promise.race([untilSignal(), worker.closed.then(() => undefined)]);
       if (signal) {
         log.info({ signal }, "worker stopping: finishing units in hand");
         await worker.stop({ graceMs: 10_000 });
       }
-      log.info(worker.stats(), "worker stopped");
     });
 }
