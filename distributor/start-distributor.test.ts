@@ -570,6 +570,17 @@ describe("startDistributor with a fake manager", () => {
     expect(grid.distributor.state).toBe("stopped");
   });
 
+  it("closes within about a second while its Lease long-polls an idle manager, whatever the grace", async () => {
+    const manager = new FakeManager();
+    manager.leaseDelayMs = 10_000;
+    const grid = await setup({}, manager);
+    await until("a lease in flight", () => manager.leaseCalls === 1);
+    const closedAt = Date.now();
+    await grid.distributor.close({ graceMs: 8_000 });
+    expect(Date.now() - closedAt).toBeLessThan(2_500);
+    expect(grid.distributor.state).toBe("stopped");
+  });
+
   it("ends streams with a pause on close", async () => {
     const grid = await setup();
     const c = await joinClient(grid.distributor.url);

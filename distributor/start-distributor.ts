@@ -36,11 +36,11 @@ export interface RunningDistributor {
   /** Lifecycle state. */
   readonly state: DistributorState;
   /**
-   * Graceful stop: stop leasing (a Lease already sent is awaited for at most `graceMs` and its
-   * copies stored, since the manager leased them either way), tell clients to pause and end their
-   * streams, finish in-flight calls, send buffered results to the manager for at most `graceMs`
-   * (default `closeGraceMs`), close the store. Held copies and results not sent stay in the store
-   * for the next start.
+   * Graceful stop: stop leasing (a Lease already sent is awaited for at most a second, or `graceMs`
+   * if shorter, and its copies stored, since the manager leased them either way), tell clients to
+   * pause and end their streams, finish in-flight calls, send buffered results to the manager for
+   * at most `graceMs` (default `closeGraceMs`), close the store. Held copies and results not sent
+   * stay in the store for the next start.
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -53,6 +53,13 @@ const MAX_REPORT_BYTES = 8 * 1024 * 1024;
 const PRUNE_EVERY_MS = 5_000;
 /** How long after a manager acknowledged a result its client may still retry the Report (answered as duplicate), ms. */
 const REPORT_RETRY_WINDOW_MS = 30_000;
+/**
+ * How long close waits for a Lease in flight, at most, ms. A manager with copies to lease answers
+ * in milliseconds; a Lease still open after this is long-polling for work, and a long-poll cancelled
+ * while it waits leases nothing. In the rare race where the answer was on its way, the next start's
+ * reconciling Register returns those copies to the manager's queue (else their lease expires).
+ */
+const LEASE_ANSWER_WAIT_MS = 1_000;
 
 /**
  * Starts a distributor: opens its store in `dataDir` (resuming held copies and buffered results
@@ -162,7 +169,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     const acked = new AckedCopies();
     const loops = new AbortController();
     // Leasing stops in two steps on close (see LeaseLoopSignals): no new Lease at once, the one in
-    // flight cancelled only when the close grace ran out.
+    // flight cancelled after LEASE_ANSWER_WAIT_MS (or the close grace, if shorter).
     const leasing = { stop: new AbortController(), cancel: new AbortController() };
     const reporting = new AbortController();
     const reportDeps: ReportLoopDeps = {
@@ -297,7 +304,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           state = "draining";
           log.info({ graceMs }, "distributor closing");
           leasing.stop.abort();
-          const cancelLease = setTimeout(() => leasing.cancel.abort(), graceMs);
+          const cancelLease = setTimeout(() => leasing.cancel.abort(), Math.min(graceMs, LEASE_ANSWER_WAIT_MS));
           loops.abort();
           clearInterval(sweepTimer);
           clearInterval(pruneTimer);

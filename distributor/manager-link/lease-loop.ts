@@ -5,8 +5,9 @@ import { sleep } from "../signal.js";
 
 /**
  * How the lease loop is stopped. Two signals because a Lease the manager answered leases copies
- * there whether or not we read the answer: cancelling a call in flight can strand its copies at
- * the manager until their lease expires (about a minute of idle clients after a restart).
+ * there whether or not we read the answer: cancelling a call that was being answered strands its
+ * copies at the manager until the next start's reconciling Register (or their lease expiry). A
+ * call cancelled while the manager long-polls for work leases nothing.
  */
 export interface LeaseLoopSignals {
   /** Stops asking for leases; a call already sent still completes and its copies are stored. */
@@ -70,7 +71,7 @@ export async function runLeaseLoop(deps: LeaseLoopDeps, signals: LeaseLoopSignal
       attempt = 0;
     } catch (error) {
       if (signals.cancel.aborted) {
-        log.warn({ asked: plan.count }, "lease in flight cancelled: copies the manager leased in it stay there until their lease expires");
+        log.info({ asked: plan.count }, "lease in flight cancelled (a manager still waiting for work leased nothing)");
       }
       if (stop.aborted) break;
       const delay = backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF);
