@@ -558,26 +558,17 @@ describe("startDistributor with a fake manager", () => {
     await stream.done;
   });
 
-  it("gives up a Lease in flight when the close grace runs out", async () => {
+  it.each([
+    { case: "when a short close grace runs out", leaseMs: 5_000, graceMs: 300, withinMs: 2_000 },
+    { case: "after about a second, whatever the grace (an idle manager long-polls)", leaseMs: 10_000, graceMs: 8_000, withinMs: 2_500 },
+  ])("gives up a Lease in flight $case", async ({ leaseMs, graceMs, withinMs }) => {
     const manager = new FakeManager();
-    manager.leaseDelayMs = 5_000;
-    manager.add(10);
+    manager.leaseDelayMs = leaseMs;
     const grid = await setup({}, manager);
     await until("a lease in flight", () => manager.leaseCalls === 1);
     const closedAt = Date.now();
-    await grid.distributor.close({ graceMs: 300 });
-    expect(Date.now() - closedAt).toBeLessThan(2_000);
-    expect(grid.distributor.state).toBe("stopped");
-  });
-
-  it("closes within about a second while its Lease long-polls an idle manager, whatever the grace", async () => {
-    const manager = new FakeManager();
-    manager.leaseDelayMs = 10_000;
-    const grid = await setup({}, manager);
-    await until("a lease in flight", () => manager.leaseCalls === 1);
-    const closedAt = Date.now();
-    await grid.distributor.close({ graceMs: 8_000 });
-    expect(Date.now() - closedAt).toBeLessThan(2_500);
+    await grid.distributor.close({ graceMs });
+    expect(Date.now() - closedAt).toBeLessThan(withinMs);
     expect(grid.distributor.state).toBe("stopped");
   });
 
