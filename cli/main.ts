@@ -19,7 +19,6 @@ export function disioProgram(): Command {
   return new Command("disio")
     .description("dis.io: volunteer computing for the web. One function, a pile of inputs, a grid of browsers and machines.")
     .version(VERSION)
-    .showHelpAfterError("(run with --help for usage)")
     .addCommand(demoCommand())
     .addCommand(managerCommand())
     .addCommand(distributorCommand())

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,6 +71,15 @@ describe("the disio CLI as a user runs it", () => {
     expect(status.stats.projects.some((p: { projectId: string }) => p.projectId === project.id)).toBe(true);
   }, 90_000);
 
+  it("runs the demo: the whole grid in one command, a JSON summary, exit 0, its data folder removed", async () => {
+    const demo = await disio(undefined, ["demo", "--units", "30", "--samples", "20000", "--workers", "1", "--json"]);
+    expect(demo.code, demo.stderr).toBe(0);
+    const summary = JSON.parse(demo.stdout);
+    expect(summary).toMatchObject({ units: 30, unitsNotDone: 0 });
+    expect(Math.abs(summary.pi - Math.PI)).toBeLessThan(0.05);
+    expect(existsSync(summary.dataDir)).toBe(false);
+  }, 60_000);
+
   it("manages distributors: add prints a token once, list shows it, revoke revokes", async () => {
     const added = JSON.parse((await disio(grid, ["distributors", "add", "--name", "edge-2", "--json"])).stdout);
     expect(added.token.length).toBeGreaterThan(20);
@@ -88,6 +97,9 @@ describe("the disio CLI as a user runs it", () => {
     ["a program file that does not exist", ["project", "create", "--name", "bad", "--program", "/nonexistent.js"], /^error: cannot read program/],
     ["a wrong admin token", ["project", "list"], /^error: Unauthenticated/, "wrong-token"],
     ["a malformed NDJSON line", ["units", "add", "--project", "p", "--file", "BAD_NDJSON"], /^error: .*:2: not JSON/],
+    ["a count of zero", ["worker", "--distributor", "http://127.0.0.1:1", "--workers", "0"], /^error: option '--workers <n>' argument '0' is invalid/],
+    ["a missing required option", ["worker"], /^error: required option '--distributor <url>' not specified$/],
+    ["an output file that cannot be opened", ["results", "--project", "PROJECT", "--out", "/nonexistent-dir/results.ndjson"], /^error: ENOENT: .*nonexistent-dir/],
   ];
   for (const [what, args, message, token] of failures) {
     it(`fails with one line and a non-zero exit on ${what}`, async () => {
@@ -95,7 +107,9 @@ describe("the disio CLI as a user runs it", () => {
       writeFileSync(program, "export default (x) => x;\n");
       const badNdjson = join(grid.dir, "bad.ndjson");
       writeFileSync(badNdjson, '{"x":1}\n{"x":\n');
-      const result = await disio(grid, args.map((a) => (a === "PROGRAM" ? program : a === "BAD_NDJSON" ? badNdjson : a)), token ?? grid.adminToken);
+      const project = args.includes("PROJECT") ? JSON.parse((await disio(grid, ["project", "create", "--name", "out", "--program", program, "--json"])).stdout).id : "";
+      const placeholders: Record<string, string> = { PROGRAM: program, BAD_NDJSON: badNdjson, PROJECT: project };
+      const result = await disio(grid, args.map((a) => placeholders[a] ?? a), token ?? grid.adminToken);
       expect(result.code).not.toBe(0);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
       expect(result.stderr.trim()).toMatch(message);

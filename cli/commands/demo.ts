@@ -10,11 +10,11 @@ import { startWorker } from "../../client-node/index.js";
 import { createAdminClient } from "../admin-client.js";
 import { listAllResults } from "../list-all-results.js";
 import { createCliLogger } from "../logger.js";
+import { countOf } from "../option-parsers.js";
 import { packageRoot } from "../package-root.js";
 import { createProgressBar } from "../progress-bar.js";
 import { printJson, printLine } from "../print.js";
 import { untilSignal } from "../until-signal.js";
-import { wholeNumber } from "./project.js";
 
 interface DemoFlags {
   units: number;
@@ -36,15 +36,49 @@ async function onPreferredPort<T>(start: (port: number) => Promise<T>, preferred
 }
 
 /**
+ * Shows a progress bar until every unit of the project reached a final state; rejects when the
+ * worker gave up first (`workerClosed` rejected), so the demo fails instead of waiting forever.
+ * Returns how many units ended other than done.
+ */
+async function showProgress(
+  admin: ReturnType<typeof createAdminClient>,
+  projectId: string,
+  units: number,
+  workerClosed: Promise<void>,
+): Promise<{ notDone: number }> {
+  let workerFailure: unknown;
+  workerClosed.catch((error: unknown) => {
+    workerFailure = error ?? new Error("the worker stopped");
+  });
+  const started = Date.now();
+  const bar = createProgressBar("computing");
+  try {
+    for (;;) {
+      if (workerFailure !== undefined) throw workerFailure;
+      const { projects } = await admin.getStats({ projectId });
+      const counts = projects[0]?.counts;
+      const done = Number(counts?.done ?? 0n);
+      const notDone = Number(counts?.failed ?? 0n) + Number(counts?.expired ?? 0n) + Number(counts?.cancelled ?? 0n);
+      const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+      bar.update(done, units, `${rate.toFixed(0)} units/s`);
+      if (done + notDone >= units) return { notDone };
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    bar.finish();
+  }
+}
+
+/**
  * `disio demo`, what `npm start` runs: a manager, a distributor and a worker on embedded stores in a
  * fresh data folder compute a Monte Carlo estimate of π, with a progress bar; exits 0 when done.
  */
 export function demoCommand(): Command {
   return new Command("demo")
     .description("run the whole grid on this machine and compute π (manager + distributor + worker)")
-    .option("--units <n>", "work-units to compute (about 30 s on 2 cores at the default samples)", wholeNumber, 3_500)
-    .option("--samples <n>", "random points per unit", wholeNumber, 1_000_000)
-    .option("--workers <n>", "worker processes", wholeNumber, availableParallelism())
+    .option("--units <n>", "work-units to compute (about 30 s on 2 cores at the default samples)", countOf, 3_500)
+    .option("--samples <n>", "random points per unit", countOf, 1_000_000)
+    .option("--workers <n>", "worker processes", countOf, availableParallelism())
     .option("--keep", "leave everything running when done (Ctrl-C stops)")
     .option("--json", "print the summary as one JSON object")
     .action(async (flags: DemoFlags) => {
@@ -74,48 +108,46 @@ export function demoCommand(): Command {
         printLine(`  data         ${dataDir}`);
       }
       const worker = await startWorker({ distributorUrl: distributor.url, workers: flags.workers, log });
-      const computeStarted = Date.now();
-      const bar = createProgressBar("computing");
-      for (;;) {
-        const { projects } = await admin.getStats({ projectId });
-        const stats = projects[0];
-        const done = Number(stats?.counts?.done ?? 0n);
-        const final = done + Number(stats?.counts?.failed ?? 0n) + Number(stats?.counts?.expired ?? 0n) + Number(stats?.counts?.cancelled ?? 0n);
-        const rate = done / Math.max(0.001, (Date.now() - computeStarted) / 1000);
-        bar.update(done, flags.units, `${rate.toFixed(0)} units/s`);
-        if (final >= flags.units) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+      try {
+        const computeStarted = Date.now();
+        const counts = await showProgress(admin, projectId, flags.units, worker.closed);
+        const seconds = (Date.now() - computeStarted) / 1000;
+        const decoder = new TextDecoder();
+        const outputs: unknown[] = [];
+        for await (const result of listAllResults(admin, projectId)) outputs.push(JSON.parse(decoder.decode(result.output)));
+        const pi = estimatePi(outputs as Parameters<typeof estimatePi>[0]);
+        const summary = {
+          pi,
+          error: Math.abs(pi - Math.PI),
+          units: outputs.length,
+          unitsNotDone: counts.notDone,
+          seconds: Number(seconds.toFixed(2)),
+          unitsPerSecond: Number((outputs.length / seconds).toFixed(1)),
+          manager: manager.url,
+          distributor: distributor.url,
+          projectId,
+          dataDir,
+        };
+        if (flags.json) printJson(summary);
+        else {
+          printLine(`π ≈ ${pi.toFixed(8)} (off by ${summary.error.toExponential(2)}) from ${outputs.length} units in ${summary.seconds}s (${summary.unitsPerSecond} units/s)`);
+        }
+        // A unit that failed or expired means the grid misbehaved: say so and exit non-zero.
+        if (counts.notDone > 0) {
+          process.stderr.write(`error: ${counts.notDone} of ${flags.units} units did not finish (failed or expired); data kept in ${dataDir}\n`);
+          process.exitCode = 1;
+        }
+        if (flags.keep) {
+          if (!flags.json) printLine(`still running (--keep): try DISIO_ADMIN_TOKEN=${manager.adminToken} disio status --manager ${manager.url}; Ctrl-C stops`);
+          await untilSignal();
+        }
+      } finally {
+        await worker.stop({ graceMs: 2_000 });
+        // Closing both at once: the manager ends the distributor's idle long-poll Lease right away,
+        // so the distributor need not wait out its grace for it.
+        await Promise.all([distributor.close({ graceMs: 2_000 }), manager.close({ graceMs: 2_000 })]);
       }
-      bar.finish();
-      const seconds = (Date.now() - computeStarted) / 1000;
-      const decoder = new TextDecoder();
-      const outputs: unknown[] = [];
-      for await (const result of listAllResults(admin, projectId)) outputs.push(JSON.parse(decoder.decode(result.output)));
-      const pi = estimatePi(outputs as Parameters<typeof estimatePi>[0]);
-      const summary = {
-        pi,
-        error: Math.abs(pi - Math.PI),
-        units: outputs.length,
-        seconds: Number(seconds.toFixed(2)),
-        unitsPerSecond: Number((outputs.length / seconds).toFixed(1)),
-        manager: manager.url,
-        distributor: distributor.url,
-        projectId,
-        dataDir,
-      };
-      if (flags.json) printJson(summary);
-      else {
-        printLine(`π ≈ ${pi.toFixed(8)} (off by ${summary.error.toExponential(2)}) from ${outputs.length} units in ${summary.seconds}s (${summary.unitsPerSecond} units/s)`);
-      }
-      if (flags.keep) {
-        if (!flags.json) printLine(`still running (--keep): try DISIO_ADMIN_TOKEN=${manager.adminToken} disio status --manager ${manager.url}; Ctrl-C stops`);
-        await untilSignal();
-      }
-      await worker.stop({ graceMs: 2_000 });
-      // Closing both at once: the manager ends the distributor's idle long-poll Lease right away,
-      // so the distributor need not wait out its grace for it.
-      await Promise.all([distributor.close({ graceMs: 2_000 }), manager.close({ graceMs: 2_000 })]);
-      if (!flags.keep) rmSync(dataDir, { recursive: true, force: true });
+      if (!flags.keep && process.exitCode === undefined) rmSync(dataDir, { recursive: true, force: true });
       log.info({ ms: Date.now() - started }, "demo finished");
     });
 }

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { Command } from "commander";
 import { createAdminClient, withAdminFlags, type AdminFlags } from "../admin-client.js";
@@ -16,6 +17,13 @@ async function writeLine(out: NodeJS.WritableStream, line: string): Promise<void
   if (!out.write(`${line}\n`)) await new Promise((resolve) => out.once("drain", resolve));
 }
 
+/** Opens `path` for writing; rejects with the open error (ENOENT, EACCES…) instead of emitting it later. */
+async function openOut(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  await once(stream, "open");
+  return stream;
+}
+
 /**
  * `disio results`: every finished unit's canonical result as NDJSON, to stdout or `--out FILE`.
  * `--follow` streams results as units finish and exits when the project is done.
@@ -32,7 +40,7 @@ export function resultsCommand(): Command {
     const client = createAdminClient(flags);
     const { project } = await client.getProject({ id: flags.project });
     const encodings = { input: project!.inputEncoding, output: project!.outputEncoding };
-    const out: NodeJS.WritableStream | WriteStream = flags.out ? createWriteStream(flags.out) : process.stdout;
+    const out: NodeJS.WritableStream | WriteStream = flags.out ? await openOut(flags.out) : process.stdout;
     let count = 0;
     if (flags.follow) {
       for await (const batch of client.watchResults({ projectId: flags.project, cursor: flags.cursor, untilDone: true })) {

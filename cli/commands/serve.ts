@@ -6,7 +6,7 @@ import { startWorker } from "../../client-node/index.js";
 import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA } from "../defaults.js";
 import { createCliLogger } from "../logger.js";
 import { untilSignal } from "../until-signal.js";
-import { wholeNumber } from "./project.js";
+import { countOf, wholeNumber } from "../option-parsers.js";
 
 function port(text: string): number {
   const value = wholeNumber(text);
@@ -88,11 +88,10 @@ export function workerCommand(): Command {
   return new Command("worker")
     .description("compute work-units on this machine (node:cluster, one process per core)")
     .requiredOption("--distributor <url>", "distributor URL")
-    .option("--workers <n>", "worker processes (default: one per core)", wholeNumber, availableParallelism())
+    .option("--workers <n>", "worker processes (default: one per core)", countOf, availableParallelism())
     .option("--trust <key>", "only run programs signed by this manager key (base64)")
     .option("--cpu <fraction>", "share of each core to use, e.g. 0.5", fraction, 1)
     .action(async (flags: { distributor: string; workers: number; trust?: string; cpu: number }) => {
-      if (flags.workers < 1) throw new InvalidArgumentError("--workers must be at least 1");
       const log = createCliLogger();
       // startWorker logs "worker started" and, once stopped, "worker stopped" with its counts.
       const worker = await startWorker({ distributorUrl: flags.distributor, workers: flags.workers, trustKey: flags.trust, cpu: flags.cpu, log });

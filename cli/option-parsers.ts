@@ -1,0 +1,17 @@
+import { InvalidArgumentError } from "commander";
+
+// commander option parsers shared by several commands: a bad value fails while the command line is
+// parsed, so commander prints one line naming the option and the command exits 1.
+
+/** A whole number ≥ 0. */
+export function wholeNumber(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError("expected a whole number");
+  return Number(text);
+}
+
+/** A whole number ≥ 1 (a count of units, samples or processes). */
+export function countOf(text: string): number {
+  const value = wholeNumber(text);
+  if (value < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return value;
+}
