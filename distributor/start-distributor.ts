@@ -176,7 +176,10 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       count: async () => (await store.counts()).results,
       pending: (limit) => store.pendingResults(limit),
       send: async (results, signal) => {
-        await manager.call("report", (c) => c.report(reportRequestFromStored(results), { signal, timeoutMs: 60_000 }), signal);
+        const answer = await manager.call("report", (c) => c.report(reportRequestFromStored(results), { signal, timeoutMs: 60_000 }), signal);
+        // Only results of copies this distributor did not lease (its data folder used with another
+        // token?) are refused; they are dropped like the rest, since the manager will never take them.
+        if (answer.refused > 0) log.warn({ refused: answer.refused, sent: results.length }, "manager refused results for copies leased to another distributor");
       },
       ack: async (copyIds) => {
         metrics.reported(await store.ackResults(copyIds));

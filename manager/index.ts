@@ -115,10 +115,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       meter,
       metrics: {
         unitsLeased: (count) => metrics.leased?.inc(count),
-        resultsReported: (accepted, duplicates, unknown) => {
+        resultsReported: ({ accepted, duplicates, unknown, refused }) => {
           if (accepted > 0) metrics.reported?.inc({ status: "accepted" }, accepted);
           if (duplicates > 0) metrics.reported?.inc({ status: "duplicate" }, duplicates);
           if (unknown > 0) metrics.reported?.inc({ status: "unknown" }, unknown);
+          if (refused > 0) metrics.reported?.inc({ status: "refused" }, refused);
         },
       },
       log: log.child({ component: "rpc" }),
@@ -139,7 +140,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     metrics.leased = new Counter({ name: "disio_units_leased_total", help: "Unit copies leased to distributors.", registers: [server.registry] });
     metrics.reported = new Counter({
       name: "disio_results_reported_total",
-      help: "Results reported by distributors, by status (accepted, duplicate, unknown).",
+      help: "Results reported by distributors, by status (accepted, duplicate, unknown, refused).",
       labelNames: ["status"],
       registers: [server.registry],
     });

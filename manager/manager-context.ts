@@ -27,7 +27,7 @@ export interface ManagerLimits {
 /** Hooks the services call so the manager can count what they do (Prometheus). */
 export interface ManagerMetrics {
   unitsLeased(count: number): void;
-  resultsReported(accepted: number, duplicates: number, unknown: number): void;
+  resultsReported(counts: { accepted: number; duplicates: number; unknown: number; refused: number }): void;
 }
 
 /** Everything the services need, passed in whole. */

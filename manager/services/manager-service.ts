@@ -129,15 +129,18 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
     },
 
     async report(req, call) {
-      principal(call);
+      const { distributorId } = principal(call);
       if (req.results.length > limits.maxReportBatch) {
         throw new InvalidArgumentError("results", `at most ${limits.maxReportBatch} results per call, got ${req.results.length}`);
       }
-      const outcome = await store.recordResults(req.results.map(fromProtoTaskResult), ctx.now());
-      ctx.metrics.resultsReported(outcome.accepted, outcome.duplicates, outcome.unknown);
+      const outcome = await store.recordResults(distributorId, req.results.map(fromProtoTaskResult), ctx.now());
+      ctx.metrics.resultsReported(outcome);
+      if (outcome.refused > 0) {
+        ctx.log.warn({ distributorId, refused: outcome.refused, results: req.results.length }, "results for copies leased to another distributor refused");
+      }
       if (outcome.unitsReopened) ctx.workAvailable.notify();
       if (outcome.unitsFinished > 0) ctx.unitsFinished.notify();
-      return { accepted: outcome.accepted, duplicates: outcome.duplicates, unknown: outcome.unknown };
+      return { accepted: outcome.accepted, duplicates: outcome.duplicates, unknown: outcome.unknown, refused: outcome.refused };
     },
 
     async getProgram(req) {

@@ -291,6 +291,21 @@ describe("AdminService", () => {
     expect(refused.message).toContain("held_copy_ids");
   });
 
+  it("refuses a Report of copies leased to another distributor: counted, not recorded", async () => {
+    const { admin } = clients();
+    const owner = clients(await newDistributor("owner")).manager;
+    const intruder = clients(await newDistributor("intruder")).manager;
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
+    const [task] = (await owner.lease({ maxCopies: 1 })).tasks;
+    const forged = await intruder.report({ results: [{ copyId: task!.copyId, outcome: { case: "output", value: json(666) } }] });
+    expect(forged).toMatchObject({ accepted: 0, duplicates: 0, unknown: 0, refused: 1 });
+    expect((await admin.getUnit({ id: unitIds[0]! })).unit!.state).toBe(UnitState.RUNNING);
+    const real = await owner.report({ results: [{ copyId: task!.copyId, outcome: { case: "output", value: json(1) } }] });
+    expect(real).toMatchObject({ accepted: 1, refused: 0 });
+    expect(text((await admin.getUnit({ id: unitIds[0]! })).unit!.output)).toBe("1");
+  });
+
   it("creates, drains and revokes distributors; a revoke requeues its copies", async () => {
     const { admin } = clients();
     const created = await admin.createDistributor({ name: "edge", region: "eu" });

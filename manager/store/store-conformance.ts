@@ -110,7 +110,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const p = await project();
       const [u] = await store.addUnits(p.id, [{ input: json({ x: 1 }), priority: 0 }], T0);
       const [task] = await store.leaseCopies(distributorId, 10, T0);
-      const out = await store.recordResults([{ copyId: task!.copyId, output: json({ b: 2, a: 1 }), clientId: "k1" }], T0 + 5);
+      const out = await store.recordResults(distributorId, [{ copyId: task!.copyId, output: json({ b: 2, a: 1 }), clientId: "k1" }], T0 + 5);
       expect(out).toMatchObject({ accepted: 1, duplicates: 0, unknown: 0, unitsFinished: 1 });
       const unit = await store.getUnit(u!);
       expect(unit.state).toBe("done");
@@ -137,13 +137,29 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(project1.copiesOut).toBe(0);
     });
 
+    it("refuses results for copies leased to another distributor and records nothing of them", async () => {
+      const p = await project();
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const [task] = await store.leaseCopies(distributorId, 10, T0);
+      const other = (await store.createDistributor({ name: "d-foreign", region: "", tokenHash: "h-foreign" }, T0)).id;
+      const refused = await store.recordResults(other, [{ copyId: task!.copyId, output: json(666), clientId: "liar" }], T0 + 1);
+      expect(refused).toMatchObject({ accepted: 0, duplicates: 0, unknown: 0, refused: 1, unitsFinished: 0 });
+      const untouched = await store.getUnit(u!);
+      expect(untouched.state).toBe("running");
+      expect(untouched.copies[0]).toMatchObject({ outcome: "pending", clientId: undefined, receivedAtMs: undefined });
+      const own = await store.recordResults(distributorId, [{ copyId: task!.copyId, output: json(1) }], T0 + 2);
+      expect(own).toMatchObject({ accepted: 1, refused: 0, unitsFinished: 1 });
+      expect(new TextDecoder().decode((await store.getUnit(u!)).output)).toBe("1");
+    });
+
     it("stores a copy reported twice once (idempotent reports) and counts unknown copies", async () => {
       const p = await project();
       await store.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0 }], T0);
       const tasks = await store.leaseCopies(distributorId, 10, T0);
-      const first = await store.recordResults([{ copyId: tasks[0]!.copyId, output: json(1) }], T0);
+      const first = await store.recordResults(distributorId, [{ copyId: tasks[0]!.copyId, output: json(1) }], T0);
       expect(first).toMatchObject({ accepted: 1, duplicates: 0 });
       const again = await store.recordResults(
+        distributorId,
         [
           { copyId: tasks[0]!.copyId, output: json(1) },
           { copyId: tasks[1]!.copyId, output: json(2) },
@@ -182,7 +198,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
       for (let i = 0; i < 2; i++) {
         const [t] = await store.leaseCopies(distributorId, 10, T0);
-        await store.recordResults([{ copyId: t!.copyId, error: { kind: "throw", message: `boom ${i}` } }], T0);
+        await store.recordResults(distributorId, [{ copyId: t!.copyId, error: { kind: "throw", message: `boom ${i}` } }], T0);
       }
       const unit = await store.getUnit(u!);
       expect(unit.state).toBe("failed");
@@ -196,9 +212,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const copies = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];
       expect(copies.map((c) => c.unitId)).toEqual([u, u, u]);
       expect(await store.leaseCopies(distributorId, 10, T0)).toEqual([]);
-      await store.recordResults([{ copyId: copies[0]!.copyId, output: json(7) }, { copyId: copies[1]!.copyId, output: json(8) }], T0);
+      await store.recordResults(distributorId, [{ copyId: copies[0]!.copyId, output: json(7) }, { copyId: copies[1]!.copyId, output: json(8) }], T0);
       expect((await store.getUnit(u!)).state).toBe("running");
-      await store.recordResults([{ copyId: copies[2]!.copyId, output: json(7) }], T0);
+      await store.recordResults(distributorId, [{ copyId: copies[2]!.copyId, output: json(7) }], T0);
       const unit = await store.getUnit(u!);
       expect(unit.state).toBe("done");
       expect(new TextDecoder().decode(unit.output)).toBe("7");
@@ -209,13 +225,13 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const p = await project({ replication: 2, quorum: 2, maxAttempts: 4 });
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
       const a = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];
-      await store.recordResults([{ copyId: a[0]!.copyId, output: json(1) }, { copyId: a[1]!.copyId, output: json(2) }], T0);
+      await store.recordResults(distributorId, [{ copyId: a[0]!.copyId, output: json(1) }, { copyId: a[1]!.copyId, output: json(2) }], T0);
       expect(await store.getUnit(u!)).toMatchObject({ state: "queued", attempts: 2 });
       const [third] = await store.leaseCopies(distributorId, 10, T0);
       expect(third!.unitId).toBe(u);
       const [fourth] = await store.leaseCopies(distributorId, 10, T0);
       expect(fourth).toBeUndefined();
-      const out = await store.recordResults([{ copyId: third!.copyId, output: json(2) }], T0);
+      const out = await store.recordResults(distributorId, [{ copyId: third!.copyId, output: json(2) }], T0);
       expect(out.unitsFinished).toBe(1);
       const unit = await store.getUnit(u!);
       expect(unit).toMatchObject({ state: "done", attempts: 3, copiesSent: 3 });
@@ -227,7 +243,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
       for (let i = 0; i < 3; i++) {
         const [t] = await store.leaseCopies(distributorId, 10, T0);
-        await store.recordResults([{ copyId: t!.copyId, output: json(i) }], T0);
+        await store.recordResults(distributorId, [{ copyId: t!.copyId, output: json(i) }], T0);
       }
       expect(await store.getUnit(u!)).toMatchObject({ state: "failed", attempts: 3 });
     });
@@ -236,7 +252,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const p = await project();
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
       const [t] = await store.leaseCopies(distributorId, 10, T0);
-      await store.recordResults([{ copyId: t!.copyId, output: new TextEncoder().encode("{nope") }], T0);
+      await store.recordResults(distributorId, [{ copyId: t!.copyId, output: new TextEncoder().encode("{nope") }], T0);
       const unit = await store.getUnit(u!);
       expect(unit.copies[0]!.outcome).toBe("invalid");
       expect(unit).toMatchObject({ state: "queued", attempts: 1 });
@@ -266,7 +282,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.addUnits(p.id, [1, 2, 3, 4, 5].map((i) => ({ input: json(i), priority: 0 })), T0);
       const mine = await store.leaseCopies(distributorId, 4, T0);
       const theirs = await store.leaseCopies(other, 1, T0);
-      await store.recordResults([{ copyId: mine[0]!.copyId, output: json(1) }], T0);
+      await store.recordResults(distributorId, [{ copyId: mine[0]!.copyId, output: json(1) }], T0);
       // mine[0] is reported, mine[1] is held; mine[2] and mine[3] were lost; the other distributor's copy stays.
       expect(await store.releaseUnheldCopies(distributorId, [mine[1]!.copyId, "c999999", "junk"], T0 + 1)).toBe(2);
       for (const lost of [mine[2]!, mine[3]!]) {
@@ -285,7 +301,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const p = await project({ deadlineMs: T0 + 5000 });
       const [u1, u2] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0 }], T0);
       const [t] = await store.leaseCopies(distributorId, 1, T0);
-      await store.recordResults([{ copyId: t!.copyId, output: json(1) }], T0);
+      await store.recordResults(distributorId, [{ copyId: t!.copyId, output: json(1) }], T0);
       expect(await store.expireProjects(T0 + 4999)).toEqual([]);
       expect(await store.expireProjects(T0 + 5000)).toEqual([p.id]);
       const after = await store.getProject(p.id);
@@ -316,7 +332,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const p = await project();
       await store.addUnits(p.id, Array.from({ length: 25 }, (_, i) => ({ input: json(i), priority: 0 })), T0);
       const tasks = await store.leaseCopies(distributorId, 100, T0);
-      await store.recordResults(tasks.slice(0, 10).map((t) => ({ copyId: t.copyId, output: json(t.unitId) })), T0);
+      await store.recordResults(distributorId, tasks.slice(0, 10).map((t) => ({ copyId: t.copyId, output: json(t.unitId) })), T0);
       const seen: string[] = [];
       let cursor = "";
       for (;;) {
@@ -328,7 +344,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         seen.push(...page.results.map((r) => r.unitId));
         cursor = page.nextCursor;
       }
-      await store.recordResults(tasks.slice(10).map((t) => ({ copyId: t.copyId, output: json(t.unitId) })), T0);
+      await store.recordResults(distributorId, tasks.slice(10).map((t) => ({ copyId: t.copyId, output: json(t.unitId) })), T0);
       const tail = await store.listResults(p.id, cursor, 100);
       seen.push(...tail.results.map((r) => r.unitId));
       expect(seen).toEqual(tasks.map((t) => t.unitId));
@@ -345,7 +361,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
       const a = await store.leaseCopies(distributorId, 1, T0);
       const b = await store.leaseCopies(distributorId, 1, T0);
-      await store.recordResults([{ copyId: a[0]!.copyId, output: json(1) }], T0);
+      await store.recordResults(distributorId, [{ copyId: a[0]!.copyId, output: json(1) }], T0);
       const hb = await store.heartbeat(
         distributorId,
         { heldCopies: 3, clients: 2, bufferedResults: 1, freeSlots: 9 },

@@ -61,11 +61,12 @@ export interface ManagerStore {
   /** Gives back pending copies the distributor holds (no attempt used); returns how many. */
   releaseCopies(distributorId: string, copyIds: readonly string[], nowMs: number): Promise<number>;
   /**
-   * Records a batch of results in one commit, idempotent by copy id. Late results for finished
-   * units only record the copy. `unitsReopened` tells whether units now need new copies,
+   * Records a batch of results `distributorId` reported, in one commit, idempotent by copy id.
+   * Results for copies leased to another distributor are refused. Late results for finished units
+   * only record the copy. `unitsReopened` tells whether units now need new copies,
    * `unitsFinished` how many units reached a final state.
    */
-  recordResults(results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome>;
+  recordResults(distributorId: string, results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome>;
   /** Times out pending copies past their deadline (at most `limit`), requeuing or failing units. */
   requeueExpired(nowMs: number, limit: number): Promise<{ timedOut: number; unitsReopened: boolean; unitsFinished: number }>;
   /** Expires projects past their deadline and their open units; returns the projects' ids. */
@@ -227,6 +228,8 @@ export interface RecordResultsOutcome {
   accepted: number;
   duplicates: number;
   unknown: number;
+  /** Results for copies leased to another distributor: not recorded. */
+  refused: number;
   unitsReopened: boolean;
   unitsFinished: number;
 }

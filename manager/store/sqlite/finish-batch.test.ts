@@ -48,7 +48,7 @@ async function scenario(store: SqliteStore) {
   expect(leased).toHaveLength(19);
 
   await store.releaseCopies(d.id, [copy(4)], NOW);
-  const earlier = await store.recordResults([{ copyId: copy(7), output: json("7") }], NOW);
+  const earlier = await store.recordResults(d.id, [{ copyId: copy(7), output: json("7") }], NOW);
 
   const ok = (copyId: string, text: string, extra: Partial<ReportedResult> = {}): ReportedResult => ({ copyId, output: json(text), ...extra });
   const batch: ReportedResult[] = [
@@ -74,7 +74,7 @@ async function scenario(store: SqliteStore) {
     ok(copy(5), "[1,2]", { durationMs: 3 }),
     ok(copy(6), "6"),
   ];
-  const outcome = await store.recordResults(batch, NOW + 1);
+  const outcome = await store.recordResults(d.id, batch, NOW + 1);
   return { earlier, outcome, rows: dump(store) };
 }
 
@@ -97,7 +97,7 @@ describe("FinishBatch (recordResults' batched common case)", () => {
     await batched.close();
     await single.close();
     expect(a).toEqual(b);
-    expect(a.outcome).toEqual({ accepted: 17, duplicates: 2, unknown: 2, unitsReopened: true, unitsFinished: 9 });
+    expect(a.outcome).toEqual({ accepted: 17, duplicates: 2, unknown: 2, refused: 0, unitsReopened: true, unitsFinished: 9 });
     const units = a.rows.units as Array<{ id: number; state: number; output: Buffer | null; result_seq: number | null }>;
     expect(units.map((u) => u.state)).toEqual([3, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 1]);
     expect(new TextDecoder().decode(units[0]!.output!)).toBe('{"a":2,"b":1}');

@@ -382,9 +382,10 @@ export class SqliteStore implements ManagerStore {
     })();
   }
 
-  async recordResults(results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome> {
+  async recordResults(distributorId: string, results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome> {
+    const distributor = parseId("d", distributorId) ?? 0;
     return this.db.transaction(() => {
-      const outcome: RecordResultsOutcome = { accepted: 0, duplicates: 0, unknown: 0, unitsReopened: false, unitsFinished: 0 };
+      const outcome: RecordResultsOutcome = { accepted: 0, duplicates: 0, unknown: 0, refused: 0, unitsReopened: false, unitsFinished: 0 };
       const deltas = new CountDeltas();
       const rules = new Map<number, Rules>();
       const seqs = results.map((r) => parseId("c", r.copyId) ?? 0);
@@ -402,6 +403,10 @@ export class SqliteStore implements ManagerStore {
         let c = rows.get(seqs[i]!);
         if (c === undefined) {
           outcome.unknown += 1;
+          continue;
+        }
+        if (c.distributor_id !== distributor) {
+          outcome.refused += 1;
           continue;
         }
         if (touched.has(c.unit_id)) {
