@@ -80,6 +80,14 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.takeReady({ clientId: "b", max: 10, nowMs: T0, clientDeadlineMs: T0 + 1000 })).toEqual([]);
     });
 
+    it("keeps the manager's project order: a unit priority ranks copies only within its project", async () => {
+      const { store } = await fresh();
+      // p1 leased first (the manager ranked it higher); p2's unit priority 9 does not jump ahead of it.
+      await store.addLeased([leasedCopy(1, "p1"), leasedCopy(2, "p1"), leasedCopy(3, "p2", 9), leasedCopy(4, "p1", 1)]);
+      const taken = await store.takeReady({ clientId: "a", max: 10, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      expect(ids(taken)).toEqual(["c4", "c1", "c2", "c3"]);
+    });
+
     it("remembers which client was given which copy", async () => {
       const { store } = await fresh();
       await store.addLeased([leasedCopy(1), leasedCopy(2)]);

@@ -10,7 +10,8 @@ export interface DistributorStore {
   /** Adds leased copies as ready. Copies already held keep their state. Resolves to the number added. */
   addLeased(copies: readonly LeasedCopy[]): Promise<number>;
   /**
-   * Gives up to `max` ready copies to a client: highest priority first, then oldest; copies of
+   * Gives up to `max` ready copies to a client: across projects in the order they were leased (the
+   * manager's project order), within a project by unit priority, then oldest; copies of
    * `skipProjects` stay put. Marks them given (with the client's lease deadline) and durably records
    * the assignments, in one atomic step. Who holds a copy right now is not durable: after a restart
    * every held copy is ready again (its clients' streams are gone), while the assignments survive so

@@ -1,7 +1,10 @@
 /**
- * The in-memory order of ready copies: per project, per priority (highest first), oldest first.
- * Requeued copies go to the front of their bucket (they have waited longest). Entries are removed
- * lazily: `isReady` tells whether a popped id is still ready, so dropping a copy is O(1).
+ * The in-memory order of ready copies: per project, per unit priority (highest first), oldest first;
+ * across projects, the project whose next copy was leased first. The manager leases in project order
+ * (project priority, then deadline, then age), so arrival keeps that order: a unit priority only
+ * ranks copies within its project. Requeued copies go to the front of their bucket (they have
+ * waited longest). Entries are removed lazily: `isReady` tells whether a popped id is still ready,
+ * so dropping a copy is O(1).
  */
 export class ReadyIndex {
   readonly #projects = new Map<string, ProjectQueue>();
@@ -17,23 +20,22 @@ export class ReadyIndex {
   }
 
   /**
-   * Pops up to `max` ready ids: highest priority across projects not in `skip`, ties to the lower
-   * `seqOf` (older). Ids for which `isReady` is false are discarded on the way.
+   * Pops up to `max` ready ids of projects not in `skip`: first the project holding the copy leased
+   * earliest (lowest `seqOf` among its ready copies), and from it the next copy (highest unit
+   * priority, then oldest). Ids for which `isReady` is false are discarded on the way.
    */
   take(max: number, skip: ReadonlySet<string> | undefined, isReady: (copyId: string) => boolean, seqOf: (copyId: string) => number): string[] {
     const out: string[] = [];
     while (out.length < max) {
-      let best: { queue: ProjectQueue; priority: number; copyId: string } | undefined;
+      let best: { queue: ProjectQueue; priority: number; earliest: number } | undefined;
       for (const [projectId, queue] of this.#projects) {
         if (skip?.has(projectId)) continue;
-        const head = queue.peek(isReady);
+        const head = queue.peek(isReady, seqOf);
         if (head === undefined) {
           this.#projects.delete(projectId);
           continue;
         }
-        if (best === undefined || head.priority > best.priority || (head.priority === best.priority && seqOf(head.copyId) < seqOf(best.copyId))) {
-          best = { queue, ...head };
-        }
+        if (best === undefined || head.earliest < best.earliest) best = { queue, ...head };
       }
       if (best === undefined) break;
       // Drain the winning bucket while it stays the best choice, so one project costs O(1) per copy.
@@ -73,18 +75,30 @@ class ProjectQueue {
     return bucket;
   }
 
-  peek(isReady: (copyId: string) => boolean): { priority: number; copyId: string } | undefined {
+  /**
+   * The priority of the highest bucket with a ready copy, and the lowest `seqOf` among the buckets'
+   * first ready copies (the project's earliest lease); undefined, and emptied, when nothing is ready.
+   */
+  peek(isReady: (copyId: string) => boolean, seqOf: (copyId: string) => number): { priority: number; earliest: number } | undefined {
+    let head: { priority: number; earliest: number } | undefined;
     for (const priority of this.#priorities) {
       const bucket = this.#buckets.get(priority);
       if (bucket === undefined) continue;
-      for (let copyId = bucket.peek(); copyId !== undefined; copyId = bucket.peek()) {
-        if (isReady(copyId)) return { priority, copyId };
+      let copyId = bucket.peek();
+      while (copyId !== undefined && !isReady(copyId)) {
         bucket.shift();
+        copyId = bucket.peek();
       }
+      if (copyId === undefined) continue;
+      const seq = seqOf(copyId);
+      if (head === undefined) head = { priority, earliest: seq };
+      else if (seq < head.earliest) head.earliest = seq;
     }
-    this.#buckets.clear();
-    this.#priorities = [];
-    return undefined;
+    if (head === undefined) {
+      this.#buckets.clear();
+      this.#priorities = [];
+    }
+    return head;
   }
 }
 
