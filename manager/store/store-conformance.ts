@@ -221,7 +221,26 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(unit.copies.map((c) => c.outcome)).toEqual(["ok", "invalid", "ok"]);
     });
 
-    it("sends more copies on disagreement and accepts a late result for a done unit as a record only", async () => {
+    it("records a late result for a done unit on its copy only (disagreeing: invalid); the unit and its result stay", async () => {
+      const p = await project({ leaseTimeoutMs: 1_000 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const [slow] = await store.leaseCopies(distributorId, 10, T0);
+      expect((await store.requeueExpired(T0 + 1_000, 100)).timedOut).toBe(1);
+      const [fast] = await store.leaseCopies(distributorId, 10, T0 + 1_000);
+      await store.recordResults(distributorId, [{ copyId: fast!.copyId, output: json("right") }], T0 + 1_001);
+      const late = await store.recordResults(distributorId, [{ copyId: slow!.copyId, output: json("wrong") }], T0 + 1_002);
+      expect(late).toMatchObject({ accepted: 1, duplicates: 0, unitsFinished: 0, unitsReopened: false });
+      const unit = await store.getUnit(u!);
+      expect(unit).toMatchObject({ state: "done", attempts: 2, copiesSent: 2 });
+      expect(new TextDecoder().decode(unit.output)).toBe('"right"');
+      expect(unit.copies.map((c) => [c.id, c.outcome, c.receivedAtMs])).toEqual([
+        [slow!.copyId, "invalid", T0 + 1_002],
+        [fast!.copyId, "ok", T0 + 1_001],
+      ]);
+      expect((await store.listResults(p.id, "", 10)).results.map((r) => r.unitId)).toEqual([u]);
+    });
+
+    it("sends more copies on disagreement", async () => {
       const p = await project({ replication: 2, quorum: 2, maxAttempts: 4 });
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
       const a = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];

@@ -41,6 +41,7 @@ export function prepareQueries(db: Database.Database) {
       applyCounts: prepare(
         `UPDATE projects SET ${COUNTER_COLUMNS.map((c) => `${c} = ${c} + ?`).join(", ")} WHERE id = ?`,
       ),
+      // Active or paused projects past their deadline (see isPastDeadline).
       pastDeadline: prepare("SELECT id FROM projects WHERE state IN (1, 2) AND deadline_ms IS NOT NULL AND deadline_ms <= ?").pluck(),
       deleteProject: prepare("DELETE FROM projects WHERE id = ?"),
       deleteCopies: prepare("DELETE FROM copies WHERE unit_id IN (SELECT id FROM units WHERE project_id = ?)"),

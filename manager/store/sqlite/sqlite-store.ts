@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { compareProjectsForLease } from "../../../core/lease-order.js";
+import { isPastDeadline } from "../../../core/project-deadline.js";
 import type { PayloadEncoding, ProjectSettings } from "../../../core/project-settings.js";
 import {
   isFinalUnitState,
@@ -297,7 +298,7 @@ export class SqliteStore implements ManagerStore {
           lease_timeout_ms: number;
         }>
       )
-        .filter((p) => p.deadline_ms === null || p.deadline_ms > nowMs)
+        .filter((p) => !isPastDeadline(p.deadline_ms ?? undefined, nowMs))
         .sort((a, b) =>
           compareProjectsForLease(
             { priority: a.priority, deadlineMs: a.deadline_ms ?? undefined, createdAtMs: a.created_at },
