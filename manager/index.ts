@@ -16,6 +16,7 @@ import { adminAuthenticator, distributorAuthenticator } from "./authenticators.j
 import { DEFAULT_LIMITS, type ManagerContext } from "./manager-context.js";
 import { managerRoutes } from "./routes.js";
 import { loadOrCreateSigningKey } from "./signing-key.js";
+import { allProjects } from "./store/all-projects.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import { Sweeper } from "./sweeper.js";
 import { ThroughputMeter } from "./throughput-meter.js";
@@ -149,7 +150,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       help: "Units waiting for a copy (queued), across projects.",
       registers: [server.registry],
       async collect() {
-        const { projects } = await store.listProjects({ limit: 1_000 });
+        const projects = await allProjects(store);
         this.set(projects.reduce((sum, p) => sum + p.counts.queued, 0));
       },
     });

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { finishedUnits } from "./grid-stats.js";
+import { allProjects } from "./store/all-projects.js";
 import type { ManagerStore } from "./store/store.js";
 import type { ThroughputMeter } from "./throughput-meter.js";
 import type { WakeSignal } from "./wake-signal.js";
@@ -70,7 +71,7 @@ export class Sweeper {
     for (const projectId of expired) log.info({ projectId }, "project expired");
     if (reopened) this.deps.workAvailable.notify();
     if (finished > 0 || expired.length > 0) this.deps.unitsFinished.notify();
-    const { projects } = await store.listProjects({ limit: 1_000 });
+    const projects = await allProjects(store);
     this.deps.meter.sample(new Map(projects.map((p) => [p.id, finishedUnits(p)])), now);
     await store.pruneNotices(now - NOTICE_RETENTION_MS);
   }

@@ -11,6 +11,7 @@ import type { ManagerContext } from "../manager-context.js";
 import { toProtoPeer } from "../mappers/distributor-mapper.js";
 import { encodeLeaseResponse } from "../mappers/lease-response-encoder.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
+import { allProjects } from "../store/all-projects.js";
 import type { DistributorRecord } from "../store/store.js";
 
 const MAX_COPY_IDS = 100_000;
@@ -87,7 +88,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         limits.maxNoticesPerHeartbeat,
       );
       const distributor = await store.getDistributor(distributorId);
-      const paused = (await store.listProjects({ limit: 1_000 })).projects.filter((p) => p.state !== "active").map((p) => p.id);
+      const paused = (await allProjects(store)).filter((p) => p.state !== "active").map((p) => p.id);
       return { drain: distributor.draining, cancelledUnitIds: finishedUnitIds, pausedProjectIds: paused, peers: await peersOf(distributorId) };
     },
 
