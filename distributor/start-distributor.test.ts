@@ -9,6 +9,7 @@ import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskResultSchema, TaskSchema, type Task, type TaskResult } from "../gen/disio/v1/common_pb.js";
+import { MAX_OUTPUT_BYTES } from "../core/output-limit.js";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
@@ -258,6 +259,10 @@ describe("startDistributor with a fake manager", () => {
     expect((mixed as ConnectError).code).toBe(Code.PermissionDenied);
     const noToken = await a.client.report({ results: [ok(mine)] }).catch((e: unknown) => ConnectError.from(e));
     expect((noToken as ConnectError).code).toBe(Code.Unauthenticated);
+    const huge = { copyId: mine, outcome: { case: "output" as const, value: new Uint8Array(MAX_OUTPUT_BYTES + 1) } };
+    const oversized = await a.client.report({ results: [huge] }, { headers: a.headers }).catch((e: unknown) => ConnectError.from(e));
+    expect((oversized as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((oversized as ConnectError).rawMessage).toMatch(/^results\[0\]\.output: 4194305 bytes, more than 4194304/);
     await new Promise((r) => setTimeout(r, 200));
     expect(manager.results.size).toBe(0);
     expect((await a.client.report({ results: [ok(mine)] }, { headers: a.headers })).accepted).toBe(1);

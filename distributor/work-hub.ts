@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { TaskResult } from "../gen/disio/v1/common_pb.js";
+import { MAX_OUTPUT_BYTES } from "../core/output-limit.js";
 import { workCredit } from "../core/work-credit.js";
 import { BadClientRequestError, TaskNotGivenError } from "./errors.js";
 import { storedResultFromClient } from "./result-mapper.js";
@@ -237,7 +238,8 @@ export class WorkHub {
 
   /**
    * Stores a client's results. Every copy must have been given to this client (else
-   * `TaskNotGivenError` and nothing is stored). Resolves once the results are durable; each frees a
+   * `TaskNotGivenError` and nothing is stored), and no output may exceed {@link MAX_OUTPUT_BYTES}
+   * (else `BadClientRequestError`: honest clients report such a run as an error). Resolves once the results are durable; each frees a
    * slot of the client's stream.
    */
   async report(clientId: string, results: readonly TaskResult[]): Promise<StoreResultsOutcome> {
@@ -248,6 +250,9 @@ export class WorkHub {
     results.forEach((result, i) => {
       if (result.copyId === "") throw new BadClientRequestError(`results[${i}].copy_id`, "required");
       if (result.outcome.case === undefined) throw new BadClientRequestError(`results[${i}].outcome`, "output or error required");
+      if (result.outcome.case === "output" && result.outcome.value.byteLength > MAX_OUTPUT_BYTES) {
+        throw new BadClientRequestError(`results[${i}].output`, `${result.outcome.value.byteLength} bytes, more than ${MAX_OUTPUT_BYTES}`);
+      }
     });
     const copyIds = results.map((r) => r.copyId);
     const given = await this.#store.wasGiven(clientId, copyIds);

@@ -3,6 +3,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type HandlerCo
 import { afterEach, describe, expect, it } from "vitest";
 import { ProgramSchema, TaskSchema, type Task, type TaskResult } from "../../gen/disio/v1/common_pb.js";
 import { DistributorService } from "../../gen/disio/v1/distributor_service_pb.js";
+import { MAX_OUTPUT_BYTES } from "../output-limit.js";
 import { programHash, programSignatureMessage } from "../program-signature.js";
 import { ClientHandler } from "./client-handler.js";
 import type { RunnableTask, UnitProcessor, UnitResult } from "./unit-processor.js";
@@ -199,6 +200,24 @@ describe("ClientHandler", () => {
     const results = state.reportCalls.flat();
     expect(results.map((r) => (r.outcome.case === "error" ? r.outcome.value.kind : "ok"))).toEqual(Array(5).fill("program"));
     expect(rejected[0]).toMatch(/signature/);
+  });
+
+  it("reports an output over the size limit as an encoding error, not the output", async () => {
+    const { handler, state, hash } = await setup();
+    const [big] = tasks(1, hash);
+    big!.input = new Uint8Array(MAX_OUTPUT_BYTES + 1);
+    state.queue.push(big!, ...tasks(1, hash, 1));
+    handler.start();
+    await until(() => handler.stats().completed + handler.stats().failed === 2);
+    const results = state.reportCalls.flat();
+    const rejected = results.find((r) => r.copyId === big!.copyId)!;
+    expect(rejected.outcome.case).toBe("error");
+    expect(rejected.outcome.case === "error" && [rejected.outcome.value.kind, rejected.outcome.value.message]).toEqual([
+      "encoding",
+      `the output is ${MAX_OUTPUT_BYTES + 1} bytes, more than the limit of ${MAX_OUTPUT_BYTES}`,
+    ]);
+    expect(results.find((r) => r.copyId === "copy-1")!.outcome.case).toBe("output");
+    expect(handler.stats()).toMatchObject({ completed: 1, failed: 1 });
   });
 
   it("refuses a distributor whose manager key is not the pinned trust key", async () => {

@@ -3,6 +3,7 @@ import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { DistributorService } from "../../gen/disio/v1/distributor_service_pb.js";
 import type { Task } from "../../gen/disio/v1/common_pb.js";
 import { backoffDelayMs } from "../backoff.js";
+import { limitOutput } from "../output-limit.js";
 import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
 import { TooManyRedirectsError, TrustKeyMismatchError } from "./errors.js";
 import type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
@@ -304,8 +305,9 @@ export class ClientHandler {
     for (const result of results) {
       const session = this.inHand.get(result.copyId);
       if (session === undefined) continue;
-      const bytes = result.outcome.ok ? result.outcome.output.length : result.outcome.message.length;
-      this.reports.add(session, toProtoTaskResult(result), result.outcome.ok, bytes);
+      const outcome = limitOutput(result.outcome);
+      const bytes = outcome.ok ? outcome.output.length : outcome.message.length;
+      this.reports.add(session, toProtoTaskResult(outcome === result.outcome ? result : { ...result, outcome }), outcome.ok, bytes);
     }
     this.notify();
   }

@@ -147,8 +147,8 @@ export type TaskError = Message<"disio.v1.TaskError"> & {
 
   /**
    * What kind of failure: "throw" (the program threw), "timeout" (the wall-clock limit killed it),
-   * "crash" (the unit processor died), "encoding" (the output could not be encoded), "program" (the
-   * program could not be loaded or its signature did not verify).
+   * "crash" (the unit processor died), "encoding" (the output could not be encoded, or is over the
+   * 4 MiB output limit), "program" (the program could not be loaded or its signature did not verify).
    *
    * @generated from field: string kind = 2;
    */
