@@ -9,6 +9,8 @@ export interface BufferState {
   ready: number;
   /** Every copy held: ready, paused or in clients' hands. */
   held: number;
+  /** Bytes of the held copies' tasks. */
+  heldBytes: number;
   /** Copies asked for by Lease calls still in flight. */
   inFlight: number;
   /** The manager told us to drain: lease nothing more. */
@@ -23,6 +25,8 @@ export interface BufferSettings {
   highWatermark: number;
   /** Never hold more than this many copies in total. */
   capacity: number;
+  /** Lease nothing while the held tasks take this many bytes or more (one Lease may pass it). */
+  capacityBytes: number;
   /** Most copies one Lease asks for (ours, already capped by the manager's max_lease_batch). */
   leaseBatch: number;
 }
@@ -33,12 +37,13 @@ export interface BufferPlan {
 }
 
 /**
- * Decides the size of the next Lease. Nothing while draining or while the ready buffer (counting
- * copies already asked for) is at or above the low watermark; otherwise enough to reach the high
+ * Decides the size of the next Lease. Nothing while draining, while the held tasks fill
+ * `capacityBytes`, or while the ready buffer (counting copies already asked for) is at or above
+ * the low watermark; otherwise enough to reach the high
  * watermark, at most one batch and never past capacity.
  */
 export function bufferPlan(state: BufferState, settings: BufferSettings): BufferPlan {
-  if (state.draining) return { count: 0 };
+  if (state.draining || state.heldBytes >= settings.capacityBytes) return { count: 0 };
   const expected = state.ready + state.inFlight;
   if (expected >= settings.lowWatermark) return { count: 0 };
   const room = settings.capacity - state.held - state.inFlight;

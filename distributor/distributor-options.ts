@@ -20,6 +20,11 @@ export interface DistributorOptions {
   region?: string;
   /** Most copies held at once (ready + in clients' hands). Default 20,000. */
   capacity?: number;
+  /**
+   * Lease no more once the held copies' tasks take this many bytes (held in memory and in the store:
+   * large inputs fill this before the copy watermarks). Default 256 MiB.
+   */
+  capacityBytes?: number;
   /** Most clients with an open Work stream; further joins are redirected to a peer. Default 10,000. */
   maxClients?: number;
   /** Logger; each component logs through a child. */
@@ -42,6 +47,8 @@ export interface DistributorOptions {
   maxRunTimeMs?: number;
   /** Most tasks in one Work stream message. Default 1,000. */
   workBatch?: number;
+  /** Most task bytes in one Work stream message (one task always fits). Default 4 MiB. */
+  workBatchBytes?: number;
   /** Keep-alive period of idle Work streams, ms. Default 15,000. */
   keepAliveMs?: number;
   /** Most results one client Report may carry. Default 10,000. */
@@ -97,6 +104,7 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     publicUrl: options.publicUrl,
     region: options.region ?? "",
     capacity,
+    capacityBytes: positive("capacityBytes", options.capacityBytes ?? 256 * 1024 * 1024),
     maxClients: positive("maxClients", options.maxClients ?? 10_000),
     log: options.log,
     lowWatermark,
@@ -108,6 +116,7 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     taskLeaseMs: positive("taskLeaseMs", options.taskLeaseMs ?? 120_000),
     maxRunTimeMs: positive("maxRunTimeMs", options.maxRunTimeMs ?? 60_000),
     workBatch: positive("workBatch", options.workBatch ?? 1_000),
+    workBatchBytes: positive("workBatchBytes", options.workBatchBytes ?? 4 * 1024 * 1024),
     keepAliveMs: positive("keepAliveMs", options.keepAliveMs ?? 15_000),
     maxReportResults: positive("maxReportResults", options.maxReportResults ?? 10_000),
     renewCheckMs: positive("renewCheckMs", options.renewCheckMs ?? 2_000),

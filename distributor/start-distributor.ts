@@ -87,7 +87,13 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     const hub = new WorkHub({
       store,
       log,
-      settings: { taskLeaseMs: o.taskLeaseMs, workBatch: o.workBatch, keepAliveMs: o.keepAliveMs, maxReportResults: o.maxReportResults },
+      settings: {
+        taskLeaseMs: o.taskLeaseMs,
+        workBatch: o.workBatch,
+        workBatchBytes: o.workBatchBytes,
+        keepAliveMs: o.keepAliveMs,
+        maxReportResults: o.maxReportResults,
+      },
       events: {
         tasksGiven(count) {
           metrics.tasksGiven(count);
@@ -205,6 +211,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
             lowWatermark: o.lowWatermark,
             highWatermark: o.highWatermark,
             capacity: o.capacity,
+            capacityBytes: o.capacityBytes,
             leaseBatch: Math.min(o.leaseBatch, manager.settings.maxLeaseBatch),
             leaseWaitMs: Math.min(o.leaseWaitMs, manager.settings.maxLeaseWaitMs),
           }),

@@ -13,6 +13,8 @@ export interface WorkHubSettings {
   taskLeaseMs: number;
   /** Most tasks per stream message. */
   workBatch: number;
+  /** Most task bytes per stream message (one task always goes). */
+  workBatchBytes: number;
   /** Keep-alive period of an idle stream, ms. */
   keepAliveMs: number;
   /** Most results per client Report. */
@@ -194,6 +196,7 @@ export class WorkHub {
           nowMs: now,
           clientDeadlineMs: now + this.#settings.taskLeaseMs,
           skipProjects: this.#paused,
+          maxBytes: this.#settings.workBatchBytes,
         });
         if (given.length > 0) {
           for (const copy of given) stream.outstanding.add(copy.copyId);

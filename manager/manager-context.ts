@@ -18,6 +18,8 @@ export interface ManagerLimits {
   maxUnitsPerCall: number;
   /** Largest unit input, bytes. */
   maxInputBytes: number;
+  /** Most input bytes one Lease answer carries (keeps it well under a distributor's 64 MiB read limit). */
+  maxLeaseInputBytes: number;
   /** Most finished-unit notices one heartbeat returns. */
   maxNoticesPerHeartbeat: number;
   /** Idle time after which WatchResults sends an empty keep-alive batch, ms. */
@@ -57,6 +59,7 @@ export const DEFAULT_LIMITS: ManagerLimits = {
   heartbeatIntervalMs: 5_000,
   maxUnitsPerCall: 100_000,
   maxInputBytes: 1024 * 1024,
+  maxLeaseInputBytes: 16 * 1024 * 1024,
   maxNoticesPerHeartbeat: 10_000,
   watchKeepAliveMs: 15_000,
 };

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { ProjectState } from "../gen/disio/v1/common_pb.js";
 import { addNumberUnits, createProjectFrom, doneCount, resultsByUnit, startGrid, waitFor, type GridFixture } from "./grid-fixture.js";
 
 /** Squares its input after a little busy work, so a run lasts long enough to disturb it. */
@@ -58,6 +59,32 @@ describe("the grid end to end (manager, distributor, worker processes)", () => {
     await waitFor("all units done after the restart", async () => (await doneCount(grid!, projectId)) === 3_000, 90_000);
     await expectAllSquares(grid, projectId, ids);
   }, 180_000);
+
+  it("computes units with large inputs: Leases, buffer and Work messages stay bounded in bytes", async () => {
+    grid = await startGrid(2);
+    const { project } = await grid.admin.createProject({
+      name: "lengths",
+      programSource: "export default (input) => ({ n: input.n, length: input.pad.length });",
+      paused: true,
+    });
+    const projectId = project!.id;
+    // 320 inputs of 256 KiB: 80 MiB in all, all ready when the project is resumed, so a Lease cut by
+    // count alone would pass the distributor's 64 MiB read limit, and a Work message of its default
+    // 1,000 tasks would be 80 MiB.
+    const pad = "x".repeat(256 * 1024);
+    const encoder = new TextEncoder();
+    const ids: string[] = [];
+    for (let start = 0; start < 320; start += 40) {
+      const units = Array.from({ length: 40 }, (_, k) => ({ input: encoder.encode(JSON.stringify({ n: start + k, pad })) }));
+      ids.push(...(await grid.admin.addUnits({ projectId, units })).unitIds);
+    }
+    await grid.admin.updateProject({ id: projectId, state: ProjectState.ACTIVE });
+    await waitFor("all large units done", async () => (await doneCount(grid!, projectId)) === 320, 60_000);
+    const results = await resultsByUnit(grid, projectId);
+    expect([...results.values()].sort((a, b) => (a as { n: number }).n - (b as { n: number }).n)).toEqual(
+      ids.map((_, n) => ({ n, length: pad.length })),
+    );
+  }, 90_000);
 
   it("keeps computing while the manager is down and delivers every result after its restart", async () => {
     grid = await startGrid(2);

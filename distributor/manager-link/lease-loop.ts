@@ -23,8 +23,8 @@ export interface LeaseLoopDeps {
    * none (long-poll). `stop` may only abort it before it is sent, `cancel` at any time.
    */
   lease(maxCopies: number, waitMs: number, signals: LeaseLoopSignals): Promise<Uint8Array[]>;
-  /** The buffer now: ready (servable) and held copies, and whether we drain. */
-  state(): Promise<{ ready: number; held: number; draining: boolean }>;
+  /** The buffer now: ready (servable) and held copies, the held tasks' bytes, and whether we drain. */
+  state(): Promise<{ ready: number; held: number; heldBytes: number; draining: boolean }>;
   /** Watermarks and batch size (the batch already capped by the manager's settings). */
   settings(): BufferSettings & { leaseWaitMs: number };
   /** Stores leased tasks and makes them available to clients. */

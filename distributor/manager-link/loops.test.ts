@@ -34,8 +34,8 @@ describe("runLeaseLoop", () => {
           asked.push(max);
           return Array.from({ length: max }, () => toBinary(TaskSchema, create(TaskSchema, { copyId: "x" })));
         },
-        state: async () => ({ ready, held: ready, draining: false }),
-        settings: () => ({ lowWatermark: 100, highWatermark: 250, capacity: 1000, leaseBatch: 100, leaseWaitMs: 1000 }),
+        state: async () => ({ ready, held: ready, heldBytes: ready * 10, draining: false }),
+        settings: () => ({ lowWatermark: 100, highWatermark: 250, capacity: 1000, capacityBytes: 1e9, leaseBatch: 100, leaseWaitMs: 1000 }),
         add: async (tasks: Uint8Array[]) => {
           ready += tasks.length;
         },
@@ -64,8 +64,8 @@ describe("runLeaseLoop", () => {
           calls++;
           throw new Error("down");
         },
-        state: async () => ({ ready: 0, held: 0, draining: false }),
-        settings: () => ({ lowWatermark: 1, highWatermark: 2, capacity: 2, leaseBatch: 2, leaseWaitMs: 10 }),
+        state: async () => ({ ready: 0, held: 0, heldBytes: 0, draining: false }),
+        settings: () => ({ lowWatermark: 1, highWatermark: 2, capacity: 2, capacityBytes: 1e9, leaseBatch: 2, leaseWaitMs: 10 }),
         add: async () => undefined,
         waitForDemand: async () => undefined,
         log,
@@ -98,8 +98,8 @@ describe("runLeaseLoop on stop", () => {
             signals.cancel.addEventListener("abort", () => reject(new Error("cancelled")), { once: true });
           });
         },
-        state: async () => ({ ready: 0, held: 0, draining: false }),
-        settings: () => ({ lowWatermark: 10, highWatermark: 20, capacity: 100, leaseBatch: 20, leaseWaitMs: 1000 }),
+        state: async () => ({ ready: 0, held: 0, heldBytes: 0, draining: false }),
+        settings: () => ({ lowWatermark: 10, highWatermark: 20, capacity: 100, capacityBytes: 1e9, leaseBatch: 20, leaseWaitMs: 1000 }),
         add: async (tasks) => {
           added.push(tasks.length);
         },

@@ -16,6 +16,11 @@ export interface StoreFactory {
 
 const T0 = 1_700_000_000_000;
 
+/** The bytes of the copies' tasks, as a store's `heldBytes` counts them. */
+function bytesOf(copies: LeasedCopy[]): number {
+  return copies.reduce((sum, c) => sum + c.task.byteLength, 0);
+}
+
 /** A leased copy for tests: `c<n>` of unit `u<n>` in `project` with `priority`. */
 export function leasedCopy(n: number, project = "p1", priority = 0): LeasedCopy {
   const copyId = `c${n}`;
@@ -74,7 +79,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(ids(first)).toEqual(["c3", "c1"]);
       expect(fromBinary(TaskSchema, first[0]?.task as Uint8Array).unitId).toBe("u3");
       expect(first[0]?.clientDeadlineMs).toBe(T0 + 1000);
-      expect(await store.counts(new Set(["p2"]))).toEqual({ held: 4, ready: 1, given: 2, results: 0 });
+      const heldBytes = bytesOf([leasedCopy(1), leasedCopy(2, "p2"), leasedCopy(3, "p1", 5), leasedCopy(4)]);
+      expect(await store.counts(new Set(["p2"]))).toEqual({ held: 4, heldBytes, ready: 1, given: 2, results: 0 });
       const rest = await store.takeReady({ clientId: "b", max: 10, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect(ids(rest)).toEqual(["c2", "c4"]);
       expect(await store.takeReady({ clientId: "b", max: 10, nowMs: T0, clientDeadlineMs: T0 + 1000 })).toEqual([]);
@@ -86,6 +92,18 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.addLeased([leasedCopy(1, "p1"), leasedCopy(2, "p1"), leasedCopy(3, "p2", 9), leasedCopy(4, "p1", 1)]);
       const taken = await store.takeReady({ clientId: "a", max: 10, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect(ids(taken)).toEqual(["c4", "c1", "c2", "c3"]);
+    });
+
+    it("gives at most maxBytes of tasks (always one), leaving the rest ready in order", async () => {
+      const { store } = await fresh();
+      const copies = [1, 2, 3, 4, 5].map((n) => leasedCopy(n));
+      await store.addLeased(copies);
+      const take = (maxBytes: number) => store.takeReady({ clientId: "a", max: 10, nowMs: T0, clientDeadlineMs: T0 + 1000, maxBytes });
+      expect(ids(await take(bytesOf(copies.slice(0, 2)) + 1))).toEqual(["c1", "c2"]);
+      expect(ids(await take(1))).toEqual(["c3"]);
+      expect(await store.counts()).toMatchObject({ ready: 2, given: 3 });
+      expect(ids(await take(Number.POSITIVE_INFINITY))).toEqual(["c4", "c5"]);
+      expect(await store.requeueExpiredClientLeases(T0 + 1000)).toBe(5);
     });
 
     it("remembers which client was given which copy", async () => {
@@ -119,7 +137,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.takeReady({ clientId: "b", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       await store.storeResults([result("c1", "u1", "a")]);
       expect(await store.requeueClient("a", ["c1", "c2", "c4"])).toBe(1);
-      expect(await store.counts()).toEqual({ held: 3, ready: 1, given: 2, results: 1 });
+      expect(await store.counts()).toEqual({ held: 3, heldBytes: bytesOf([2, 3, 4].map((n) => leasedCopy(n))), ready: 1, given: 2, results: 1 });
       expect([...(await store.wasGiven("b", ["c4"])).keys()]).toEqual(["c4"]);
       expect(ids(await store.takeReady({ clientId: "c", max: 5, nowMs: T0, clientDeadlineMs: T0 + 1000 }))).toEqual(["c2"]);
     });
@@ -144,7 +162,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.takeReady({ clientId: "a", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect(await store.storeResults([result("c1", "u1", "a"), result("c2", "u2", "a")])).toEqual({ accepted: 2, duplicates: 0 });
       expect(await store.storeResults([result("c1", "u1", "a", 9)])).toEqual({ accepted: 0, duplicates: 1 });
-      expect(await store.counts()).toEqual({ held: 0, ready: 0, given: 0, results: 2 });
+      expect(await store.counts()).toEqual({ held: 0, heldBytes: 0, ready: 0, given: 0, results: 2 });
       const pending = await store.pendingResults(10);
       expect(pending.map((r) => [r.copyId, r.unitId, r.clientId, r.receivedAtMs, [...r.result]])).toEqual([
         ["c1", "u1", "a", T0, [7, 7]],
@@ -177,7 +195,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3)]);
       await store.takeReady({ clientId: "a", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect(await store.dropCopies({ unitIds: ["u1", "u9"], copyIds: ["c3"] })).toBe(2);
-      expect(await store.counts()).toEqual({ held: 1, ready: 1, given: 0, results: 0 });
+      expect(await store.counts()).toEqual({ held: 1, heldBytes: bytesOf([leasedCopy(2)]), ready: 1, given: 0, results: 0 });
       expect(await store.requeueClient("a", ["c1", "c3"])).toBe(0);
       expect(ids(await store.takeReady({ clientId: "b", max: 5, nowMs: T0, clientDeadlineMs: T0 + 1000 }))).toEqual(["c2"]);
     });
@@ -239,7 +257,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.close();
       const again = await reopen();
       opened.push({ store: again, cleanup: async () => undefined });
-      expect(await again.counts()).toEqual({ held: 3, ready: 3, given: 0, results: 1 });
+      const heldBytes = bytesOf([leasedCopy(1), leasedCopy(2), leasedCopy(3, "p1", 2)]);
+      expect(await again.counts()).toEqual({ held: 3, heldBytes, ready: 3, given: 0, results: 1 });
       expect([...(await again.wasGiven("a", ["c3"]))]).toEqual([["c3", "u3"]]);
       expect([...(await again.ensureSecret(() => new Uint8Array([0])))]).toEqual([42]);
       expect(ids(await again.pendingResults(10))).toEqual(["c9"]);
@@ -259,7 +278,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const outcome = await store.storeResults(given.map((g) => result(g.copyId, g.unitId, "a")));
       expect(outcome).toEqual({ accepted: 5000, duplicates: 0 });
       expect(await store.ackResults(given.map((g) => g.copyId))).toBe(5000);
-      expect(await store.counts()).toEqual({ held: 0, ready: 0, given: 0, results: 0 });
+      expect(await store.counts()).toEqual({ held: 0, heldBytes: 0, ready: 0, given: 0, results: 0 });
     });
   });
 }

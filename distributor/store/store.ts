@@ -104,6 +104,8 @@ export interface TakeReadyRequest {
   clientDeadlineMs: number;
   /** Projects whose copies must not be handed out (paused). */
   skipProjects?: ReadonlySet<string>;
+  /** Most task bytes to give (the first copy is given whatever its size). Default: no limit. */
+  maxBytes?: number;
 }
 
 /** A copy given to a client. */
@@ -156,6 +158,8 @@ export interface RenewedLease {
 export interface StoreCounts {
   /** Copies held (ready, paused or given). */
   held: number;
+  /** Bytes of the held copies' encoded tasks. */
+  heldBytes: number;
   /** Ready copies that may be handed out. */
   ready: number;
   /** Copies in clients' hands. */

@@ -25,6 +25,8 @@ import type { NewUnit } from "../store/store.js";
 
 const MIN_WATCH_STATS_INTERVAL_MS = 200;
 const WATCH_RESULTS_BATCH = 1_000;
+/** Most input and output bytes in one ListResults page or WatchResults batch (one result always fits). */
+const RESULTS_PAGE_BYTES = 8 * 1024 * 1024;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -137,7 +139,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
     },
 
     async listResults(req) {
-      const page = await store.listResults(req.projectId, req.cursor, pageSize(req.pageSize, 1000, 10_000));
+      const page = await store.listResults(req.projectId, req.cursor, pageSize(req.pageSize, 1000, 10_000), RESULTS_PAGE_BYTES);
       return { results: page.results.map(toProtoResult), nextCursor: page.nextCursor };
     },
 
@@ -150,15 +152,15 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         // Read the counts before the page: a unit finishing in between shows in the next page.
         const version = ctx.unitsFinished.version;
         const project = await store.getProject(req.projectId);
-        const page = await store.listResults(req.projectId, cursor, WATCH_RESULTS_BATCH);
+        const page = await store.listResults(req.projectId, cursor, WATCH_RESULTS_BATCH, RESULTS_PAGE_BYTES);
         const open = project.counts.queued + project.counts.running;
         if (page.results.length > 0) {
           cursor = page.nextCursor;
-          const done = req.untilDone && open === 0 && page.results.length < WATCH_RESULTS_BATCH;
+          const done = req.untilDone && open === 0 && !page.more;
           yield create(WatchResultsResponseSchema, { results: page.results.map(toProtoResult), cursor, projectDone: done });
           lastSent = ctx.now();
           if (done) return;
-          if (page.results.length === WATCH_RESULTS_BATCH) continue;
+          if (page.more) continue;
         } else if (req.untilDone && open === 0) {
           yield create(WatchResultsResponseSchema, { cursor, projectDone: true });
           return;

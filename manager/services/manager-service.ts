@@ -101,7 +101,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       for (;;) {
         if ((await store.getDistributor(distributorId)).draining) return { tasks: [] };
         const version = ctx.workAvailable.version;
-        const tasks = await store.leaseCopies(distributorId, max, ctx.now());
+        const tasks = await store.leaseCopies(distributorId, max, ctx.now(), limits.maxLeaseInputBytes);
         if (tasks.length > 0) {
           ctx.metrics.unitsLeased(tasks.length);
           return isJsonCall(call) ? { tasks: tasks.map(toProtoTask) } : encodeLeaseResponse(tasks);

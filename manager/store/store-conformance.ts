@@ -96,6 +96,19 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((await store.getProject(partial.id)).copiesOut).toBe(2);
     });
 
+    it("stops a Lease before its inputs pass the byte budget, but always leases one copy", async () => {
+      const a = await project({ name: "a", priority: 1 });
+      const b = await project({ name: "b" });
+      const big = (n: number) => new Uint8Array(n).fill(0x31);
+      const aUnits = await store.addUnits(a.id, [100, 100, 100].map((n) => ({ input: big(n), priority: 0 })), T0);
+      const bUnits = await store.addUnits(b.id, [{ input: big(50), priority: 0 }], T0);
+      expect((await store.leaseCopies(distributorId, 10, T0, 250)).map((t) => t.unitId)).toEqual(aUnits.slice(0, 2));
+      // The next unit in order (a's third, 100 bytes) does not fit 60: b's smaller one does not jump it.
+      expect((await store.leaseCopies(distributorId, 10, T0, 60)).map((t) => t.unitId)).toEqual([aUnits[2]]);
+      expect((await store.leaseCopies(distributorId, 10, T0, 10)).map((t) => t.unitId)).toEqual(bUnits);
+      expect((await store.getProject(a.id)).counts).toMatchObject({ queued: 0, running: 3 });
+    });
+
     it("does not lease paused projects or projects past their deadline", async () => {
       const p = await project({}, true);
       await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
@@ -345,6 +358,23 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.requeueUnits(p.id, { state: "cancelled" }, T0)).toBe(1);
       expect(await store.cancelUnits(p.id, undefined, T0)).toBe(4);
       expect((await store.getProject(p.id)).counts).toMatchObject({ cancelled: 4, queued: 0 });
+    });
+
+    it("cuts a results page at maxBytes of inputs and outputs (one always fits) and says more may follow", async () => {
+      const p = await project();
+      await store.addUnits(p.id, [1, 2, 3].map((i) => ({ input: json("x".repeat(100 * i)), priority: 0 })), T0);
+      const tasks = await store.leaseCopies(distributorId, 10, T0);
+      await store.recordResults(distributorId, tasks.map((t) => ({ copyId: t.copyId, output: json(1) })), T0);
+      // Inputs of 102, 202 and 302 bytes (JSON strings), outputs of 1 byte.
+      const first = await store.listResults(p.id, "", 10, 310);
+      expect(first.results.map((r) => r.unitId)).toEqual(tasks.slice(0, 2).map((t) => t.unitId));
+      expect(first.more).toBe(true);
+      const second = await store.listResults(p.id, first.nextCursor, 10, 1);
+      expect(second.results.map((r) => r.unitId)).toEqual([tasks[2]!.unitId]);
+      expect(second.more).toBe(false);
+      expect((await store.listResults(p.id, "", 2)).more).toBe(true);
+      expect((await store.listResults(p.id, "", 3)).more).toBe(true);
+      expect((await store.listResults(p.id, "", 4)).more).toBe(false);
     });
 
     it("pages results by cursor without gaps or repeats", async () => {

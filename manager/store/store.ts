@@ -53,9 +53,10 @@ export interface ManagerStore {
   /**
    * Leases up to `max` copies for a distributor in lease order (project priority, deadline, unit
    * priority, age), at most one copy per unit per call, from active projects not past their
-   * deadline. Inputs are returned as stored (never parsed).
+   * deadline. Inputs are returned as stored (never parsed), and stop before their total passes
+   * `maxInputBytes` (the first copy is leased whatever its size).
    */
-  leaseCopies(distributorId: string, max: number, nowMs: number): Promise<LeasedTask[]>;
+  leaseCopies(distributorId: string, max: number, nowMs: number, maxInputBytes?: number): Promise<LeasedTask[]>;
   /** Extends pending copies the distributor holds of open units; the others are `lost`. */
   renewCopies(distributorId: string, copyIds: readonly string[], nowMs: number): Promise<{ renewed: Array<{ copyId: string; deadlineMs: number }>; lost: string[] }>;
   /** Gives back pending copies the distributor holds (no attempt used); returns how many. */
@@ -72,8 +73,12 @@ export interface ManagerStore {
   /** Expires projects past their deadline and their open units; returns the projects' ids. */
   expireProjects(nowMs: number): Promise<string[]>;
 
-  /** A project's results after `cursor` in finishing order; `nextCursor` is the last one's (or `cursor`). */
-  listResults(projectId: string, cursor: string, limit: number): Promise<{ results: ResultRecord[]; nextCursor: string }>;
+  /**
+   * A project's results after `cursor` in finishing order: at most `limit`, and stopping before their
+   * inputs and outputs pass `maxBytes` (one result always fits). `nextCursor` is the last one's (or
+   * `cursor`); `more` tells that the page was cut by either bound, so more results may follow at once.
+   */
+  listResults(projectId: string, cursor: string, limit: number, maxBytes?: number): Promise<{ results: ResultRecord[]; nextCursor: string; more: boolean }>;
 
   /** Creates a distributor identity holding only its token's hash. Throws `NameTakenError`. */
   createDistributor(d: { name: string; region: string; tokenHash: string }, nowMs: number): Promise<DistributorRecord>;

@@ -99,6 +99,7 @@ class SqliteStore implements DistributorStore {
   #expiry: ClientLease[] = [];
   #expiryHead = 0;
   #readyCount = 0;
+  #heldBytes = 0;
   #resultCount = 0;
   #nextSeq = 1;
 
@@ -223,7 +224,10 @@ class SqliteStore implements DistributorStore {
       (copyId) => this.#held.get(copyId)?.queued === true,
       (copyId) => this.#held.get(copyId)?.seq ?? 0,
     );
-    const entries = ids.map((id) => this.#held.get(id) as HeldEntry);
+    const entries = this.#withinBytes(
+      ids.map((id) => this.#held.get(id) as HeldEntry),
+      request.maxBytes ?? Number.POSITIVE_INFINITY,
+    );
     for (const e of entries) this.#unmarkReady(e);
     try {
       this.#giveTx(entries, request.clientId, request.nowMs);
@@ -231,7 +235,9 @@ class SqliteStore implements DistributorStore {
       for (const e of entries) this.#markReady(e, true);
       throw error;
     }
-    if (entries.length > 0) this.#expiry.push({ copyIds: ids, clientId: request.clientId, deadlineMs: request.clientDeadlineMs });
+    if (entries.length > 0) {
+      this.#expiry.push({ copyIds: entries.map((e) => e.copyId), clientId: request.clientId, deadlineMs: request.clientDeadlineMs });
+    }
     return entries.map((e) => {
       e.clientId = request.clientId;
       e.clientDeadlineMs = request.clientDeadlineMs;
@@ -350,7 +356,7 @@ class SqliteStore implements DistributorStore {
   async counts(skipProjects?: ReadonlySet<string>): Promise<StoreCounts> {
     let ready = this.#readyCount;
     for (const projectId of skipProjects ?? []) ready -= this.#readyByProject.get(projectId) ?? 0;
-    return { held: this.#held.size, ready, given: this.#held.size - this.#readyCount, results: this.#resultCount };
+    return { held: this.#held.size, heldBytes: this.#heldBytes, ready, given: this.#held.size - this.#readyCount, results: this.#resultCount };
   }
 
   async ensureSecret(generate: () => Uint8Array): Promise<Uint8Array> {
@@ -411,12 +417,32 @@ class SqliteStore implements DistributorStore {
 
   #index(e: HeldEntry): void {
     this.#held.set(e.copyId, e);
+    this.#heldBytes += e.task.byteLength;
     let copies = this.#byUnit.get(e.unitId);
     if (copies === undefined) {
       copies = new Set();
       this.#byUnit.set(e.unitId, copies);
     }
     copies.add(e.copyId);
+  }
+
+  /**
+   * The first of `entries` (taken off the ready index, still marked ready) whose tasks fit `maxBytes`
+   * (at least one); the others go back to the front of the index, in their order.
+   */
+  #withinBytes(entries: HeldEntry[], maxBytes: number): HeldEntry[] {
+    let bytes = 0;
+    let fit = 0;
+    while (fit < entries.length) {
+      bytes += (entries[fit] as HeldEntry).task.byteLength;
+      if (fit > 0 && bytes > maxBytes) break;
+      fit++;
+    }
+    for (let i = entries.length - 1; i >= fit; i--) {
+      const e = entries[i] as HeldEntry;
+      this.#ready.pushFront(e.projectId, e.priority, e.copyId);
+    }
+    return fit === entries.length ? entries : entries.slice(0, fit);
   }
 
   #markReady(e: HeldEntry, front: boolean): void {
@@ -455,6 +481,7 @@ class SqliteStore implements DistributorStore {
     if (e.queued) this.#unmarkReady(e);
     this.#releaseClient(e);
     this.#held.delete(copyId);
+    this.#heldBytes -= e.task.byteLength;
     const copies = this.#byUnit.get(e.unitId);
     copies?.delete(copyId);
     if (copies?.size === 0) this.#byUnit.delete(e.unitId);

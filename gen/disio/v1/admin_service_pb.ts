@@ -1313,7 +1313,8 @@ export type ListResultsRequest = Message<"disio.v1.ListResultsRequest"> & {
   cursor: string;
 
   /**
-   * At most this many per page. Default 1000, at most 10,000.
+   * At most this many per page (fewer when their inputs and outputs pass 8 MiB). Default 1000, at
+   * most 10,000.
    *
    * @generated from field: uint32 page_size = 3;
    */

@@ -283,7 +283,7 @@ export class SqliteStore implements ManagerStore {
     })();
   }
 
-  async leaseCopies(distributorId: string, max: number, nowMs: number): Promise<LeasedTask[]> {
+  async leaseCopies(distributorId: string, max: number, nowMs: number, maxInputBytes = Number.POSITIVE_INFINITY): Promise<LeasedTask[]> {
     const distributor = parseId("d", distributorId) ?? 0;
     return this.db.transaction(() => {
       const projects = (
@@ -307,9 +307,10 @@ export class SqliteStore implements ManagerStore {
         );
       const tasks: LeasedTask[] = [];
       const deltas = new CountDeltas();
+      const budget = { bytes: maxInputBytes };
       for (const p of projects) {
-        if (tasks.length >= max) break;
-        const rows = this.q.ready.all(p.id, max - tasks.length) as ReadyUnitRow[];
+        if (tasks.length >= max || budget.bytes <= 0) break;
+        const rows = this.readyRows(p.id, max - tasks.length, budget, tasks.length === 0);
         // Counted even when empty: applyDeltas then re-checks whether the project is done.
         deltas.copiesOut(p.id, rows.length);
         if (rows.length === 0) continue;
@@ -470,19 +471,29 @@ export class SqliteStore implements ManagerStore {
     })();
   }
 
-  async listResults(projectId: string, cursor: string, limit: number): Promise<{ results: ResultRecord[]; nextCursor: string }> {
+  async listResults(
+    projectId: string,
+    cursor: string,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<{ results: ResultRecord[]; nextCursor: string; more: boolean }> {
     const project = this.projectRow(projectId);
     const after = cursor === "" ? 0 : Number(cursor);
     if (!Number.isSafeInteger(after) || after < 0) throw new InvalidArgumentError("cursor", "not a cursor from this manager");
-    const rows = this.q.results.all(project.id, after, limit) as Array<{
-      seq: number;
-      unit_id: number;
-      input: Buffer;
-      output: Buffer;
-      output_hash: string;
-      finished_at: number;
-      copies_sent: number;
-    }>;
+    type ResultRow = { seq: number; unit_id: number; input: Buffer; output: Buffer; output_hash: string; finished_at: number; copies_sent: number };
+    const rows: ResultRow[] = [];
+    let bytes = 0;
+    let more = false;
+    // Read row by row: results past the byte budget are never loaded.
+    for (const row of this.q.results.iterate(project.id, after, limit) as IterableIterator<ResultRow>) {
+      bytes += row.input.byteLength + row.output.byteLength;
+      if (rows.length > 0 && bytes > maxBytes) {
+        more = true;
+        break;
+      }
+      rows.push(row);
+    }
+    more ||= rows.length === limit;
     const id = formatId("p", project.id);
     const results = rows.map((row) => ({
       unitId: formatId("u", row.unit_id),
@@ -494,7 +505,7 @@ export class SqliteStore implements ManagerStore {
       copiesSent: row.copies_sent,
       cursor: String(row.seq),
     }));
-    return { results, nextCursor: results.length > 0 ? results[results.length - 1]!.cursor : cursor };
+    return { results, nextCursor: results.length > 0 ? results[results.length - 1]!.cursor : cursor, more };
   }
 
   createDistributor(d: { name: string; region: string; tokenHash: string }, nowMs: number): Promise<DistributorRecord> {
@@ -725,6 +736,25 @@ export class SqliteStore implements ManagerStore {
 
   private copyWithUnit(seq: number): CopyWithUnitRow | undefined {
     return this.q.copyWithUnit.get(seq) as CopyWithUnitRow | undefined;
+  }
+
+  /**
+   * Up to `max` ready units of a project in lease order, read one by one until their inputs would
+   * pass `budget.bytes` (which they use up); the first unit of a Lease (`first`) is taken whatever
+   * its size. Rows past the budget are never read, so large inputs cost no memory here.
+   */
+  private readyRows(projectId: number, max: number, budget: { bytes: number }, first: boolean): ReadyUnitRow[] {
+    const rows: ReadyUnitRow[] = [];
+    for (const row of this.q.ready.iterate(projectId, max) as IterableIterator<ReadyUnitRow>) {
+      const size = row.input.byteLength;
+      if (size > budget.bytes && !(first && rows.length === 0)) {
+        budget.bytes = 0;
+        break;
+      }
+      budget.bytes -= size;
+      rows.push(row);
+    }
+    return rows;
   }
 
   /**
