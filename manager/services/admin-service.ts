@@ -25,8 +25,8 @@ import type { NewUnit } from "../store/store.js";
 
 const MIN_WATCH_STATS_INTERVAL_MS = 200;
 const WATCH_RESULTS_BATCH = 1_000;
-/** Most input and output bytes in one ListResults page or WatchResults batch (one result always fits). */
-const RESULTS_PAGE_BYTES = 8 * 1024 * 1024;
+/** Most input and output bytes in one ListUnits or ListResults page or WatchResults batch (one always fits). */
+const PAGE_BYTES = 8 * 1024 * 1024;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -109,6 +109,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         ...(state && { state }),
         limit: pageSize(req.pageSize, 100, 10_000),
         pageToken: req.pageToken,
+        maxBytes: PAGE_BYTES,
       });
       return { units: page.units.map((u) => toProtoUnit(u)), nextPageToken: page.nextPageToken };
     },
@@ -139,7 +140,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
     },
 
     async listResults(req) {
-      const page = await store.listResults(req.projectId, req.cursor, pageSize(req.pageSize, 1000, 10_000), RESULTS_PAGE_BYTES);
+      const page = await store.listResults(req.projectId, req.cursor, pageSize(req.pageSize, 1000, 10_000), PAGE_BYTES);
       return { results: page.results.map(toProtoResult), nextCursor: page.nextCursor };
     },
 
@@ -152,7 +153,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         // Read the counts before the page: a unit finishing in between shows in the next page.
         const version = ctx.unitsFinished.version;
         const project = await store.getProject(req.projectId);
-        const page = await store.listResults(req.projectId, cursor, WATCH_RESULTS_BATCH, RESULTS_PAGE_BYTES);
+        const page = await store.listResults(req.projectId, cursor, WATCH_RESULTS_BATCH, PAGE_BYTES);
         const open = project.counts.queued + project.counts.running;
         if (page.results.length > 0) {
           cursor = page.nextCursor;

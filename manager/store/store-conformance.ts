@@ -355,6 +355,12 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const rest = await store.listUnits(p.id, { state: "queued", limit: 2, pageToken: page.nextPageToken });
       expect(rest.units.map((u) => u.id)).toEqual([ids[3]]);
       expect(rest.nextPageToken).toBe("");
+      // Inputs of 1 byte each: a 2-byte budget cuts the page after two units, a 0-byte one after one.
+      const byBytes = await store.listUnits(p.id, { limit: 10, maxBytes: 2 });
+      expect(byBytes.units.map((u) => u.id)).toEqual([ids[0], ids[1]]);
+      const one = await store.listUnits(p.id, { limit: 10, maxBytes: 0, pageToken: byBytes.nextPageToken });
+      expect(one.units.map((u) => u.id)).toEqual([ids[2]]);
+      expect((await store.listUnits(p.id, { limit: 10, maxBytes: 2, pageToken: one.nextPageToken })).units.map((u) => u.id)).toEqual([ids[3]]);
       expect(await store.requeueUnits(p.id, { state: "cancelled" }, T0)).toBe(1);
       expect(await store.cancelUnits(p.id, undefined, T0)).toBe(4);
       expect((await store.getProject(p.id)).counts).toMatchObject({ cancelled: 4, queued: 0 });

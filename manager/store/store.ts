@@ -39,7 +39,10 @@ export interface ManagerStore {
   /** Adds units in one transaction; returns their ids in order. Reopens a done project. */
   addUnits(projectId: string, units: readonly NewUnit[], nowMs: number): Promise<string[]>;
   /** A project's units oldest first, optionally of one state, without copies. */
-  listUnits(projectId: string, page: { state?: UnitState; limit: number; pageToken?: string }): Promise<{ units: UnitRecord[]; nextPageToken: string }>;
+  listUnits(
+    projectId: string,
+    page: { state?: UnitState; limit: number; pageToken?: string; maxBytes?: number },
+  ): Promise<{ units: UnitRecord[]; nextPageToken: string }>;
   /** A unit with every copy sent (oldest first). Throws `UnitNotFoundError`. */
   getUnit(id: string): Promise<UnitRecord & { copies: CopyRecord[] }>;
   /** Cancels open units (all open ones when `unitIds` is undefined); returns how many. */

@@ -1096,7 +1096,8 @@ export type ListUnitsRequest = Message<"disio.v1.ListUnitsRequest"> & {
   state: UnitState;
 
   /**
-   * At most this many per page. Default 100, at most 10,000.
+   * At most this many per page (fewer when their inputs and outputs pass 8 MiB). Default 100, at
+   * most 10,000.
    *
    * @generated from field: uint32 page_size = 3;
    */

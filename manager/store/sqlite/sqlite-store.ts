@@ -213,18 +213,29 @@ export class SqliteStore implements ManagerStore {
 
   async listUnits(
     projectId: string,
-    page: { state?: UnitState; limit: number; pageToken?: string },
+    page: { state?: UnitState; limit: number; pageToken?: string; maxBytes?: number },
   ): Promise<{ units: UnitRecord[]; nextPageToken: string }> {
     const project = this.projectRow(projectId);
     const after = page.pageToken ? parseToken(page.pageToken) : 0;
-    const rows = (
+    const found = (
       page.state === undefined
-        ? this.q.unitsPage.all(project.id, after, page.limit + 1)
-        : this.q.unitsPageByState.all(project.id, S[page.state], after, page.limit + 1)
-    ) as UnitRow[];
-    const more = rows.length > page.limit;
-    const units = rows.slice(0, page.limit).map(toUnit);
-    return { units, nextPageToken: more ? String(rows[page.limit - 1]!.id) : "" };
+        ? this.q.unitsPage.iterate(project.id, after, page.limit + 1)
+        : this.q.unitsPageByState.iterate(project.id, S[page.state], after, page.limit + 1)
+    ) as IterableIterator<UnitRow>;
+    const rows: UnitRow[] = [];
+    const maxBytes = page.maxBytes ?? Number.POSITIVE_INFINITY;
+    let bytes = 0;
+    let more = false;
+    // Row by row: units past the page (by count or bytes) are never loaded, but for one to tell.
+    for (const row of found) {
+      bytes += row.input.byteLength + (row.output?.byteLength ?? 0);
+      if (rows.length === page.limit || (rows.length > 0 && bytes > maxBytes)) {
+        more = true;
+        break;
+      }
+      rows.push(row);
+    }
+    return { units: rows.map(toUnit), nextPageToken: more ? String(rows[rows.length - 1]!.id) : "" };
   }
 
   async getUnit(id: string): Promise<UnitRecord & { copies: CopyRecord[] }> {
