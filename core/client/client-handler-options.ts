@@ -21,10 +21,15 @@ export interface ClientHandlerOptions {
   /** Slots asked for when the Work stream opens. Default: the processor's `slots`. */
   slots?: number;
   /**
-   * Upper bound when the handler grows its slots because units are fast (the stream is reopened with
-   * more credit). Default 4096; set it to `slots` to never grow. At most 10,000 (the contract's limit).
+   * Upper bound when the handler grows its slots because units are fast (the next Report carries
+   * the new credit). Default 4096; set it to `slots` to never grow. At most 10,000 (the contract's limit).
    */
   maxSlots?: number;
+  /**
+   * Grow the slots only while the tasks they would hold (at the mean input size seen) stay within
+   * this many bytes: large inputs keep the credit, and the memory in hand, small. Default 64 MiB.
+   */
+  maxBytesInHand?: number;
   /** Report as soon as this many results wait. Default 1000. */
   reportBatch?: number;
   /** Report calls on the wire at once (the next batch forms while they travel). Default 2. */
@@ -76,6 +81,7 @@ export function resolveClientHandlerOptions(
     trustKey: options.trustKey,
     slots,
     maxSlots: options.maxSlots ?? Math.max(slots, 4096),
+    maxBytesInHand: options.maxBytesInHand ?? 64 * 1024 * 1024,
     reportBatch: options.reportBatch ?? 1000,
     reportConcurrency: options.reportConcurrency ?? 2,
     reportBatchBytes: options.reportBatchBytes ?? 4 * 1024 * 1024,
@@ -85,7 +91,7 @@ export function resolveClientHandlerOptions(
     maxRedirects: options.maxRedirects ?? 5,
     programFetchAttempts: options.programFetchAttempts ?? 3,
   };
-  for (const name of ["cores", "slots", "maxSlots", "reportBatch", "reportConcurrency", "reportBatchBytes", "maxRedirects", "programFetchAttempts"] as const) {
+  for (const name of ["cores", "slots", "maxSlots", "maxBytesInHand", "reportBatch", "reportConcurrency", "reportBatchBytes", "maxRedirects", "programFetchAttempts"] as const) {
     const value = resolved[name];
     if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name}: must be a positive integer, got ${value}`);
   }

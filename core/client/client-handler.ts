@@ -83,6 +83,8 @@ export class ClientHandler {
   private completed = 0;
   private failed = 0;
   private meanRunMs: number | undefined;
+  /** Mean input size of the tasks received, bytes. */
+  private meanTaskBytes: number | undefined;
   private roundTripMs: number | undefined;
   private lastGrowthCheckMs = 0;
   private resultsSinceOpen = 0;
@@ -268,6 +270,7 @@ export class ClientHandler {
     for (const task of tasks) {
       if (this.inHand.has(task.copyId)) continue;
       this.inHand.set(task.copyId, session);
+      this.meanTaskBytes = ewma(this.meanTaskBytes, task.input.byteLength);
       let group = byProgram.get(task.programHash);
       if (group === undefined) byProgram.set(task.programHash, (group = []));
       group.push(task);
@@ -326,6 +329,8 @@ export class ClientHandler {
       meanRunMs: this.meanRunMs,
       cycleMs: this.options.reportDelayMs + 2 * (this.roundTripMs ?? 5),
       taskLeaseMs: this.session?.taskLeaseMs,
+      meanTaskBytes: this.meanTaskBytes ?? 0,
+      maxBytesInHand: this.options.maxBytesInHand,
     });
     if (grown === undefined) return;
     this.slots = grown;

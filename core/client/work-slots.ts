@@ -17,15 +17,19 @@ export interface WorkSlotsInput {
   cycleMs: number;
   /** How long a task may stay in hand before the distributor re-issues it (from Join), ms. */
   taskLeaseMs: number | undefined;
+  /** Mean input size of the tasks received, bytes (measured). */
+  meanTaskBytes: number;
+  /** Bytes of tasks the slots may hold at the mean size. */
+  maxBytesInHand: number;
 }
 
 /**
- * How many slots the Work stream should ask for, or `undefined` to keep the current stream.
+ * How many slots the Work stream should ask for, or `undefined` to keep the current credit.
  *
  * Enough tasks must be in hand to keep every executor busy while results travel back and freed slots
  * are refilled (`executors × cycle / meanRun`, doubled for headroom); but a task must not wait in hand
- * for more than a quarter of its lease. Only grows, and only by a factor of 2 or more, because
- * changing the slot count means reopening the stream.
+ * for more than a quarter of its lease, nor the tasks in hand take more than `maxBytesInHand`. Only
+ * grows, and only by a factor of 2 or more, so the credit settles after a few steps.
  */
 export function nextWorkSlots(input: WorkSlotsInput): number | undefined {
   const runMs = Math.max(input.meanRunMs, 0.001);
@@ -33,6 +37,7 @@ export function nextWorkSlots(input: WorkSlotsInput): number | undefined {
   if (input.taskLeaseMs !== undefined && input.taskLeaseMs > 0) {
     wanted = Math.min(wanted, Math.floor((input.taskLeaseMs / 4 / runMs) * input.executors));
   }
+  wanted = Math.min(wanted, Math.floor(input.maxBytesInHand / Math.max(input.meanTaskBytes, 1)));
   wanted = Math.min(input.ceiling, Math.max(input.floor, wanted));
   return wanted >= 2 * input.current ? wanted : undefined;
 }
