@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from "../../core/backoff.js";
+import { takeWithinBytes } from "../../core/byte-budget.js";
 import { reportBatching, type ReportBatchSettings } from "../../core/report-batching.js";
 import type { StoredResult } from "../store/store.js";
 import { sleep } from "../signal.js";
@@ -32,14 +33,8 @@ export interface ReportLoopDeps {
  */
 export async function flushBatch(deps: Pick<ReportLoopDeps, "pending" | "send" | "ack" | "maxBatchBytes">, limit: number, signal: AbortSignal): Promise<number> {
   const pending = await deps.pending(limit);
-  let bytes = 0;
-  let take = 0;
-  while (take < pending.length) {
-    bytes += (pending[take] as StoredResult).result.byteLength + 8;
-    if (take > 0 && bytes > deps.maxBatchBytes) break;
-    take++;
-  }
-  const batch = pending.slice(0, take);
+  // 8 bytes a result for its framing in the Report.
+  const batch = takeWithinBytes(pending, (r) => r.result.byteLength + 8, deps.maxBatchBytes).taken;
   if (batch.length === 0) return 0;
   await deps.send(batch, signal);
   await deps.ack(batch.map((r) => r.copyId));

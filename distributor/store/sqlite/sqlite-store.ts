@@ -13,6 +13,7 @@ import type {
   StoreResultsOutcome,
   TakeReadyRequest,
 } from "../store.js";
+import { takeWithinBytes } from "../../../core/byte-budget.js";
 import { BatchStatement, placeholders, valuesList } from "../../../sqlite/batch-statement.js";
 import { ReadyIndex } from "./ready-index.js";
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite-schema.js";
@@ -431,18 +432,12 @@ class SqliteStore implements DistributorStore {
    * (at least one); the others go back to the front of the index, in their order.
    */
   #withinBytes(entries: HeldEntry[], maxBytes: number): HeldEntry[] {
-    let bytes = 0;
-    let fit = 0;
-    while (fit < entries.length) {
-      bytes += (entries[fit] as HeldEntry).task.byteLength;
-      if (fit > 0 && bytes > maxBytes) break;
-      fit++;
-    }
-    for (let i = entries.length - 1; i >= fit; i--) {
+    const { taken } = takeWithinBytes(entries, (e) => e.task.byteLength, maxBytes);
+    for (let i = entries.length - 1; i >= taken.length; i--) {
       const e = entries[i] as HeldEntry;
       this.#ready.pushFront(e.projectId, e.priority, e.copyId);
     }
-    return fit === entries.length ? entries : entries.slice(0, fit);
+    return taken;
   }
 
   #markReady(e: HeldEntry, front: boolean): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
+import { takeWithinBytes } from "../../../core/byte-budget.js";
 import { InvalidArgumentError } from "../../../core/errors.js";
 import { compareProjectsForLease } from "../../../core/lease-order.js";
 import { isPastDeadline } from "../../../core/project-deadline.js";
@@ -217,24 +218,15 @@ export class SqliteStore implements ManagerStore {
   ): Promise<{ units: UnitRecord[]; nextPageToken: string }> {
     const project = this.projectRow(projectId);
     const after = page.pageToken ? parseToken(page.pageToken) : 0;
+    // One row past the limit tells whether more follow.
     const found = (
       page.state === undefined
         ? this.q.unitsPage.iterate(project.id, after, page.limit + 1)
         : this.q.unitsPageByState.iterate(project.id, S[page.state], after, page.limit + 1)
     ) as IterableIterator<UnitRow>;
-    const rows: UnitRow[] = [];
-    const maxBytes = page.maxBytes ?? Number.POSITIVE_INFINITY;
-    let bytes = 0;
-    let more = false;
-    // Row by row: units past the page (by count or bytes) are never loaded, but for one to tell.
-    for (const row of found) {
-      bytes += row.input.byteLength + (row.output?.byteLength ?? 0);
-      if (rows.length === page.limit || (rows.length > 0 && bytes > maxBytes)) {
-        more = true;
-        break;
-      }
-      rows.push(row);
-    }
+    const { taken: rows, cut } = takeWithinBytes(found, (row) => row.input.byteLength + (row.output?.byteLength ?? 0), page.maxBytes ?? Infinity);
+    const more = cut || rows.length > page.limit;
+    if (rows.length > page.limit) rows.pop();
     return { units: rows.map(toUnit), nextPageToken: more ? String(rows[rows.length - 1]!.id) : "" };
   }
 
@@ -492,19 +484,9 @@ export class SqliteStore implements ManagerStore {
     const after = cursor === "" ? 0 : Number(cursor);
     if (!Number.isSafeInteger(after) || after < 0) throw new InvalidArgumentError("cursor", "not a cursor from this manager");
     type ResultRow = { seq: number; unit_id: number; input: Buffer; output: Buffer; output_hash: string; finished_at: number; copies_sent: number };
-    const rows: ResultRow[] = [];
-    let bytes = 0;
-    let more = false;
-    // Read row by row: results past the byte budget are never loaded.
-    for (const row of this.q.results.iterate(project.id, after, limit) as IterableIterator<ResultRow>) {
-      bytes += row.input.byteLength + row.output.byteLength;
-      if (rows.length > 0 && bytes > maxBytes) {
-        more = true;
-        break;
-      }
-      rows.push(row);
-    }
-    more ||= rows.length === limit;
+    const found = this.q.results.iterate(project.id, after, limit) as IterableIterator<ResultRow>;
+    const { taken: rows, cut } = takeWithinBytes(found, (row) => row.input.byteLength + row.output.byteLength, maxBytes);
+    const more = cut || rows.length === limit;
     const id = formatId("p", project.id);
     const results = rows.map((row) => ({
       unitId: formatId("u", row.unit_id),
@@ -755,17 +737,11 @@ export class SqliteStore implements ManagerStore {
    * its size. Rows past the budget are never read, so large inputs cost no memory here.
    */
   private readyRows(projectId: number, max: number, budget: { bytes: number }, first: boolean): ReadyUnitRow[] {
-    const rows: ReadyUnitRow[] = [];
-    for (const row of this.q.ready.iterate(projectId, max) as IterableIterator<ReadyUnitRow>) {
-      const size = row.input.byteLength;
-      if (size > budget.bytes && !(first && rows.length === 0)) {
-        budget.bytes = 0;
-        break;
-      }
-      budget.bytes -= size;
-      rows.push(row);
-    }
-    return rows;
+    const found = this.q.ready.iterate(projectId, max) as IterableIterator<ReadyUnitRow>;
+    const { taken, bytes, cut } = takeWithinBytes(found, (row) => row.input.byteLength, budget.bytes, first);
+    // A unit that did not fit ends the Lease: a smaller one behind it must not jump the order.
+    budget.bytes = cut ? 0 : budget.bytes - bytes;
+    return taken;
   }
 
   /**
