@@ -46,6 +46,11 @@ export interface ManagerOptions {
   heartbeatIntervalMs?: number;
   /** Lease-expiry / deadline sweep interval, ms. Default 1000. */
   sweepIntervalMs?: number;
+  /**
+   * After start, how long no lease times out, so distributors can reconnect and renew the leases
+   * that ran out while the manager was down, ms. 0 disables it. Default 60000.
+   */
+  startupLeaseGraceMs?: number;
   /** Largest request message, bytes (AddUnits of thousands of inputs). Default 64 MiB. */
   readMaxBytes?: number;
 }
@@ -73,6 +78,11 @@ function resolveManagerOptions(o: ManagerOptions) {
     if (!Number.isFinite(v) || v <= 0) throw new TypeError(`${name} must be a positive number, got ${v}`);
     return v;
   };
+  const nonNegative = (name: string, value: number | undefined, fallback: number) => {
+    const v = value ?? fallback;
+    if (!Number.isFinite(v) || v < 0) throw new TypeError(`${name} must be a number ≥ 0, got ${v}`);
+    return v;
+  };
   return {
     host: o.host ?? "127.0.0.1",
     port: o.port ?? 7100,
@@ -85,6 +95,7 @@ function resolveManagerOptions(o: ManagerOptions) {
       heartbeatIntervalMs: positive("heartbeatIntervalMs", o.heartbeatIntervalMs, DEFAULT_LIMITS.heartbeatIntervalMs),
     },
     sweepIntervalMs: positive("sweepIntervalMs", o.sweepIntervalMs, 1_000),
+    startupLeaseGraceMs: nonNegative("startupLeaseGraceMs", o.startupLeaseGraceMs, 60_000),
     readMaxBytes: positive("readMaxBytes", o.readMaxBytes, 64 * 1024 * 1024),
   };
 }
@@ -160,6 +171,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       workAvailable,
       unitsFinished,
       intervalMs: o.sweepIntervalMs,
+      startupGraceMs: o.startupLeaseGraceMs,
       log: log.child({ component: "sweeper" }),
       now: Date.now,
     });

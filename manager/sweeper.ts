@@ -17,6 +17,11 @@ const NOTICE_RETENTION_MS = 10 * 60_000;
  * The manager's background loop, every `intervalMs`: times out expired leases (requeue or fail),
  * expires projects past their deadline, samples finished counts for throughput, prunes old
  * notices. Wakes lease long-polls and result watchers when that changed something.
+ *
+ * Leases are not timed out during the first `startupGraceMs`: while the manager was down its
+ * distributors could not renew, so every lease outstanding may have run out meanwhile. Timing them
+ * all out at once would burn an attempt of every unit in flight (failing some at max_attempts) and
+ * send out copies still being computed; the grace lets the distributors reconnect and renew first.
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -30,10 +35,17 @@ export class Sweeper {
       workAvailable: WakeSignal;
       unitsFinished: WakeSignal;
       intervalMs: number;
+      /** No lease times out before this long after the sweeper was made, ms. */
+      startupGraceMs: number;
       log: Logger;
       now: () => number;
     },
-  ) {}
+  ) {
+    this.expiryFromMs = deps.now() + deps.startupGraceMs;
+  }
+
+  /** When leases may start timing out (see the class comment). */
+  private readonly expiryFromMs: number;
 
   /** Where the loop stands. */
   get state(): SweeperState {
@@ -60,7 +72,7 @@ export class Sweeper {
     const now = this.deps.now();
     let reopened = false;
     let finished = 0;
-    for (;;) {
+    while (now >= this.expiryFromMs) {
       const r = await store.requeueExpired(now, EXPIRY_BATCH);
       reopened ||= r.unitsReopened;
       finished += r.unitsFinished;

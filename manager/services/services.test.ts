@@ -69,6 +69,10 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code: Code; message:
   throw new Error("expected the call to fail");
 }
 
+function newSweeper(startupGraceMs = 0) {
+  return new Sweeper({ store, meter: ctx.meter, workAvailable: ctx.workAvailable, unitsFinished: ctx.unitsFinished, intervalMs: 1000, startupGraceMs, log, now: () => clock });
+}
+
 async function newDistributor(name = "d1") {
   const { admin } = clients();
   const created = await admin.createDistributor({ name });
@@ -220,7 +224,7 @@ describe("AdminService", () => {
     const { project } = await admin.createProject({ name: "p", programSource: PROGRAM, maxAttempts: 1, leaseTimeout: durationFromMs(1_000) });
     const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
     await manager.lease({ maxCopies: 1 });
-    const sweeper = new Sweeper({ store, meter: ctx.meter, workAvailable: ctx.workAvailable, unitsFinished: ctx.unitsFinished, intervalMs: 1000, log, now: () => clock });
+    const sweeper = newSweeper();
     clock += 1_000;
     await sweeper.sweep();
     const { unit } = await admin.getUnit({ id: unitIds[0]! });
@@ -231,11 +235,29 @@ describe("AdminService", () => {
     expect((await manager.lease({ maxCopies: 1 })).tasks.map((t) => t.unitId)).toEqual(unitIds);
   });
 
+  it("times no lease out during the start-up grace, so distributors can renew what ran out while it was down", async () => {
+    const distributorId = await newDistributor();
+    const { admin, manager } = clients(distributorId);
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM, leaseTimeout: durationFromMs(1_000) });
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
+    const [task] = (await manager.lease({ maxCopies: 1 })).tasks;
+    clock += 30_000; // the manager was down for 30 s: the lease ran out long ago
+    const sweeper = newSweeper(10_000);
+    await sweeper.sweep();
+    expect((await admin.getUnit({ id: unitIds[0]! })).unit!.copies.map((c) => c.outcome)).toEqual([Outcome.PENDING]);
+    expect((await manager.renew({ copyIds: [task!.copyId] })).renewed.map((r) => r.copyId)).toEqual([task!.copyId]);
+    clock += 10_000; // the grace is over, and the renewed lease (1 s) too
+    await sweeper.sweep();
+    const { unit } = await admin.getUnit({ id: unitIds[0]! });
+    expect(unit!.copies.map((c) => c.outcome)).toEqual([Outcome.TIMEOUT]);
+    expect(unit).toMatchObject({ state: UnitState.QUEUED, attempts: 1 });
+  });
+
   it("expires a project past its deadline", async () => {
     const { admin } = clients();
     const { project } = await admin.createProject({ name: "p", programSource: PROGRAM, deadline: timestampFromMs(clock + 5_000) });
     await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
-    const sweeper = new Sweeper({ store, meter: ctx.meter, workAvailable: ctx.workAvailable, unitsFinished: ctx.unitsFinished, intervalMs: 1000, log, now: () => clock });
+    const sweeper = newSweeper();
     clock += 5_000;
     await sweeper.sweep();
     const after = await admin.getProject({ id: project!.id });
