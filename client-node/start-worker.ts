@@ -68,7 +68,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   handler.on("joined", (event) => log.info(event, "joined distributor"));
   handler.on("redirected", (event) => log.info(event, "join redirected"));
   handler.on("streamOpened", (event) => log.debug(event, "work stream opened"));
-  handler.on("creditGrown", (event) => log.debug(event, "work credit grown"));
+  handler.on("creditChanged", (event) => log.debug(event, "work credit changed"));
   handler.on("paused", () => log.info("distributor asked to pause"));
   handler.on("disconnected", (event) =>
     log.warn({ code: event.error.code, error: event.error.rawMessage, retryInMs: event.retryInMs, rejoin: event.rejoin }, "distributor connection lost"),

@@ -24,8 +24,11 @@ export interface ClientHandlerEvents {
   redirected: { from: string; to: string };
   /** A Work stream opened with this credit. */
   streamOpened: { slots: number };
-  /** Units run fast: the credit grew (sent with the next Report, the stream stays open). */
-  creditGrown: { slots: number };
+  /**
+   * The credit changed (sent with the next Report, the stream stays open): it grew because units
+   * run fast, or shrank because tasks are large (see `maxBytesInHand`).
+   */
+  creditChanged: { slots: number };
   /** The Work stream (or Join) failed; the handler retries after `retryInMs`. */
   disconnected: { error: ConnectError; retryInMs: number; rejoin: boolean };
   /** The distributor asked the client to stop taking tasks (it is draining). */

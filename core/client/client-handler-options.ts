@@ -26,8 +26,9 @@ export interface ClientHandlerOptions {
    */
   maxSlots?: number;
   /**
-   * Grow the slots only while the tasks they would hold (at the mean input size seen) stay within
-   * this many bytes: large inputs keep the credit, and the memory in hand, small. Default 64 MiB.
+   * Keep the slots, grown or not, to what holds this many bytes of tasks at the mean input size seen
+   * (shrinking them as soon as larger tasks arrive; never below `slots`): large inputs keep the
+   * credit, and the memory in hand, small. Default 64 MiB.
    */
   maxBytesInHand?: number;
   /** Report as soon as this many results wait. Default 1000. */

@@ -127,7 +127,9 @@ afterEach(async () => {
   await Promise.all(handlers.splice(0).map((handler) => handler.stop({ graceMs: 100 })));
 });
 
-async function setup(options: { delayMs?: number; trustKey?: Uint8Array; signWithOtherKey?: boolean; redirect?: boolean; maxSlots?: number } = {}) {
+async function setup(
+  options: { delayMs?: number; trustKey?: Uint8Array; signWithOtherKey?: boolean; redirect?: boolean; maxSlots?: number; maxBytesInHand?: number } = {},
+) {
   const key = await signer();
   const other = await signer();
   const source = "export default (x) => x;";
@@ -151,6 +153,7 @@ async function setup(options: { delayMs?: number; trustKey?: Uint8Array; signWit
       reportBatch: 50,
       trustKey: options.trustKey,
       maxSlots: options.maxSlots ?? 4,
+      maxBytesInHand: options.maxBytesInHand,
     },
     { connect: (url) => createClient(DistributorService, transports.get(url)!), processor },
   );
@@ -257,6 +260,22 @@ describe("ClientHandler", () => {
     expect(state.maxHeld).toBeGreaterThan(4);
     expect(state.joins).toBe(1);
     expect(new Set(state.reportCalls.flat().map((r) => r.copyId)).size).toBe(3_000);
+  });
+
+  it("shrinks a grown credit as soon as large tasks arrive, to what fits maxBytesInHand", async () => {
+    const { handler, state, hash } = await setup({ maxSlots: 1_000, maxBytesInHand: 64 * 1024 });
+    const changes: number[] = [];
+    handler.on("creditChanged", (event) => changes.push(event.slots));
+    state.queue.push(...tasks(3_000, hash));
+    handler.start();
+    await until(() => handler.stats().completed === 3_000, 10_000);
+    expect(state.slotsReported.at(-1)).toBe(1_000);
+    const large = tasks(40, hash, 3_000).map((task) => ({ ...task, input: new Uint8Array(16 * 1024).fill(0x31) }));
+    state.queue.push(...large);
+    await until(() => handler.stats().completed === 3_040, 10_000);
+    // 16 KiB tasks, 64 KiB in hand: at most 4 slots' worth (the floor is 4 too).
+    expect(changes.at(-1)).toBe(4);
+    expect(state.slotsReported.at(-1)).toBe(4);
   });
 
   it("on stop finishes and reports the tasks in hand, then stops the processor", async () => {

@@ -12,7 +12,7 @@ import { reconnectPlan } from "./reconnect-plan.js";
 import { ReportQueue, type ReportSettlement } from "./report-queue.js";
 import { programErrorResult, toProtoTaskResult, toRunnableTask } from "./task-mapper.js";
 import type { UnitProcessor, UnitResult } from "./unit-processor.js";
-import { nextWorkSlots } from "./work-slots.js";
+import { nextWorkSlots, slotsWithinBytes } from "./work-slots.js";
 
 /** A connect client of DistributorService (any transport: connect-node, connect-web, in-memory). */
 export type DistributorClient = Client<typeof DistributorService>;
@@ -271,6 +271,7 @@ export class ClientHandler {
       if (this.inHand.has(task.copyId)) continue;
       this.inHand.set(task.copyId, session);
       this.meanTaskBytes = ewma(this.meanTaskBytes, task.input.byteLength);
+      this.capCreditToBytes();
       let group = byProgram.get(task.programHash);
       if (group === undefined) byProgram.set(task.programHash, (group = []));
       group.push(task);
@@ -335,7 +336,15 @@ export class ClientHandler {
     if (grown === undefined) return;
     this.slots = grown;
     // The stream stays open: the next Report (results are waiting for one) carries the new credit.
-    this.emit("creditGrown", { slots: grown });
+    this.emit("creditChanged", { slots: grown });
+  }
+
+  /** Shrinks the credit at once when the tasks arriving are too large for it (see `maxBytesInHand`). */
+  private capCreditToBytes(): void {
+    const cap = slotsWithinBytes(this.options.slots, this.meanTaskBytes ?? 0, this.options.maxBytesInHand);
+    if (this.slots <= cap) return;
+    this.slots = cap;
+    this.emit("creditChanged", { slots: cap });
   }
 
   private onReportSettled(settlement: ReportSettlement<Session>): void {

@@ -23,6 +23,11 @@ export interface WorkSlotsInput {
   maxBytesInHand: number;
 }
 
+/** The most slots whose tasks, at `meanTaskBytes` each, fit in `maxBytesInHand`; never below `floor`. */
+export function slotsWithinBytes(floor: number, meanTaskBytes: number, maxBytesInHand: number): number {
+  return Math.max(floor, Math.floor(maxBytesInHand / Math.max(meanTaskBytes, 1)));
+}
+
 /**
  * How many slots the Work stream should ask for, or `undefined` to keep the current credit.
  *
@@ -37,7 +42,7 @@ export function nextWorkSlots(input: WorkSlotsInput): number | undefined {
   if (input.taskLeaseMs !== undefined && input.taskLeaseMs > 0) {
     wanted = Math.min(wanted, Math.floor((input.taskLeaseMs / 4 / runMs) * input.executors));
   }
-  wanted = Math.min(wanted, Math.floor(input.maxBytesInHand / Math.max(input.meanTaskBytes, 1)));
+  wanted = Math.min(wanted, slotsWithinBytes(input.floor, input.meanTaskBytes, input.maxBytesInHand));
   wanted = Math.min(input.ceiling, Math.max(input.floor, wanted));
   return wanted >= 2 * input.current ? wanted : undefined;
 }
