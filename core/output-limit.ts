@@ -2,8 +2,9 @@ import type { UnitOutcome } from "./client/unit-processor.js";
 
 /**
  * Largest output one unit may return, bytes. It keeps a single result well inside every message
- * limit on its way (a client's Report and a distributor's Report are read up to 16 MiB), so one
- * oversized result can neither fail a whole batch nor block a distributor's queue of results.
+ * limit on its way (a distributor reads a client's Report up to 16 MiB, a manager a distributor's
+ * up to 64 MiB, by default), so one oversized result can neither fail a whole batch nor block a
+ * distributor's queue of results.
  */
 export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 

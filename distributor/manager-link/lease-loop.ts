@@ -71,7 +71,10 @@ export async function runLeaseLoop(deps: LeaseLoopDeps, signals: LeaseLoopSignal
       attempt = 0;
     } catch (error) {
       if (signals.cancel.aborted) {
-        log.info({ asked: plan.count }, "lease in flight cancelled (a manager still waiting for work leased nothing)");
+        log.info(
+          { asked: plan.count },
+          "lease in flight cancelled: a manager still waiting for work leased nothing; copies of an answer on its way go back at the next start, else when their lease expires",
+        );
       }
       if (stop.aborted) break;
       const delay = backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF);

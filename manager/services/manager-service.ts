@@ -88,7 +88,8 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         limits.maxNoticesPerHeartbeat,
       );
       const distributor = await store.getDistributor(distributorId);
-      const paused = (await allProjects(store)).filter((p) => p.state !== "active").map((p) => p.id);
+      // Only paused ones: copies of units that finished or expired are cancelled by notices.
+      const paused = (await allProjects(store)).filter((p) => p.state === "paused").map((p) => p.id);
       return { drain: distributor.draining, cancelledUnitIds: finishedUnitIds, pausedProjectIds: paused, peers: await peersOf(distributorId) };
     },
 

@@ -1,10 +1,10 @@
 /**
  * The in-memory order of ready copies: per project, per unit priority (highest first), oldest first;
- * across projects, the project whose next copy was leased first. The manager leases in project order
- * (project priority, then deadline, then age), so arrival keeps that order: a unit priority only
- * ranks copies within its project. Requeued copies go to the front of their bucket (they have
- * waited longest). Entries are removed lazily: `isReady` tells whether a popped id is still ready,
- * so dropping a copy is O(1).
+ * across projects, first the project holding the ready copy leased earliest. The manager leases in
+ * project order (project priority, then deadline, then age), so arrival keeps that order: a unit
+ * priority only ranks copies within its project. Requeued copies go to the front of their bucket
+ * (they have waited longest). Entries are removed lazily: `isReady` tells whether a popped id is
+ * still ready, so dropping a copy is O(1).
  */
 export class ReadyIndex {
   readonly #projects = new Map<string, ProjectQueue>();
@@ -30,7 +30,8 @@ export class ReadyIndex {
       let best: { queue: ProjectQueue; priority: number; earliest: number } | undefined;
       for (const [projectId, queue] of this.#projects) {
         if (skip?.has(projectId)) continue;
-        const head = queue.peek(isReady, seqOf);
+        // With one project there is nothing to rank it against.
+        const head = queue.peek(isReady, this.#projects.size > 1 ? seqOf : undefined);
         if (head === undefined) {
           this.#projects.delete(projectId);
           continue;
@@ -76,28 +77,31 @@ class ProjectQueue {
   }
 
   /**
-   * The priority of the highest bucket with a ready copy, and the lowest `seqOf` among the buckets'
-   * first ready copies (the project's earliest lease); undefined, and emptied, when nothing is ready.
+   * The priority of the highest bucket with a ready copy and, given `seqOf`, the lowest `seqOf`
+   * among the buckets' first ready copies (the project's earliest lease; without it, 0). Buckets
+   * found empty are dropped; undefined when nothing is ready.
    */
-  peek(isReady: (copyId: string) => boolean, seqOf: (copyId: string) => number): { priority: number; earliest: number } | undefined {
+  peek(isReady: (copyId: string) => boolean, seqOf: ((copyId: string) => number) | undefined): { priority: number; earliest: number } | undefined {
     let head: { priority: number; earliest: number } | undefined;
+    let emptied = false;
     for (const priority of this.#priorities) {
-      const bucket = this.#buckets.get(priority);
-      if (bucket === undefined) continue;
+      const bucket = this.#buckets.get(priority) as Deque;
       let copyId = bucket.peek();
       while (copyId !== undefined && !isReady(copyId)) {
         bucket.shift();
         copyId = bucket.peek();
       }
-      if (copyId === undefined) continue;
-      const seq = seqOf(copyId);
+      if (copyId === undefined) {
+        this.#buckets.delete(priority);
+        emptied = true;
+        continue;
+      }
+      const seq = seqOf?.(copyId) ?? 0;
       if (head === undefined) head = { priority, earliest: seq };
       else if (seq < head.earliest) head.earliest = seq;
+      if (seqOf === undefined) break;
     }
-    if (head === undefined) {
-      this.#buckets.clear();
-      this.#priorities = [];
-    }
+    if (emptied) this.#priorities = this.#priorities.filter((priority) => this.#buckets.has(priority));
     return head;
   }
 }

@@ -118,7 +118,8 @@ export type Task = Message<"disio.v1.Task"> & {
   deadline?: Timestamp | undefined;
 
   /**
-   * Higher runs first.
+   * The unit's priority: higher runs first among the copies of its project (across projects the
+   * manager's lease order holds: project priority, then deadline, then age).
    *
    * @generated from field: int32 priority = 9;
    */

@@ -356,7 +356,8 @@ export type HeartbeatResponse = Message<"disio.v1.HeartbeatResponse"> & {
   cancelledUnitIds: string[];
 
   /**
-   * Projects that are paused, done or expired: hand out none of their copies.
+   * Projects that are paused: hand out none of their copies until they are resumed (copies of units
+   * that finished or expired come in cancelled_unit_ids).
    *
    * @generated from field: repeated string paused_project_ids = 3;
    */
