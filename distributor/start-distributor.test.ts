@@ -30,6 +30,8 @@ class FakeManager {
   programs = new Map<string, { hash: string; source: string; signature: Uint8Array }>();
   programFetches = 0;
   heartbeatDirectives: { drain?: boolean; cancelledUnitIds?: string[]; pausedProjectIds?: string[] } = {};
+  /** Every copy assignment heartbeats carried: copy id → client id. */
+  readonly givenCopies = new Map<string, string>();
   /** When set, Lease waits this long, then leases (whether or not the caller is still there). */
   leaseDelayMs = 0;
   leaseCalls = 0;
@@ -91,7 +93,10 @@ class FakeManager {
             return { accepted, duplicates: req.results.length - accepted };
           },
           renew: (req) => ({ renewed: req.copyIds.map((copyId) => ({ copyId, deadline: timestampFromMs(Date.now() + 60_000) })) }),
-          heartbeat: () => ({ peers: this.peers, ...this.heartbeatDirectives }),
+          heartbeat: (req) => {
+            for (const g of req.givenCopies) this.givenCopies.set(g.copyId, g.clientId);
+            return { peers: this.peers, ...this.heartbeatDirectives };
+          },
           getProgram: (req) => {
             this.programFetches++;
             const program = this.programs.get(req.hash);
@@ -240,6 +245,23 @@ describe("startDistributor with a fake manager", () => {
     expect(metrics).toMatch(/disio_distributor_copies_held 0\b/);
     stream.abort.abort();
     await stream.done;
+  });
+
+  it("tells the manager in its heartbeats which client holds each copy", async () => {
+    const manager = new FakeManager();
+    manager.add(6);
+    const grid = await setup({}, manager);
+    const a = await joinClient(grid.distributor.url);
+    const b = await joinClient(grid.distributor.url);
+    const first = work(a, 2);
+    const second = work(b, 4);
+    await until("every task given", () => first.received.length + second.received.length === 6);
+    await until("assignments at the manager", () => manager.givenCopies.size === 6);
+    for (const task of first.received) expect(manager.givenCopies.get(task.copyId)).toBe(a.clientId);
+    for (const task of second.received) expect(manager.givenCopies.get(task.copyId)).toBe(b.clientId);
+    first.abort.abort();
+    second.abort.abort();
+    await Promise.all([first.done, second.done]);
   });
 
   it("refuses a report of a task the client was not given, storing nothing of the batch", async () => {

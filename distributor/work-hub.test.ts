@@ -61,6 +61,28 @@ describe("WorkHub", () => {
     await second.return(undefined);
   });
 
+  it("lists the copies given since the last look and not reported yet, each once", async () => {
+    const { hub } = await setup(10);
+    hub.joined("a", "node");
+    hub.joined("b", "node");
+    const a = hub.work("a", 3, new AbortController().signal);
+    const b = hub.work("b", 2, new AbortController().signal);
+    expect(copyIds(await a.next())).toEqual(["c1", "c2", "c3"]);
+    expect(copyIds(await b.next())).toEqual(["c4", "c5"]);
+    await hub.report("a", [ok("c2")]);
+    expect(hub.takeGivenCopies(10)).toEqual([
+      { copyId: "c1", clientId: "a" },
+      { copyId: "c3", clientId: "a" },
+      { copyId: "c4", clientId: "b" },
+      { copyId: "c5", clientId: "b" },
+    ]);
+    expect(hub.takeGivenCopies(10)).toEqual([]);
+    expect(copyIds(await a.next())).toEqual(["c6"]);
+    expect(hub.takeGivenCopies(10)).toEqual([{ copyId: "c6", clientId: "a" }]);
+    await a.return(undefined);
+    await b.return(undefined);
+  });
+
   it("requeues, when a replaced stream ends late, only its own unreported copies", async () => {
     const { hub, store } = await setup(10);
     hub.joined("a", "node");

@@ -44,6 +44,12 @@ export interface WorkBatch {
   pause: boolean;
 }
 
+/** A copy given to a client, for the manager's record of who holds each copy. */
+export interface GivenCopyRecord {
+  copyId: string;
+  clientId: string;
+}
+
 /** One client's stay, for the manager's lifespan statistics. */
 export interface EndedSession {
   clientId: string;
@@ -98,6 +104,8 @@ export class WorkHub {
   readonly #sessions = new Map<string, Session>();
   readonly #streams = new Set<Stream>();
   #ended: EndedSession[] = [];
+  /** Copies given since the last {@link takeGivenCopies}, a batch per stream message. */
+  #given: Array<{ clientId: string; copyIds: string[] }> = [];
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
 
@@ -199,7 +207,9 @@ export class WorkHub {
           maxBytes: this.#settings.workBatchBytes,
         });
         if (given.length > 0) {
-          for (const copy of given) stream.outstanding.add(copy.copyId);
+          const copyIds = given.map((copy) => copy.copyId);
+          for (const copyId of copyIds) stream.outstanding.add(copyId);
+          this.#given.push({ clientId: session.clientId, copyIds });
           session.lastSeenMs = now;
           this.#events?.tasksGiven(given.length);
           yield { tasks: given, pause: false };
@@ -301,6 +311,24 @@ export class WorkHub {
       if (session.stream === undefined && now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
     }
     return requeued;
+  }
+
+  /**
+   * Copies given since the last call and still in their client's hands (reported ones carry their
+   * client in the Report), at most `limit`, for the heartbeat.
+   */
+  takeGivenCopies(limit: number): GivenCopyRecord[] {
+    const out: GivenCopyRecord[] = [];
+    for (const { clientId, copyIds } of this.#given) {
+      const outstanding = this.#sessions.get(clientId)?.stream?.outstanding;
+      if (outstanding === undefined) continue;
+      for (const copyId of copyIds) {
+        if (out.length >= limit) break;
+        if (outstanding.has(copyId)) out.push({ copyId, clientId });
+      }
+    }
+    this.#given = [];
+    return out;
   }
 
   /** Sessions ended since the last call (for the heartbeat). */

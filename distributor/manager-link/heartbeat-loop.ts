@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { PeerInfo } from "../redirect-peer.js";
-import type { EndedSession } from "../work-hub.js";
+import type { EndedSession, GivenCopyRecord } from "../work-hub.js";
 import { sleep } from "../signal.js";
 
 /** The load a heartbeat reports. */
@@ -10,6 +10,8 @@ export interface HeartbeatLoad {
   bufferedResults: number;
   freeSlots: number;
   endedSessions: EndedSession[];
+  /** Copies given to clients since the last heartbeat, still unreported. */
+  givenCopies: GivenCopyRecord[];
 }
 
 /** The manager's directives. */
@@ -39,26 +41,34 @@ export interface HeartbeatLoopDeps {
 
 /** Most ended sessions carried over from failed heartbeats. */
 const MAX_CARRIED_SESSIONS = 10_000;
+/** Most given copies carried over from failed heartbeats (the oldest are dropped: they are informational). */
+const MAX_CARRIED_GIVEN = 50_000;
 
 /**
  * Heartbeats the manager every interval and applies its directives (drain, cancelled units, paused
- * projects, peers). Ended sessions of a failed heartbeat are sent with the next one. Runs until
+ * projects, peers). Ended sessions and given copies of a failed heartbeat are sent with the next one. Runs until
  * `signal` aborts.
  */
 export async function runHeartbeatLoop(deps: HeartbeatLoopDeps, signal: AbortSignal): Promise<void> {
   const log = deps.log.child({ component: "heartbeat-loop" });
   let carried: EndedSession[] = [];
+  let carriedGiven: GivenCopyRecord[] = [];
   while (!signal.aborted) {
     let load: HeartbeatLoad | undefined;
     let directives: Directives | undefined;
     try {
       load = await deps.load();
       load.endedSessions = [...carried, ...load.endedSessions].slice(-MAX_CARRIED_SESSIONS);
+      load.givenCopies = [...carriedGiven, ...load.givenCopies].slice(-MAX_CARRIED_GIVEN);
       directives = await deps.send(load, signal);
       carried = [];
+      carriedGiven = [];
     } catch (error) {
       if (signal.aborted) break;
-      if (load !== undefined) carried = load.endedSessions;
+      if (load !== undefined) {
+        carried = load.endedSessions;
+        carriedGiven = load.givenCopies;
+      }
       log.debug({ err: error }, "heartbeat failed");
     }
     if (directives !== undefined) {

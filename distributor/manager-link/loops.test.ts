@@ -226,8 +226,9 @@ describe("runRenewLoop", () => {
 });
 
 describe("runHeartbeatLoop", () => {
-  it("applies directives and carries ended sessions over a failed heartbeat", async () => {
+  it("applies directives and carries ended sessions and given copies over a failed heartbeat", async () => {
     const sentSessions: number[] = [];
+    const sentGiven: string[][] = [];
     const applied: Directives[] = [];
     let calls = 0;
     const abort = new AbortController();
@@ -239,10 +240,12 @@ describe("runHeartbeatLoop", () => {
           bufferedResults: 0,
           freeSlots: 9,
           endedSessions: [{ clientId: `x${calls}`, platform: "node", joinedAtMs: 0, lastSeenMs: 1, results: 0 }],
+          givenCopies: [{ copyId: `c${calls}`, clientId: "k" }],
         }),
         send: async (load) => {
           calls++;
           sentSessions.push(load.endedSessions.length);
+          sentGiven.push(load.givenCopies.map((g) => g.copyId));
           if (calls === 1) throw new Error("down");
           return { drain: true, cancelledUnitIds: ["u1"], pausedProjectIds: [], peers: [] };
         },
@@ -258,6 +261,7 @@ describe("runHeartbeatLoop", () => {
     abort.abort();
     await loop;
     expect(sentSessions.slice(0, 3)).toEqual([1, 2, 1]);
+    expect(sentGiven.slice(0, 3)).toEqual([["c0"], ["c0", "c1"], ["c2"]]);
     expect(applied[0]).toEqual({ drain: true, cancelledUnitIds: ["u1"], pausedProjectIds: [], peers: [] });
   });
 });

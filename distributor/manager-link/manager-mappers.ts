@@ -23,6 +23,7 @@ export function heartbeatRequest(load: HeartbeatLoad): MessageInitShape<typeof H
     clients: u32(load.clients),
     bufferedResults: u32(load.bufferedResults),
     freeSlots: u32(load.freeSlots),
+    givenCopies: load.givenCopies,
     endedSessions: load.endedSessions.map((s) =>
       create(ClientSessionSchema, {
         clientId: s.clientId,

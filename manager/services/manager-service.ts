@@ -17,6 +17,8 @@ import type { DistributorRecord } from "../store/store.js";
 const MAX_COPY_IDS = 100_000;
 /** Most copy ids a reconciling Register may list (held copies plus buffered results). */
 const MAX_HELD_COPY_IDS = 200_000;
+/** Most copy assignments one Heartbeat may carry. */
+const MAX_GIVEN_COPIES = 100_000;
 
 /**
  * ManagerService: what distributors call to register, heartbeat, lease, renew, release and report.
@@ -80,12 +82,16 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
 
     async heartbeat(req, call) {
       const { distributorId } = principal(call);
+      if (req.givenCopies.length > MAX_GIVEN_COPIES) {
+        throw new InvalidArgumentError("given_copies", `at most ${MAX_GIVEN_COPIES} per heartbeat, got ${req.givenCopies.length}`);
+      }
       const { finishedUnitIds } = await store.heartbeat(
         distributorId,
         { heldCopies: req.heldCopies, clients: req.clients, bufferedResults: req.bufferedResults, freeSlots: req.freeSlots },
         req.endedSessions.map(fromProtoClientSession),
         ctx.now(),
         limits.maxNoticesPerHeartbeat,
+        req.givenCopies.map((g) => ({ copyId: g.copyId, clientId: g.clientId })),
       );
       const distributor = await store.getDistributor(distributorId);
       // Only paused ones: copies of units that finished or expired are cancelled by notices.

@@ -313,6 +313,21 @@ describe("AdminService", () => {
     expect(refused.message).toContain("held_copy_ids");
   });
 
+  it("shows in GetUnit the client a copy was given to, from the distributor's heartbeat", async () => {
+    const { admin } = clients();
+    const { manager } = clients(await newDistributor("edge"));
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
+    const [task] = (await manager.lease({ maxCopies: 1 })).tasks;
+    await manager.heartbeat({ givenCopies: [{ copyId: task!.copyId, clientId: "volunteer-7" }] });
+    const { unit } = await admin.getUnit({ id: unitIds[0]! });
+    expect(unit!.copies.map((c) => [c.id, c.clientId, c.outcome])).toEqual([[task!.copyId, "volunteer-7", Outcome.PENDING]]);
+    const tooMany = Array.from({ length: 100_001 }, (_, i) => ({ copyId: `c${i}`, clientId: "k" }));
+    const refused = await codeOf(manager.heartbeat({ givenCopies: tooMany }));
+    expect(refused.code).toBe(Code.InvalidArgument);
+    expect(refused.message).toMatch(/^given_copies:/);
+  });
+
   it("refuses a Report of copies leased to another distributor: counted, not recorded", async () => {
     const { admin } = clients();
     const owner = clients(await newDistributor("owner")).manager;

@@ -439,6 +439,31 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((await store.listDistributors()).map((x) => x.name)).toEqual(["d1"]);
     });
 
+    it("records from heartbeats which client each pending copy was given to, and only that", async () => {
+      const p = await project({ replication: 2 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const [first] = await store.leaseCopies(distributorId, 1, T0);
+      const [second] = await store.leaseCopies(distributorId, 1, T0);
+      await store.recordResults(distributorId, [{ copyId: first!.copyId, output: json(1), clientId: "k1" }], T0);
+      const other = (await store.createDistributor({ name: "d-other", region: "", tokenHash: "h-other" }, T0)).id;
+      const q = await project({ name: "theirs" });
+      const [theirUnit] = await store.addUnits(q.id, [{ input: json(2), priority: 0 }], T0);
+      const [theirs] = await store.leaseCopies(other, 1, T0);
+      expect(theirs!.unitId).toBe(theirUnit);
+      const load = { heldCopies: 1, clients: 1, bufferedResults: 0, freeSlots: 9 };
+      await store.heartbeat(distributorId, load, [], T0 + 1, 100, [
+        { copyId: second!.copyId, clientId: "k2" },
+        { copyId: first!.copyId, clientId: "liar" },
+        { copyId: "c999999", clientId: "k3" },
+        { copyId: theirs!.copyId, clientId: "k4" },
+      ]);
+      expect((await store.getUnit(u!)).copies.map((c) => [c.id, c.clientId])).toEqual([
+        [first!.copyId, "k1"],
+        [second!.copyId, "k2"],
+      ]);
+      expect((await store.getUnit(theirUnit!)).copies.map((c) => c.clientId)).toEqual([undefined]);
+    });
+
     it("re-decides open units when quorum settings change", async () => {
       const p = await project({ replication: 1 });
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);

@@ -94,10 +94,18 @@ export interface ManagerStore {
   /** Records a distributor's Register call. */
   registerDistributor(id: string, r: { publicUrl: string; region: string; capacity: number; version: string }, nowMs: number): Promise<DistributorRecord>;
   /**
-   * Records a heartbeat (load and ended client sessions) and returns the ids of units cancelled or
-   * finished while they had copies out since this distributor's previous heartbeat (at most `limit`).
+   * Records a heartbeat (load, ended client sessions, and the client each of `givenCopies` went to:
+   * set on those still pending and leased to this distributor) and returns the ids of units
+   * cancelled or finished while they had copies out since its previous heartbeat (at most `limit`).
    */
-  heartbeat(id: string, load: DistributorLoad, sessions: readonly ClientSessionRecord[], nowMs: number, limit: number): Promise<{ finishedUnitIds: string[] }>;
+  heartbeat(
+    id: string,
+    load: DistributorLoad,
+    sessions: readonly ClientSessionRecord[],
+    nowMs: number,
+    limit: number,
+    givenCopies?: readonly CopyAssignment[],
+  ): Promise<{ finishedUnitIds: string[] }>;
   /**
    * Gives back every copy pending for the distributor that `heldCopyIds` does not list (no attempt
    * used): a freshly started distributor's reconciliation. Returns how many were released.
@@ -252,6 +260,12 @@ export interface ResultRecord {
   finishedAtMs: number;
   copiesSent: number;
   cursor: string;
+}
+
+/** A copy a distributor gave to a client (from its heartbeat). */
+export interface CopyAssignment {
+  copyId: string;
+  clientId: string;
 }
 
 /** A distributor's load, as its last heartbeat reported it. */

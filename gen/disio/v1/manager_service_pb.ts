@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file disio/v1/manager_service.proto.
  */
 export const file_disio_v1_manager_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5kaXNpby92MS9tYW5hZ2VyX3NlcnZpY2UucHJvdG8SCGRpc2lvLnYxIh4KHE1hbmFnZXJTZXJ2aWNlR2V0SW5mb1JlcXVlc3QiagodTWFuYWdlclNlcnZpY2VHZXRJbmZvUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRISCgptYW5hZ2VyX2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAwisgEKE0Rpc3RyaWJ1dG9yU2V0dGluZ3MSNQoSaGVhcnRiZWF0X2ludGVydmFsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD21heF9sZWFzZV9iYXRjaBgCIAEoDRIYChBtYXhfcmVwb3J0X2JhdGNoGAMgASgNEjEKDm1heF9sZWFzZV93YWl0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoIBCg9SZWdpc3RlclJlcXVlc3QSEgoKcHVibGljX3VybBgBIAEoCRIOCgZyZWdpb24YAiABKAkSEAoIY2FwYWNpdHkYAyABKA0SDwoHdmVyc2lvbhgEIAEoCRIVCg1oZWxkX2NvcHlfaWRzGAUgAygJEhEKCXJlY29uY2lsZRgGIAEoCCLNAQoQUmVnaXN0ZXJSZXNwb25zZRIWCg5kaXN0cmlidXRvcl9pZBgBIAEoCRIQCghncm91cF9pZBgCIAEoCRISCgptYW5hZ2VyX2lkGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAwSLwoIc2V0dGluZ3MYBSABKAsyHS5kaXNpby52MS5EaXN0cmlidXRvclNldHRpbmdzEh0KBXBlZXJzGAYgAygLMg4uZGlzaW8udjEuUGVlchIXCg9yZWxlYXNlZF9jb3BpZXMYByABKA0ilwEKEEhlYXJ0YmVhdFJlcXVlc3QSEwoLaGVsZF9jb3BpZXMYASABKA0SDwoHY2xpZW50cxgCIAEoDRIYChBidWZmZXJlZF9yZXN1bHRzGAMgASgNEhIKCmZyZWVfc2xvdHMYBCABKA0SLwoOZW5kZWRfc2Vzc2lvbnMYBSADKAsyFy5kaXNpby52MS5DbGllbnRTZXNzaW9uIqgBCg1DbGllbnRTZXNzaW9uEhEKCWNsaWVudF9pZBgBIAEoCRItCglqb2luX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3Rfc2Vlbl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghwbGF0Zm9ybRgEIAEoCRIPCgdyZXN1bHRzGAUgASgNInkKEUhlYXJ0YmVhdFJlc3BvbnNlEg0KBWRyYWluGAEgASgIEhoKEmNhbmNlbGxlZF91bml0X2lkcxgCIAMoCRIaChJwYXVzZWRfcHJvamVjdF9pZHMYAyADKAkSHQoFcGVlcnMYBCADKAsyDi5kaXNpby52MS5QZWVyIksKDExlYXNlUmVxdWVzdBISCgptYXhfY29waWVzGAEgASgNEicKBHdhaXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iLgoNTGVhc2VSZXNwb25zZRIdCgV0YXNrcxgBIAMoCzIOLmRpc2lvLnYxLlRhc2siIAoMUmVuZXdSZXF1ZXN0EhAKCGNvcHlfaWRzGAEgAygJIkwKC1JlbmV3ZWRDb3B5Eg8KB2NvcHlfaWQYASABKAkSLAoIZGVhZGxpbmUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIk4KDVJlbmV3UmVzcG9uc2USJgoHcmVuZXdlZBgBIAMoCzIVLmRpc2lvLnYxLlJlbmV3ZWRDb3B5EhUKDWxvc3RfY29weV9pZHMYAiADKAkiIgoOUmVsZWFzZVJlcXVlc3QSEAoIY29weV9pZHMYASADKAkiIwoPUmVsZWFzZVJlc3BvbnNlEhAKCHJlbGVhc2VkGAEgASgNIkQKG01hbmFnZXJTZXJ2aWNlUmVwb3J0UmVxdWVzdBIlCgdyZXN1bHRzGAEgAygLMhQuZGlzaW8udjEuVGFza1Jlc3VsdCJmChxNYW5hZ2VyU2VydmljZVJlcG9ydFJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgNEhIKCmR1cGxpY2F0ZXMYAiABKA0SDwoHdW5rbm93bhgDIAEoDRIPCgdyZWZ1c2VkGAQgASgNIi8KH01hbmFnZXJTZXJ2aWNlR2V0UHJvZ3JhbVJlcXVlc3QSDAoEaGFzaBgBIAEoCSJGCiBNYW5hZ2VyU2VydmljZUdldFByb2dyYW1SZXNwb25zZRIiCgdwcm9ncmFtGAEgASgLMhEuZGlzaW8udjEuUHJvZ3JhbTLxBAoOTWFuYWdlclNlcnZpY2USXwoHR2V0SW5mbxImLmRpc2lvLnYxLk1hbmFnZXJTZXJ2aWNlR2V0SW5mb1JlcXVlc3QaJy5kaXNpby52MS5NYW5hZ2VyU2VydmljZUdldEluZm9SZXNwb25zZSIDkAIBEkEKCFJlZ2lzdGVyEhkuZGlzaW8udjEuUmVnaXN0ZXJSZXF1ZXN0GhouZGlzaW8udjEuUmVnaXN0ZXJSZXNwb25zZRJECglIZWFydGJlYXQSGi5kaXNpby52MS5IZWFydGJlYXRSZXF1ZXN0GhsuZGlzaW8udjEuSGVhcnRiZWF0UmVzcG9uc2USOAoFTGVhc2USFi5kaXNpby52MS5MZWFzZVJlcXVlc3QaFy5kaXNpby52MS5MZWFzZVJlc3BvbnNlEjgKBVJlbmV3EhYuZGlzaW8udjEuUmVuZXdSZXF1ZXN0GhcuZGlzaW8udjEuUmVuZXdSZXNwb25zZRI+CgdSZWxlYXNlEhguZGlzaW8udjEuUmVsZWFzZVJlcXVlc3QaGS5kaXNpby52MS5SZWxlYXNlUmVzcG9uc2USVwoGUmVwb3J0EiUuZGlzaW8udjEuTWFuYWdlclNlcnZpY2VSZXBvcnRSZXF1ZXN0GiYuZGlzaW8udjEuTWFuYWdlclNlcnZpY2VSZXBvcnRSZXNwb25zZRJoCgpHZXRQcm9ncmFtEikuZGlzaW8udjEuTWFuYWdlclNlcnZpY2VHZXRQcm9ncmFtUmVxdWVzdBoqLmRpc2lvLnYxLk1hbmFnZXJTZXJ2aWNlR2V0UHJvZ3JhbVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_disio_v1_common, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch5kaXNpby92MS9tYW5hZ2VyX3NlcnZpY2UucHJvdG8SCGRpc2lvLnYxIh4KHE1hbmFnZXJTZXJ2aWNlR2V0SW5mb1JlcXVlc3QiagodTWFuYWdlclNlcnZpY2VHZXRJbmZvUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRISCgptYW5hZ2VyX2lkGAIgASgJEhAKCGdyb3VwX2lkGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAwisgEKE0Rpc3RyaWJ1dG9yU2V0dGluZ3MSNQoSaGVhcnRiZWF0X2ludGVydmFsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD21heF9sZWFzZV9iYXRjaBgCIAEoDRIYChBtYXhfcmVwb3J0X2JhdGNoGAMgASgNEjEKDm1heF9sZWFzZV93YWl0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoIBCg9SZWdpc3RlclJlcXVlc3QSEgoKcHVibGljX3VybBgBIAEoCRIOCgZyZWdpb24YAiABKAkSEAoIY2FwYWNpdHkYAyABKA0SDwoHdmVyc2lvbhgEIAEoCRIVCg1oZWxkX2NvcHlfaWRzGAUgAygJEhEKCXJlY29uY2lsZRgGIAEoCCLNAQoQUmVnaXN0ZXJSZXNwb25zZRIWCg5kaXN0cmlidXRvcl9pZBgBIAEoCRIQCghncm91cF9pZBgCIAEoCRISCgptYW5hZ2VyX2lkGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAwSLwoIc2V0dGluZ3MYBSABKAsyHS5kaXNpby52MS5EaXN0cmlidXRvclNldHRpbmdzEh0KBXBlZXJzGAYgAygLMg4uZGlzaW8udjEuUGVlchIXCg9yZWxlYXNlZF9jb3BpZXMYByABKA0ixwEKEEhlYXJ0YmVhdFJlcXVlc3QSEwoLaGVsZF9jb3BpZXMYASABKA0SDwoHY2xpZW50cxgCIAEoDRIYChBidWZmZXJlZF9yZXN1bHRzGAMgASgNEhIKCmZyZWVfc2xvdHMYBCABKA0SLwoOZW5kZWRfc2Vzc2lvbnMYBSADKAsyFy5kaXNpby52MS5DbGllbnRTZXNzaW9uEi4KDGdpdmVuX2NvcGllcxgGIAMoCzIYLmRpc2lvLnYxLkNvcHlBc3NpZ25tZW50IjQKDkNvcHlBc3NpZ25tZW50Eg8KB2NvcHlfaWQYASABKAkSEQoJY2xpZW50X2lkGAIgASgJIqgBCg1DbGllbnRTZXNzaW9uEhEKCWNsaWVudF9pZBgBIAEoCRItCglqb2luX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3Rfc2Vlbl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghwbGF0Zm9ybRgEIAEoCRIPCgdyZXN1bHRzGAUgASgNInkKEUhlYXJ0YmVhdFJlc3BvbnNlEg0KBWRyYWluGAEgASgIEhoKEmNhbmNlbGxlZF91bml0X2lkcxgCIAMoCRIaChJwYXVzZWRfcHJvamVjdF9pZHMYAyADKAkSHQoFcGVlcnMYBCADKAsyDi5kaXNpby52MS5QZWVyIksKDExlYXNlUmVxdWVzdBISCgptYXhfY29waWVzGAEgASgNEicKBHdhaXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iLgoNTGVhc2VSZXNwb25zZRIdCgV0YXNrcxgBIAMoCzIOLmRpc2lvLnYxLlRhc2siIAoMUmVuZXdSZXF1ZXN0EhAKCGNvcHlfaWRzGAEgAygJIkwKC1JlbmV3ZWRDb3B5Eg8KB2NvcHlfaWQYASABKAkSLAoIZGVhZGxpbmUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIk4KDVJlbmV3UmVzcG9uc2USJgoHcmVuZXdlZBgBIAMoCzIVLmRpc2lvLnYxLlJlbmV3ZWRDb3B5EhUKDWxvc3RfY29weV9pZHMYAiADKAkiIgoOUmVsZWFzZVJlcXVlc3QSEAoIY29weV9pZHMYASADKAkiIwoPUmVsZWFzZVJlc3BvbnNlEhAKCHJlbGVhc2VkGAEgASgNIkQKG01hbmFnZXJTZXJ2aWNlUmVwb3J0UmVxdWVzdBIlCgdyZXN1bHRzGAEgAygLMhQuZGlzaW8udjEuVGFza1Jlc3VsdCJmChxNYW5hZ2VyU2VydmljZVJlcG9ydFJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgNEhIKCmR1cGxpY2F0ZXMYAiABKA0SDwoHdW5rbm93bhgDIAEoDRIPCgdyZWZ1c2VkGAQgASgNIi8KH01hbmFnZXJTZXJ2aWNlR2V0UHJvZ3JhbVJlcXVlc3QSDAoEaGFzaBgBIAEoCSJGCiBNYW5hZ2VyU2VydmljZUdldFByb2dyYW1SZXNwb25zZRIiCgdwcm9ncmFtGAEgASgLMhEuZGlzaW8udjEuUHJvZ3JhbTLxBAoOTWFuYWdlclNlcnZpY2USXwoHR2V0SW5mbxImLmRpc2lvLnYxLk1hbmFnZXJTZXJ2aWNlR2V0SW5mb1JlcXVlc3QaJy5kaXNpby52MS5NYW5hZ2VyU2VydmljZUdldEluZm9SZXNwb25zZSIDkAIBEkEKCFJlZ2lzdGVyEhkuZGlzaW8udjEuUmVnaXN0ZXJSZXF1ZXN0GhouZGlzaW8udjEuUmVnaXN0ZXJSZXNwb25zZRJECglIZWFydGJlYXQSGi5kaXNpby52MS5IZWFydGJlYXRSZXF1ZXN0GhsuZGlzaW8udjEuSGVhcnRiZWF0UmVzcG9uc2USOAoFTGVhc2USFi5kaXNpby52MS5MZWFzZVJlcXVlc3QaFy5kaXNpby52MS5MZWFzZVJlc3BvbnNlEjgKBVJlbmV3EhYuZGlzaW8udjEuUmVuZXdSZXF1ZXN0GhcuZGlzaW8udjEuUmVuZXdSZXNwb25zZRI+CgdSZWxlYXNlEhguZGlzaW8udjEuUmVsZWFzZVJlcXVlc3QaGS5kaXNpby52MS5SZWxlYXNlUmVzcG9uc2USVwoGUmVwb3J0EiUuZGlzaW8udjEuTWFuYWdlclNlcnZpY2VSZXBvcnRSZXF1ZXN0GiYuZGlzaW8udjEuTWFuYWdlclNlcnZpY2VSZXBvcnRSZXNwb25zZRJoCgpHZXRQcm9ncmFtEikuZGlzaW8udjEuTWFuYWdlclNlcnZpY2VHZXRQcm9ncmFtUmVxdWVzdBoqLmRpc2lvLnYxLk1hbmFnZXJTZXJ2aWNlR2V0UHJvZ3JhbVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_disio_v1_common, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ManagerServiceGetInfoRequest asks for the manager's identity.
@@ -277,6 +277,14 @@ export type HeartbeatRequest = Message<"disio.v1.HeartbeatRequest"> & {
    * @generated from field: repeated disio.v1.ClientSession ended_sessions = 5;
    */
   endedSessions: ClientSession[];
+
+  /**
+   * Copies given to clients since the last heartbeat and not reported yet, so that the manager can
+   * tell which client holds (or held, if it never reports) each copy. At most 100,000.
+   *
+   * @generated from field: repeated disio.v1.CopyAssignment given_copies = 6;
+   */
+  givenCopies: CopyAssignment[];
 };
 
 /**
@@ -285,6 +293,34 @@ export type HeartbeatRequest = Message<"disio.v1.HeartbeatRequest"> & {
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
   messageDesc(file_disio_v1_manager_service, 5);
+
+/**
+ * CopyAssignment says which client a distributor gave a copy to.
+ *
+ * @generated from message disio.v1.CopyAssignment
+ */
+export type CopyAssignment = Message<"disio.v1.CopyAssignment"> & {
+  /**
+   * The copy's id.
+   *
+   * @generated from field: string copy_id = 1;
+   */
+  copyId: string;
+
+  /**
+   * The client's id.
+   *
+   * @generated from field: string client_id = 2;
+   */
+  clientId: string;
+};
+
+/**
+ * Describes the message disio.v1.CopyAssignment.
+ * Use `create(CopyAssignmentSchema)` to create a new message.
+ */
+export const CopyAssignmentSchema: GenMessage<CopyAssignment> = /*@__PURE__*/
+  messageDesc(file_disio_v1_manager_service, 6);
 
 /**
  * ClientSession is one client's stay at a distributor.
@@ -333,7 +369,7 @@ export type ClientSession = Message<"disio.v1.ClientSession"> & {
  * Use `create(ClientSessionSchema)` to create a new message.
  */
 export const ClientSessionSchema: GenMessage<ClientSession> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 6);
+  messageDesc(file_disio_v1_manager_service, 7);
 
 /**
  * HeartbeatResponse carries the manager's directives.
@@ -376,7 +412,7 @@ export type HeartbeatResponse = Message<"disio.v1.HeartbeatResponse"> & {
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 7);
+  messageDesc(file_disio_v1_manager_service, 8);
 
 /**
  * LeaseRequest asks for work.
@@ -404,7 +440,7 @@ export type LeaseRequest = Message<"disio.v1.LeaseRequest"> & {
  * Use `create(LeaseRequestSchema)` to create a new message.
  */
 export const LeaseRequestSchema: GenMessage<LeaseRequest> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 8);
+  messageDesc(file_disio_v1_manager_service, 9);
 
 /**
  * LeaseResponse is a batch of copies.
@@ -425,7 +461,7 @@ export type LeaseResponse = Message<"disio.v1.LeaseResponse"> & {
  * Use `create(LeaseResponseSchema)` to create a new message.
  */
 export const LeaseResponseSchema: GenMessage<LeaseResponse> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 9);
+  messageDesc(file_disio_v1_manager_service, 10);
 
 /**
  * RenewRequest extends leases.
@@ -446,7 +482,7 @@ export type RenewRequest = Message<"disio.v1.RenewRequest"> & {
  * Use `create(RenewRequestSchema)` to create a new message.
  */
 export const RenewRequestSchema: GenMessage<RenewRequest> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 10);
+  messageDesc(file_disio_v1_manager_service, 11);
 
 /**
  * RenewedCopy is one renewed lease.
@@ -474,7 +510,7 @@ export type RenewedCopy = Message<"disio.v1.RenewedCopy"> & {
  * Use `create(RenewedCopySchema)` to create a new message.
  */
 export const RenewedCopySchema: GenMessage<RenewedCopy> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 11);
+  messageDesc(file_disio_v1_manager_service, 12);
 
 /**
  * RenewResponse says which leases were extended.
@@ -502,7 +538,7 @@ export type RenewResponse = Message<"disio.v1.RenewResponse"> & {
  * Use `create(RenewResponseSchema)` to create a new message.
  */
 export const RenewResponseSchema: GenMessage<RenewResponse> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 12);
+  messageDesc(file_disio_v1_manager_service, 13);
 
 /**
  * ReleaseRequest gives copies back.
@@ -523,7 +559,7 @@ export type ReleaseRequest = Message<"disio.v1.ReleaseRequest"> & {
  * Use `create(ReleaseRequestSchema)` to create a new message.
  */
 export const ReleaseRequestSchema: GenMessage<ReleaseRequest> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 13);
+  messageDesc(file_disio_v1_manager_service, 14);
 
 /**
  * ReleaseResponse counts what was given back.
@@ -544,7 +580,7 @@ export type ReleaseResponse = Message<"disio.v1.ReleaseResponse"> & {
  * Use `create(ReleaseResponseSchema)` to create a new message.
  */
 export const ReleaseResponseSchema: GenMessage<ReleaseResponse> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 14);
+  messageDesc(file_disio_v1_manager_service, 15);
 
 /**
  * ManagerServiceReportRequest carries a batch of results.
@@ -567,7 +603,7 @@ export type ManagerServiceReportRequest = Message<"disio.v1.ManagerServiceReport
  * Use `create(ManagerServiceReportRequestSchema)` to create a new message.
  */
 export const ManagerServiceReportRequestSchema: GenMessage<ManagerServiceReportRequest> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 15);
+  messageDesc(file_disio_v1_manager_service, 16);
 
 /**
  * ManagerServiceReportResponse acknowledges a batch. Once received, every result in the batch is
@@ -610,7 +646,7 @@ export type ManagerServiceReportResponse = Message<"disio.v1.ManagerServiceRepor
  * Use `create(ManagerServiceReportResponseSchema)` to create a new message.
  */
 export const ManagerServiceReportResponseSchema: GenMessage<ManagerServiceReportResponse> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 16);
+  messageDesc(file_disio_v1_manager_service, 17);
 
 /**
  * ManagerServiceGetProgramRequest names a program.
@@ -631,7 +667,7 @@ export type ManagerServiceGetProgramRequest = Message<"disio.v1.ManagerServiceGe
  * Use `create(ManagerServiceGetProgramRequestSchema)` to create a new message.
  */
 export const ManagerServiceGetProgramRequestSchema: GenMessage<ManagerServiceGetProgramRequest> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 17);
+  messageDesc(file_disio_v1_manager_service, 18);
 
 /**
  * ManagerServiceGetProgramResponse is the program.
@@ -652,7 +688,7 @@ export type ManagerServiceGetProgramResponse = Message<"disio.v1.ManagerServiceG
  * Use `create(ManagerServiceGetProgramResponseSchema)` to create a new message.
  */
 export const ManagerServiceGetProgramResponseSchema: GenMessage<ManagerServiceGetProgramResponse> = /*@__PURE__*/
-  messageDesc(file_disio_v1_manager_service, 18);
+  messageDesc(file_disio_v1_manager_service, 19);
 
 /**
  * ManagerService is what distributors call. Every call needs the distributor's bearer token, issued

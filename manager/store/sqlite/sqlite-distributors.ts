@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { DistributorNotFoundError, NameTakenError } from "../../errors.js";
 import { formatId, parseId } from "../../ids.js";
-import type { ClientSessionRecord, DistributorLoad, DistributorRecord } from "../store.js";
+import type { ClientSessionRecord, CopyAssignment, DistributorLoad, DistributorRecord } from "../store.js";
 
 interface DistributorRow {
   id: number;
@@ -60,6 +60,7 @@ export class SqliteDistributors {
       revoke: prepare("UPDATE distributors SET revoked = 1 WHERE id = ?"),
       drain: prepare("UPDATE distributors SET draining = 1 WHERE id = ?"),
       pendingCopies: prepare("SELECT id FROM copies WHERE distributor_id = ? AND outcome = 1").pluck(),
+      giveCopy: prepare("UPDATE copies SET client_id = ? WHERE id = ? AND distributor_id = ? AND outcome = 1"),
       pruneNotices: prepare("DELETE FROM unit_notices WHERE at < ?"),
     };
   }
@@ -102,6 +103,7 @@ export class SqliteDistributors {
     sessions: readonly ClientSessionRecord[],
     nowMs: number,
     limit: number,
+    givenCopies: readonly CopyAssignment[] = [],
   ): Promise<{ finishedUnitIds: string[] }> {
     return this.db.transaction(() => {
       const row = this.row(id);
@@ -112,6 +114,7 @@ export class SqliteDistributors {
         this.q.insertSession.run(row.id, s.clientId, s.platform, s.joinMs, Math.max(s.joinMs, s.lastSeenMs), s.results);
       }
       if (sessions.length > 0) this.q.trimSessions.run(MAX_SESSIONS);
+      for (const g of givenCopies) this.q.giveCopy.run(g.clientId, parseId("c", g.copyId) ?? 0, row.id);
       return { finishedUnitIds: [...new Set(notices.map((n) => formatId("u", n.unit_id)))] };
     })();
   }

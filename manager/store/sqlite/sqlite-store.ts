@@ -17,6 +17,7 @@ import { NameTakenError, ProjectNotFoundError, ProjectStateError, UnitNotFoundEr
 import { formatId, parseId } from "../../ids.js";
 import type {
   ClientSessionRecord,
+  CopyAssignment,
   CopyRecord,
   DistributorLoad,
   DistributorRecord,
@@ -516,8 +517,15 @@ export class SqliteStore implements ManagerStore {
   registerDistributor(id: string, r: { publicUrl: string; region: string; capacity: number; version: string }, nowMs: number): Promise<DistributorRecord> {
     return this.distributors.register(id, r, nowMs);
   }
-  heartbeat(id: string, load: DistributorLoad, sessions: readonly ClientSessionRecord[], nowMs: number, limit: number): Promise<{ finishedUnitIds: string[] }> {
-    return this.distributors.heartbeat(id, load, sessions, nowMs, limit);
+  heartbeat(
+    id: string,
+    load: DistributorLoad,
+    sessions: readonly ClientSessionRecord[],
+    nowMs: number,
+    limit: number,
+    givenCopies?: readonly CopyAssignment[],
+  ): Promise<{ finishedUnitIds: string[] }> {
+    return this.distributors.heartbeat(id, load, sessions, nowMs, limit, givenCopies);
   }
   releaseUnheldCopies(id: string, heldCopyIds: readonly string[], nowMs: number): Promise<number> {
     return this.distributors.releaseUnheld(id, heldCopyIds, nowMs);
