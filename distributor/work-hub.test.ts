@@ -61,31 +61,6 @@ describe("WorkHub", () => {
     await second.return(undefined);
   });
 
-  it("sends replicas of a unit to different clients when several are connected, all to a lone one", async () => {
-    const { hub, store } = await setup(0);
-    const replica = (n: number, copyId: string) => ({ ...leasedCopy(n), copyId });
-    await store.addLeased([leasedCopy(1), replica(1, "c1b"), leasedCopy(2), replica(2, "c2b")]);
-    hub.joined("a", "node");
-    hub.joined("b", "node");
-    const a = hub.work("a", 10, new AbortController().signal);
-    expect(copyIds(await a.next())).toEqual(["c1", "c1b", "c2", "c2b"]);
-    await hub.report("a", ["c1", "c1b", "c2", "c2b"].map(ok));
-    // Both streams open and waiting, then replicas arrive: no stream gets both copies of u3.
-    const b = hub.work("b", 10, new AbortController().signal);
-    const [nextA, nextB] = [a.next(), b.next()];
-    await new Promise((r) => setTimeout(r, 20));
-    await store.addLeased([leasedCopy(3), replica(3, "c3b"), leasedCopy(4)]);
-    hub.notifyReady();
-    const first = [...copyIds(await nextA), ...copyIds(await nextB)];
-    expect(first.sort()).toEqual(["c3", "c3b", "c4"]);
-    const byClient = hub.takeGivenCopies(10);
-    const unitsOf = (client: string) => byClient.filter((g) => g.clientId === client).map((g) => g.copyId.replace(/b$/, ""));
-    expect(new Set(unitsOf("a")).size).toBe(unitsOf("a").length);
-    expect(new Set(unitsOf("b")).size).toBe(unitsOf("b").length);
-    await a.return(undefined);
-    await b.return(undefined);
-  });
-
   it("lists the copies given since the last look and not reported yet, each once", async () => {
     const { hub } = await setup(10);
     hub.joined("a", "node");

@@ -205,8 +205,6 @@ export class WorkHub {
           clientDeadlineMs: now + this.#settings.taskLeaseMs,
           skipProjects: this.#paused,
           maxBytes: this.#settings.workBatchBytes,
-          // Replicas to different clients, unless this one is alone (then it computes them all).
-          distinctClients: this.#streams.size > 1,
         });
         if (given.length > 0) {
           const copyIds = given.map((copy) => copy.copyId);

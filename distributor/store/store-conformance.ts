@@ -106,29 +106,6 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.requeueExpiredClientLeases(T0 + 1000)).toBe(5);
     });
 
-    it("with distinctClients, gives no client two copies of one unit, also after a report or a reopen", async () => {
-      const { store, reopen } = await fresh();
-      // Two copies of u1 (c1, c1b) and of u2 (c2, c2b), as a manager leases replicas.
-      const replica = (n: number, copyId: string): LeasedCopy => ({ ...leasedCopy(n), copyId });
-      await store.addLeased([leasedCopy(1), leasedCopy(2), replica(1, "c1b"), replica(2, "c2b"), leasedCopy(3)]);
-      const take = (s: DistributorStore, clientId: string, max: number) =>
-        s.takeReady({ clientId, max, nowMs: T0, clientDeadlineMs: T0 + 1000, distinctClients: true });
-      expect(ids(await take(store, "a", 10))).toEqual(["c1", "c2", "c3"]);
-      await store.storeResults([result("c1", "u1", "a")]);
-      // a reported u1, but c1b is still held: a gets neither replica; they wait, in order, for b.
-      expect(await take(store, "a", 10)).toEqual([]);
-      expect(await store.counts()).toMatchObject({ ready: 2 });
-      await store.close();
-      const again = await reopen();
-      opened.push({ store: again, cleanup: async () => undefined });
-      // After a restart every held copy is ready again (c2, c3 too), and the assignments remembered.
-      expect(ids(await take(again, "a", 10))).toEqual([]);
-      expect(ids(await take(again, "b", 1))).toEqual(["c2"]);
-      expect(ids(await take(again, "b", 10))).toEqual(["c1b", "c3"]);
-      // Without distinctClients (a lone client) the replica goes to a.
-      expect(ids(await again.takeReady({ clientId: "a", max: 10, nowMs: T0, clientDeadlineMs: T0 + 1000 }))).toEqual(["c2b"]);
-    });
-
     it("remembers which client was given which copy", async () => {
       const { store } = await fresh();
       await store.addLeased([leasedCopy(1), leasedCopy(2)]);

@@ -106,12 +106,6 @@ export interface TakeReadyRequest {
   skipProjects?: ReadonlySet<string>;
   /** Most task bytes to give (the first copy is given whatever its size). Default: no limit. */
   maxBytes?: number;
-  /**
-   * Give no copy of a unit this client holds or held a copy of (as long as copies of the unit are
-   * held here), nor two copies of one unit at once: replicas then go to different clients, and a
-   * client cannot make a quorum with itself. Set it when other clients can take those copies.
-   */
-  distinctClients?: boolean;
 }
 
 /** A copy given to a client. */

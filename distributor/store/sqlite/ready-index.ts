@@ -22,22 +22,12 @@ export class ReadyIndex {
   /**
    * Pops up to `max` ready ids of projects not in `skip`: first the project holding the copy leased
    * earliest (lowest `seqOf` among its ready copies), and from it the next copy (highest unit
-   * priority, then oldest). Ids for which `isReady` is false are discarded on the way. Ready ids
-   * that `accept` refuses stay where they were; after `max` of them (past the first 64) the take
-   * stops, so a client refusing most of the queue costs a bounded amount of work.
+   * priority, then oldest). Ids for which `isReady` is false are discarded on the way.
    */
-  take(
-    max: number,
-    skip: ReadonlySet<string> | undefined,
-    isReady: (copyId: string) => boolean,
-    seqOf: (copyId: string) => number,
-    accept?: (copyId: string) => boolean,
-  ): string[] {
+  take(max: number, skip: ReadonlySet<string> | undefined, isReady: (copyId: string) => boolean, seqOf: (copyId: string) => number): string[] {
     const out: string[] = [];
-    const passed: Array<{ projectId: string; priority: number; copyId: string }> = [];
-    const maxPassed = max + 64;
-    taking: while (out.length < max) {
-      let best: { projectId: string; queue: ProjectQueue; priority: number; earliest: number } | undefined;
+    while (out.length < max) {
+      let best: { queue: ProjectQueue; priority: number; earliest: number } | undefined;
       for (const [projectId, queue] of this.#projects) {
         if (skip?.has(projectId)) continue;
         // With one project there is nothing to rank it against.
@@ -46,7 +36,7 @@ export class ReadyIndex {
           this.#projects.delete(projectId);
           continue;
         }
-        if (best === undefined || head.earliest < best.earliest) best = { projectId, queue, ...head };
+        if (best === undefined || head.earliest < best.earliest) best = { queue, ...head };
       }
       if (best === undefined) break;
       // Drain the winning bucket while it stays the best choice, so one project costs O(1) per copy.
@@ -55,17 +45,9 @@ export class ReadyIndex {
         const copyId = bucket.peek();
         if (copyId === undefined) break;
         bucket.shift();
-        if (isReady(copyId)) {
-          if (accept === undefined || accept(copyId)) out.push(copyId);
-          else if (passed.push({ projectId: best.projectId, priority: best.priority, copyId }) >= maxPassed) break taking;
-        }
+        if (isReady(copyId)) out.push(copyId);
         if (this.#projects.size > 1) break;
       }
-    }
-    // Refused copies go back in front of their buckets (made again if a peek dropped them), in order.
-    for (let i = passed.length - 1; i >= 0; i--) {
-      const { projectId, priority, copyId } = passed[i] as { projectId: string; priority: number; copyId: string };
-      this.pushFront(projectId, priority, copyId);
     }
     return out;
   }

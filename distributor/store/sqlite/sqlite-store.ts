@@ -94,11 +94,6 @@ class SqliteStore implements DistributorStore {
   readonly #db: Database.Database;
   readonly #held = new Map<string, HeldEntry>();
   readonly #byUnit = new Map<string, Set<string>>();
-  /**
-   * Clients given a copy of each unit with copies held (see TakeReadyRequest.distinctClients): one
-   * id, or a set once a second client got one.
-   */
-  readonly #unitClients = new Map<string, string | Set<string>>();
   readonly #ready = new ReadyIndex();
   readonly #readyByProject = new Map<string, number>();
   /** Client leases in the order they were given; deadlines grow since the lease length is fixed per process. */
@@ -229,7 +224,6 @@ class SqliteStore implements DistributorStore {
       request.skipProjects,
       (copyId) => this.#held.get(copyId)?.queued === true,
       (copyId) => this.#held.get(copyId)?.seq ?? 0,
-      request.distinctClients ? this.#newToClient(request.clientId) : undefined,
     );
     const entries = this.#withinBytes(
       ids.map((id) => this.#held.get(id) as HeldEntry),
@@ -248,7 +242,6 @@ class SqliteStore implements DistributorStore {
     return entries.map((e) => {
       e.clientId = request.clientId;
       e.clientDeadlineMs = request.clientDeadlineMs;
-      this.#noteClient(e.unitId, request.clientId);
       return { copyId: e.copyId, unitId: e.unitId, projectId: e.projectId, task: e.task, clientDeadlineMs: e.clientDeadlineMs };
     });
   }
@@ -400,25 +393,6 @@ class SqliteStore implements DistributorStore {
     if (this.#db.open) this.#db.close();
   }
 
-  /** Accepts a copy when its unit is new to the client, also within the take under way. */
-  #newToClient(clientId: string): (copyId: string) => boolean {
-    const units = new Set<string>();
-    return (copyId) => {
-      const unitId = (this.#held.get(copyId) as HeldEntry).unitId;
-      const clients = this.#unitClients.get(unitId);
-      if (units.has(unitId) || clients === clientId || (typeof clients === "object" && clients.has(clientId))) return false;
-      units.add(unitId);
-      return true;
-    };
-  }
-
-  #noteClient(unitId: string, clientId: string): void {
-    const clients = this.#unitClients.get(unitId);
-    if (clients === undefined) this.#unitClients.set(unitId, clientId);
-    else if (typeof clients === "object") clients.add(clientId);
-    else if (clients !== clientId) this.#unitClients.set(unitId, new Set([clients, clientId]));
-  }
-
   #load(): void {
     const rows = this.#db.prepare("SELECT * FROM held ORDER BY seq").iterate() as IterableIterator<HeldRow>;
     for (const row of rows) {
@@ -439,8 +413,6 @@ class SqliteStore implements DistributorStore {
       this.#nextSeq = Math.max(this.#nextSeq, e.seq + 1);
       this.#markReady(e, false);
     }
-    const assignments = this.#db.prepare("SELECT unit_id, client_id FROM assignments").iterate() as IterableIterator<{ unit_id: string; client_id: string }>;
-    for (const a of assignments) if (this.#byUnit.has(a.unit_id)) this.#noteClient(a.unit_id, a.client_id);
     this.#resultCount = this.#db.prepare("SELECT COUNT(*) FROM results").pluck().get() as number;
   }
 
@@ -507,9 +479,6 @@ class SqliteStore implements DistributorStore {
     this.#heldBytes -= e.task.byteLength;
     const copies = this.#byUnit.get(e.unitId);
     copies?.delete(copyId);
-    if (copies?.size === 0) {
-      this.#byUnit.delete(e.unitId);
-      this.#unitClients.delete(e.unitId);
-    }
+    if (copies?.size === 0) this.#byUnit.delete(e.unitId);
   }
 }
