@@ -79,7 +79,14 @@ describe("WorkHub", () => {
     expect(hub.takeGivenCopies(10)).toEqual([]);
     expect(copyIds(await a.next())).toEqual(["c6"]);
     expect(hub.takeGivenCopies(10)).toEqual([{ copyId: "c6", clientId: "a" }]);
+    // A client that vanishes before the heartbeat: its unreported copies are still its own.
+    await hub.report("a", [ok("c1"), ok("c3")]);
+    expect(copyIds(await a.next())).toEqual(["c7", "c8"]);
     await a.return(undefined);
+    expect(hub.takeGivenCopies(10)).toEqual([
+      { copyId: "c7", clientId: "a" },
+      { copyId: "c8", clientId: "a" },
+    ]);
     await b.return(undefined);
   });
 

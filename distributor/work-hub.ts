@@ -85,6 +85,8 @@ interface Stream {
 const REPLACE_WAIT_MS = 1_000;
 /** Most ended sessions kept for the next heartbeat. */
 const MAX_ENDED_SESSIONS = 10_000;
+/** Most given copies kept for the next heartbeat (while none goes out, e.g. the manager is down). */
+const MAX_GIVEN_KEPT = 100_000;
 /** A joined client that never opened a stream is forgotten after this long, ms. */
 const IDLE_SESSION_MS = 10 * 60_000;
 
@@ -104,8 +106,13 @@ export class WorkHub {
   readonly #sessions = new Map<string, Session>();
   readonly #streams = new Set<Stream>();
   #ended: EndedSession[] = [];
-  /** Copies given since the last {@link takeGivenCopies}, a batch per stream message. */
-  #given: Array<{ clientId: string; copyIds: string[] }> = [];
+  /**
+   * Copies given since the last {@link takeGivenCopies}, a batch per stream message with the set of
+   * its stream's unreported copies (kept after the stream ends: a vanished client's copies count).
+   */
+  #given: Array<{ clientId: string; copyIds: string[]; outstanding: ReadonlySet<string> }> = [];
+  /** Copies in {@link #given}. */
+  #givenCount = 0;
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
 
@@ -209,7 +216,7 @@ export class WorkHub {
         if (given.length > 0) {
           const copyIds = given.map((copy) => copy.copyId);
           for (const copyId of copyIds) stream.outstanding.add(copyId);
-          this.#given.push({ clientId: session.clientId, copyIds });
+          this.#noteGiven(session.clientId, copyIds, stream.outstanding);
           session.lastSeenMs = now;
           this.#events?.tasksGiven(given.length);
           yield { tasks: given, pause: false };
@@ -252,8 +259,8 @@ export class WorkHub {
   /**
    * Stores a client's results. Every copy must have been given to this client (else
    * `TaskNotGivenError` and nothing is stored), and no output may exceed {@link MAX_OUTPUT_BYTES}
-   * (else `BadClientRequestError`: honest clients report such a run as an error). Resolves once the results are durable; each frees a
-   * slot of the client's stream.
+   * (else `BadClientRequestError`: honest clients report such a run as an error). Resolves once
+   * the results are durable; each frees a slot of the client's stream.
    */
   async report(clientId: string, results: readonly TaskResult[]): Promise<StoreResultsOutcome> {
     if (results.length === 0) return { accepted: 0, duplicates: 0 };
@@ -319,16 +326,24 @@ export class WorkHub {
    */
   takeGivenCopies(limit: number): GivenCopyRecord[] {
     const out: GivenCopyRecord[] = [];
-    for (const { clientId, copyIds } of this.#given) {
-      const outstanding = this.#sessions.get(clientId)?.stream?.outstanding;
-      if (outstanding === undefined) continue;
+    for (const { clientId, copyIds, outstanding } of this.#given) {
       for (const copyId of copyIds) {
         if (out.length >= limit) break;
         if (outstanding.has(copyId)) out.push({ copyId, clientId });
       }
     }
     this.#given = [];
+    this.#givenCount = 0;
     return out;
+  }
+
+  /** Records a Work message's copies for the next heartbeat; past MAX_GIVEN_KEPT the oldest go. */
+  #noteGiven(clientId: string, copyIds: string[], outstanding: ReadonlySet<string>): void {
+    this.#given.push({ clientId, copyIds, outstanding });
+    this.#givenCount += copyIds.length;
+    while (this.#givenCount > MAX_GIVEN_KEPT && this.#given.length > 1) {
+      this.#givenCount -= (this.#given.shift() as { copyIds: string[] }).copyIds.length;
+    }
   }
 
   /** Sessions ended since the last call (for the heartbeat). */
