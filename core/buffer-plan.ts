@@ -39,8 +39,8 @@ export interface BufferPlan {
 /**
  * Decides the size of the next Lease. Nothing while draining, while the held tasks fill
  * `capacityBytes`, or while the ready buffer (counting copies already asked for) is at or above
- * the low watermark; otherwise enough to reach the high
- * watermark, at most one batch and never past capacity.
+ * the low watermark; otherwise enough to reach the high watermark, at most one batch and never
+ * past capacity.
  */
 export function bufferPlan(state: BufferState, settings: BufferSettings): BufferPlan {
   if (state.draining || state.heldBytes >= settings.capacityBytes) return { count: 0 };

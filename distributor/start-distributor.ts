@@ -47,8 +47,6 @@ export interface RunningDistributor {
 
 /** Most copy ids a reconciling Register lists (the manager's limit). */
 const MAX_RECONCILE_COPY_IDS = 200_000;
-/** Most copy assignments one heartbeat carries (the manager's limit is 100,000; the rest go unrecorded). */
-const MAX_GIVEN_COPIES = 50_000;
 /** Largest Report batch sent to a manager, bytes (its default read limit is 64 MiB). */
 const MAX_REPORT_BYTES = 8 * 1024 * 1024;
 /** How often assignments are pruned, ms. */
@@ -253,7 +251,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
               bufferedResults: counts.results,
               freeSlots: Math.max(0, o.maxClients - hub.connectedClients),
               endedSessions: hub.takeEndedSessions(),
-              givenCopies: hub.takeGivenCopies(MAX_GIVEN_COPIES),
+              givenCopies: hub.takeGivenCopies(),
             };
           },
           send: async (load, signal) =>

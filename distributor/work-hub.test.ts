@@ -70,20 +70,20 @@ describe("WorkHub", () => {
     expect(copyIds(await a.next())).toEqual(["c1", "c2", "c3"]);
     expect(copyIds(await b.next())).toEqual(["c4", "c5"]);
     await hub.report("a", [ok("c2")]);
-    expect(hub.takeGivenCopies(10)).toEqual([
+    expect(hub.takeGivenCopies()).toEqual([
       { copyId: "c1", clientId: "a" },
       { copyId: "c3", clientId: "a" },
       { copyId: "c4", clientId: "b" },
       { copyId: "c5", clientId: "b" },
     ]);
-    expect(hub.takeGivenCopies(10)).toEqual([]);
+    expect(hub.takeGivenCopies()).toEqual([]);
     expect(copyIds(await a.next())).toEqual(["c6"]);
-    expect(hub.takeGivenCopies(10)).toEqual([{ copyId: "c6", clientId: "a" }]);
+    expect(hub.takeGivenCopies()).toEqual([{ copyId: "c6", clientId: "a" }]);
     // A client that vanishes before the heartbeat: its unreported copies are still its own.
     await hub.report("a", [ok("c1"), ok("c3")]);
     expect(copyIds(await a.next())).toEqual(["c7", "c8"]);
     await a.return(undefined);
-    expect(hub.takeGivenCopies(10)).toEqual([
+    expect(hub.takeGivenCopies()).toEqual([
       { copyId: "c7", clientId: "a" },
       { copyId: "c8", clientId: "a" },
     ]);

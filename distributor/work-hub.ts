@@ -85,8 +85,11 @@ interface Stream {
 const REPLACE_WAIT_MS = 1_000;
 /** Most ended sessions kept for the next heartbeat. */
 const MAX_ENDED_SESSIONS = 10_000;
-/** Most given copies kept for the next heartbeat (while none goes out, e.g. the manager is down). */
-const MAX_GIVEN_KEPT = 100_000;
+/**
+ * Most given copies kept for the next heartbeat, and carried over a failed one (past it, e.g. while
+ * the manager is down, the oldest go); half the 100,000 a heartbeat may carry.
+ */
+export const MAX_GIVEN_KEPT = 50_000;
 /** A joined client that never opened a stream is forgotten after this long, ms. */
 const IDLE_SESSION_MS = 10 * 60_000;
 
@@ -321,16 +324,13 @@ export class WorkHub {
   }
 
   /**
-   * Copies given since the last call and still in their client's hands (reported ones carry their
-   * client in the Report), at most `limit`, for the heartbeat.
+   * Copies given since the last call (at most {@link MAX_GIVEN_KEPT}) and still in their client's
+   * hands (reported ones carry their client in the Report), for the heartbeat.
    */
-  takeGivenCopies(limit: number): GivenCopyRecord[] {
+  takeGivenCopies(): GivenCopyRecord[] {
     const out: GivenCopyRecord[] = [];
     for (const { clientId, copyIds, outstanding } of this.#given) {
-      for (const copyId of copyIds) {
-        if (out.length >= limit) break;
-        if (outstanding.has(copyId)) out.push({ copyId, clientId });
-      }
+      for (const copyId of copyIds) if (outstanding.has(copyId)) out.push({ copyId, clientId });
     }
     this.#given = [];
     this.#givenCount = 0;

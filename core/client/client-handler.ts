@@ -271,11 +271,11 @@ export class ClientHandler {
       if (this.inHand.has(task.copyId)) continue;
       this.inHand.set(task.copyId, session);
       this.meanTaskBytes = ewma(this.meanTaskBytes, task.input.byteLength);
-      this.capCreditToBytes();
       let group = byProgram.get(task.programHash);
       if (group === undefined) byProgram.set(task.programHash, (group = []));
       group.push(task);
     }
+    this.capCreditToBytes();
     for (const [hash, group] of byProgram) {
       this.awaitingProgram += group.length;
       void this.programs.get(hash, session.publicKey).then((verdict) => {

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { PeerInfo } from "../redirect-peer.js";
-import type { EndedSession, GivenCopyRecord } from "../work-hub.js";
+import { MAX_GIVEN_KEPT, type EndedSession, type GivenCopyRecord } from "../work-hub.js";
 import { sleep } from "../signal.js";
 
 /** The load a heartbeat reports. */
@@ -41,13 +41,11 @@ export interface HeartbeatLoopDeps {
 
 /** Most ended sessions carried over from failed heartbeats. */
 const MAX_CARRIED_SESSIONS = 10_000;
-/** Most given copies carried over from failed heartbeats (the oldest are dropped: they are informational). */
-const MAX_CARRIED_GIVEN = 50_000;
 
 /**
  * Heartbeats the manager every interval and applies its directives (drain, cancelled units, paused
- * projects, peers). Ended sessions and given copies of a failed heartbeat are sent with the next one. Runs until
- * `signal` aborts.
+ * projects, peers). Ended sessions and given copies of a failed heartbeat are sent with the next
+ * one. Runs until `signal` aborts.
  */
 export async function runHeartbeatLoop(deps: HeartbeatLoopDeps, signal: AbortSignal): Promise<void> {
   const log = deps.log.child({ component: "heartbeat-loop" });
@@ -59,7 +57,7 @@ export async function runHeartbeatLoop(deps: HeartbeatLoopDeps, signal: AbortSig
     try {
       load = await deps.load();
       load.endedSessions = [...carried, ...load.endedSessions].slice(-MAX_CARRIED_SESSIONS);
-      load.givenCopies = [...carriedGiven, ...load.givenCopies].slice(-MAX_CARRIED_GIVEN);
+      load.givenCopies = [...carriedGiven, ...load.givenCopies].slice(-MAX_GIVEN_KEPT);
       directives = await deps.send(load, signal);
       carried = [];
       carriedGiven = [];

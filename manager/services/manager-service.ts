@@ -91,7 +91,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         req.endedSessions.map(fromProtoClientSession),
         ctx.now(),
         limits.maxNoticesPerHeartbeat,
-        req.givenCopies.map((g) => ({ copyId: g.copyId, clientId: g.clientId })),
+        req.givenCopies,
       );
       const distributor = await store.getDistributor(distributorId);
       // Only paused ones: copies of units that finished or expired are cancelled by notices.
