@@ -78,6 +78,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     log.warn({ code: event.error.code, error: event.error.rawMessage, results: event.results, dropped: event.dropped }, "report failed"),
   );
   handler.on("programRejected", (event) => log.error(event, "program refused"));
+  handler.on("programUnavailable", (event) => log.warn(event, "program could not be fetched, its tasks handed back"));
+  handler.on("returned", (event) => log.debug(event, "tasks handed back"));
+  handler.on("heartbeatFailed", (event) => log.debug({ code: event.error.code, error: event.error.rawMessage }, "heartbeat failed"));
+  handler.on("streamResynced", (event) => log.warn(event, "distributor counted tasks we do not hold, work stream reopened"));
   handler.on("failed", (event) => log.error({ err: event.error }, "worker gave up"));
   handler.start();
   log.info({ distributorUrl: resolved.distributorUrl, workers: resolved.workers, cpu: resolved.cpu }, "worker started");

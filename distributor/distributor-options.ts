@@ -53,6 +53,12 @@ export interface DistributorOptions {
   keepAliveMs?: number;
   /** Most results one client Report may carry. Default 10,000. */
   maxReportResults?: number;
+  /**
+   * How often a client holding tasks must be heard from (told at Join), ms. A client silent for
+   * three intervals while holding tasks (frozen, or gone with its connection left open) has its
+   * stream ended and its tasks given to others. Default 10,000.
+   */
+  clientHeartbeatMs?: number;
   /** How often manager leases are checked for renewal, ms. Default 2,000. */
   renewCheckMs?: number;
   /** Heartbeat period until the manager sets one, ms. Default 5,000. */
@@ -119,6 +125,7 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     workBatchBytes: positive("workBatchBytes", options.workBatchBytes ?? 4 * 1024 * 1024),
     keepAliveMs: positive("keepAliveMs", options.keepAliveMs ?? 15_000),
     maxReportResults: positive("maxReportResults", options.maxReportResults ?? 10_000),
+    clientHeartbeatMs: positive("clientHeartbeatMs", options.clientHeartbeatMs ?? 10_000),
     renewCheckMs: positive("renewCheckMs", options.renewCheckMs ?? 2_000),
     heartbeatIntervalMs: positive("heartbeatIntervalMs", options.heartbeatIntervalMs ?? 5_000),
     assignmentRetentionMs: positive("assignmentRetentionMs", options.assignmentRetentionMs ?? 3_600_000),

@@ -93,6 +93,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         workBatchBytes: o.workBatchBytes,
         keepAliveMs: o.keepAliveMs,
         maxReportResults: o.maxReportResults,
+        heartbeatMs: o.clientHeartbeatMs,
       },
       events: {
         tasksGiven(count) {
@@ -132,7 +133,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         tokens,
         programs,
         store,
-        settings: { maxClients: o.maxClients, taskLeaseMs: o.taskLeaseMs, maxRunTimeMs: o.maxRunTimeMs, region: o.region },
+        settings: { maxClients: o.maxClients, taskLeaseMs: o.taskLeaseMs, maxRunTimeMs: o.maxRunTimeMs, heartbeatMs: o.clientHeartbeatMs, region: o.region },
         link: () => ({
           distributorId: registration?.distributorId ?? "",
           managerPublicKey: registration?.managerPublicKey ?? new Uint8Array(0),
@@ -278,7 +279,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
 
     const sweepTimer = setInterval(() => {
       hub.sweep().catch((error: unknown) => log.error({ err: error }, "client lease sweep failed"));
-    }, Math.max(50, Math.min(1_000, Math.floor(o.taskLeaseMs / 4))));
+    }, Math.max(50, Math.min(1_000, Math.floor(Math.min(o.taskLeaseMs, o.clientHeartbeatMs) / 4))));
     let lastAgePruneMs = Date.now();
     const pruneTimer = setInterval(() => {
       const now = Date.now();

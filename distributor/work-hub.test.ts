@@ -8,12 +8,17 @@ import { TaskResultSchema, type TaskResult } from "../gen/disio/v1/common_pb.js"
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import { leasedCopy } from "./store/store-conformance.js";
 import type { DistributorStore } from "./store/store.js";
-import { WorkHub, type WorkBatch } from "./work-hub.js";
+import { TaskNotGivenError } from "./errors.js";
+import { WorkHub, type WorkBatch, type WorkHubSettings } from "./work-hub.js";
 
 const log = pino({ level: "silent" });
 
 function ok(copyId: string): TaskResult {
   return create(TaskResultSchema, { copyId, outcome: { case: "output", value: new Uint8Array([1]) } });
+}
+
+function failed(copyId: string): TaskResult {
+  return create(TaskResultSchema, { copyId, outcome: { case: "error", value: { kind: "exception", message: "no" } } });
 }
 
 function copyIds(batch: IteratorResult<WorkBatch>): string[] {
@@ -26,7 +31,11 @@ describe("WorkHub", () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function setup(copies: number): Promise<{ hub: WorkHub; store: DistributorStore }> {
+  async function setup(
+    copies: number,
+    settings: Partial<WorkHubSettings> = {},
+    clock: { now?: () => number } = {},
+  ): Promise<{ hub: WorkHub; store: DistributorStore; dir: string }> {
     const dir = await mkdtemp(join(tmpdir(), "disio-hub-"));
     const store = openSqliteStore({ path: join(dir, "distributor.sqlite") });
     cleanups.push(async () => {
@@ -37,9 +46,10 @@ describe("WorkHub", () => {
     const hub = new WorkHub({
       store,
       log,
-      settings: { taskLeaseMs: 60_000, workBatch: 100, workBatchBytes: 1e9, keepAliveMs: 200, maxReportResults: 100 },
+      now: clock.now,
+      settings: { taskLeaseMs: 60_000, workBatch: 100, workBatchBytes: 1e9, keepAliveMs: 200, maxReportResults: 100, heartbeatMs: 60_000, ...settings },
     });
-    return { hub, store };
+    return { hub, store, dir };
   }
 
   it("lets reports free the credit of a stream that replaced one of the same client", async () => {
@@ -110,5 +120,103 @@ describe("WorkHub", () => {
     expect((await store.counts()).given).toBe(0);
     expect(hub.connectedClients).toBe(0);
     expect(hub.takeEndedSessions().map((s) => ({ clientId: s.clientId, results: s.results }))).toEqual([{ clientId: "a", results: 3 }]);
+  });
+
+  it("frees the credit of a copy handed again to a new session when the old session reports it (restart, rejoin)", async () => {
+    const { hub, store, dir } = await setup(6);
+    hub.joined("old", "node");
+    const before = hub.work("old", 3, new AbortController().signal);
+    expect(copyIds(await before.next())).toEqual(["c1", "c2", "c3"]);
+    // kill -9: the store reopens with every held copy ready again; the client rejoins as "new".
+    await store.close();
+    const reopened = openSqliteStore({ path: join(dir, "distributor.sqlite") });
+    cleanups.push(() => reopened.close());
+    const restarted = new WorkHub({
+      store: reopened,
+      log,
+      settings: { taskLeaseMs: 60_000, workBatch: 100, workBatchBytes: 1e9, keepAliveMs: 200, maxReportResults: 100, heartbeatMs: 60_000 },
+    });
+    restarted.joined("new", "node");
+    const after = restarted.work("new", 3, new AbortController().signal);
+    expect(copyIds(await after.next())).toEqual(["c1", "c2", "c3"]);
+    // The old session's results (it was given them) are stored and free the new stream's credit.
+    expect(await restarted.report("old", [ok("c1"), ok("c2"), ok("c3")])).toMatchObject({ accepted: 3, refusedCopyIds: [] });
+    expect(copyIds(await after.next())).toEqual(["c4", "c5", "c6"]);
+    await after.return(undefined);
+  });
+
+  it("stores what was given and lists the rest as refused; refuses a batch with nothing given", async () => {
+    const { hub, store } = await setup(4);
+    hub.joined("a", "node");
+    hub.joined("b", "node");
+    const a = hub.work("a", 2, new AbortController().signal);
+    expect(copyIds(await a.next())).toEqual(["c1", "c2"]);
+    const b = hub.work("b", 2, new AbortController().signal);
+    expect(copyIds(await b.next())).toEqual(["c3", "c4"]);
+    expect(await hub.report("a", [ok("c1"), ok("c3"), ok("nope")])).toEqual({ accepted: 1, duplicates: 0, refusedCopyIds: ["c3", "nope"], requeued: 0 });
+    await expect(hub.report("a", [ok("c4")])).rejects.toThrow(TaskNotGivenError);
+    expect((await store.counts()).results).toBe(1);
+    await a.return(undefined);
+    await b.return(undefined);
+  });
+
+  it("takes returned copies back at once for other clients, freeing the returner's credit", async () => {
+    const { hub } = await setup(3);
+    hub.joined("a", "node");
+    hub.joined("b", "node");
+    const a = hub.work("a", 2, new AbortController().signal);
+    expect(copyIds(await a.next())).toEqual(["c1", "c2"]);
+    const b = hub.work("b", 2, new AbortController().signal);
+    expect(copyIds(await b.next())).toEqual(["c3"]);
+    // Copies not held by a (c3, unknown) are ignored.
+    expect(await hub.report("a", [], ["c1", "c3", "zz"])).toMatchObject({ accepted: 0, requeued: 1 });
+    expect(copyIds(await b.next())).toEqual(["c1"]);
+    await a.return(undefined);
+    await b.return(undefined);
+  });
+
+  it("ends the stream of a client silent too long while holding tasks and requeues its tasks at once", async () => {
+    let now = 1_000_000;
+    const { hub, store } = await setup(4, { heartbeatMs: 1_000 }, { now: () => now });
+    hub.joined("frozen", "node");
+    hub.joined("alive", "node");
+    const frozen = hub.work("frozen", 2, new AbortController().signal);
+    expect(copyIds(await frozen.next())).toEqual(["c1", "c2"]);
+    now += 2_500;
+    await hub.report("frozen", []); // a heartbeat: still alive at 2.5 s
+    now += 3_000;
+    expect(await hub.sweep()).toBe(0);
+    now += 1;
+    expect(await hub.sweep()).toBe(2);
+    expect(await store.counts()).toMatchObject({ ready: 4, given: 0 });
+    const alive = hub.work("alive", 4, new AbortController().signal);
+    expect(copyIds(await alive.next()).sort()).toEqual(["c1", "c2", "c3", "c4"]);
+    // The frozen client wakes up: its stream has ended; its late results are still welcome.
+    expect((await frozen.next()).done).toBe(true);
+    expect(await hub.report("frozen", [ok("c1")])).toMatchObject({ accepted: 1 });
+    await alive.return(undefined);
+  });
+
+  it("holds back, to one task at a time, a client whose every result is an error while another succeeds", async () => {
+    let now = 1_000_000;
+    const { hub } = await setup(40, {}, { now: () => now });
+    hub.joined("liar", "node");
+    hub.joined("honest", "node");
+    const honest = hub.work("honest", 1, new AbortController().signal);
+    const [first] = copyIds(await honest.next());
+    await hub.report("honest", [ok(first!)]);
+    const liar = hub.work("liar", 10, new AbortController().signal);
+    const given = copyIds(await liar.next());
+    expect(given).toHaveLength(10);
+    await hub.report("liar", given.map(failed));
+    // Ten errors in a row while "honest" succeeds: one task, and only after a pause.
+    const next = liar.next();
+    const raced = await Promise.race([next, new Promise((r) => setTimeout(() => r("waiting"), 300))]);
+    expect(raced).toBe("waiting");
+    now += 30_001;
+    hub.notifyReady();
+    expect(copyIds(await next)).toHaveLength(1);
+    await liar.return(undefined);
+    await honest.return(undefined);
   });
 });

@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import type { TaskResult } from "../gen/disio/v1/common_pb.js";
+import { clientSilent } from "../core/client-silence.js";
+import { errorBackoff } from "../core/error-backoff.js";
 import { MAX_OUTPUT_BYTES } from "../core/output-limit.js";
 import { workCredit } from "../core/work-credit.js";
 import { BadClientRequestError, TaskNotGivenError } from "./errors.js";
@@ -17,8 +19,13 @@ export interface WorkHubSettings {
   workBatchBytes: number;
   /** Keep-alive period of an idle stream, ms. */
   keepAliveMs: number;
-  /** Most results per client Report. */
+  /** Most results (and returned copies) per client Report. */
   maxReportResults: number;
+  /**
+   * How often a client holding tasks must be heard from, ms (told at Join). A stream whose client
+   * was silent for three intervals while holding tasks is ended and its tasks requeued.
+   */
+  heartbeatMs: number;
 }
 
 /** Counters the hub bumps (metrics). */
@@ -42,6 +49,16 @@ export interface WorkHubDeps {
 export interface WorkBatch {
   tasks: GivenCopy[];
   pause: boolean;
+  /** On keep-alives: the tasks this stream counts in its client's hands. */
+  inHand?: number;
+}
+
+/** What a client Report did. */
+export interface ReportOutcome extends StoreResultsOutcome {
+  /** Reported copies never given to this client: not stored. */
+  refusedCopyIds: string[];
+  /** Returned copies put back to ready for other clients. */
+  requeued: number;
 }
 
 /** A copy given to a client, for the manager's record of who holds each copy. */
@@ -64,6 +81,12 @@ interface Session {
   platform: string;
   joinedAtMs: number;
   lastSeenMs: number;
+  /** Last Report (results, returns or an empty heartbeat) or stream open, ms. */
+  lastHeardMs: number;
+  /** Error results in a row since the last OK one. */
+  errorStreak: number;
+  /** Last OK result, ms (0: none yet). */
+  lastOkMs: number;
   results: number;
   stream: Stream | undefined;
 }
@@ -76,6 +99,10 @@ interface Stream {
    * client is still busy with it (it was re-issued to others, and a late result is welcome).
    */
   outstanding: Set<string>;
+  /** When this stream last handed out tasks, ms (paces a client held back for its errors). */
+  lastGiveMs: number;
+  /** While a held-back client waits: when it may have its next task, ms. */
+  holdUntilMs: number | undefined;
   wake: Signal;
   abort: AbortController;
   done: Promise<void>;
@@ -92,6 +119,8 @@ const MAX_ENDED_SESSIONS = 10_000;
 export const MAX_GIVEN_KEPT = 50_000;
 /** A joined client that never opened a stream is forgotten after this long, ms. */
 const IDLE_SESSION_MS = 10 * 60_000;
+/** An OK result this recent from another client shows the work can be done (see errorBackoff), ms. */
+const RECENT_OK_MS = 60_000;
 
 /**
  * Hands held copies to clients and takes their results: one Work stream per client with `slots`
@@ -108,6 +137,12 @@ export class WorkHub {
   readonly #now: () => number;
   readonly #sessions = new Map<string, Session>();
   readonly #streams = new Set<Stream>();
+  /**
+   * copy id → the stream that last handed it out, while it counts there. A result frees the copy on
+   * that stream too, whoever reports it: after a restart or a rejoin a client may report under an
+   * old session a copy its new session was handed again, and that credit must not leak.
+   */
+  readonly #holders = new Map<string, Stream>();
   #ended: EndedSession[] = [];
   /**
    * Copies given since the last {@link takeGivenCopies}, a batch per stream message with the set of
@@ -153,7 +188,7 @@ export class WorkHub {
   /** Records a joined client. */
   joined(clientId: string, platform: string): void {
     const now = this.#now();
-    this.#sessions.set(clientId, { clientId, platform, joinedAtMs: now, lastSeenMs: now, results: 0, stream: undefined });
+    this.#sessions.set(clientId, newSession(clientId, platform, now));
   }
 
   /**
@@ -166,7 +201,16 @@ export class WorkHub {
     const session = this.#session(clientId);
     const previous = session.stream;
     let finish!: () => void;
-    const stream: Stream = { slots, outstanding: new Set(), wake: new Signal(), abort: new AbortController(), done: new Promise((r) => (finish = r)) };
+    const stream: Stream = {
+      slots,
+      outstanding: new Set(),
+      lastGiveMs: 0,
+      holdUntilMs: undefined,
+      wake: new Signal(),
+      abort: new AbortController(),
+      done: new Promise((r) => (finish = r)),
+    };
+    session.lastHeardMs = this.#now();
     // Claimed before waiting for the previous stream, so that its cleanup sees it was replaced: it
     // must neither end the session (reports would stop freeing this stream's credit) nor requeue
     // copies this stream hands out.
@@ -206,8 +250,9 @@ export class WorkHub {
         return;
       }
       const now = this.#now();
-      const credit = workCredit({ slots: stream.slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
-      if (credit > 0) {
+      const allowance = this.#allowance(session, stream, now);
+      const credit = workCredit({ slots: allowance.slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
+      if (credit > 0 && now >= allowance.notBeforeMs) {
         const given = await this.#store.takeReady({
           clientId: session.clientId,
           max: credit,
@@ -218,7 +263,12 @@ export class WorkHub {
         });
         if (given.length > 0) {
           const copyIds = given.map((copy) => copy.copyId);
-          for (const copyId of copyIds) stream.outstanding.add(copyId);
+          for (const copyId of copyIds) {
+            stream.outstanding.add(copyId);
+            this.#holders.set(copyId, stream);
+          }
+          stream.lastGiveMs = now;
+          stream.holdUntilMs = undefined;
           this.#noteGiven(session.clientId, copyIds, stream.outstanding);
           session.lastSeenMs = now;
           this.#events?.tasksGiven(given.length);
@@ -227,13 +277,14 @@ export class WorkHub {
           continue;
         }
       }
-      const waitMs = this.#settings.keepAliveMs - (now - lastSentMs);
-      if (waitMs <= 0) {
-        yield { tasks: [], pause: false };
+      const keepAliveInMs = this.#settings.keepAliveMs - (now - lastSentMs);
+      if (keepAliveInMs <= 0) {
+        yield { tasks: [], pause: false, inHand: stream.outstanding.size };
         lastSentMs = this.#now();
         continue;
       }
-      await stream.wake.wait(Math.max(waitMs, 1), signal);
+      const heldBackMs = credit > 0 ? allowance.notBeforeMs - now : Infinity;
+      await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs), 1), signal);
     }
   }
 
@@ -249,6 +300,7 @@ export class WorkHub {
   async #streamEnded(session: Session, stream: Stream): Promise<void> {
     if (session.stream === stream) this.#endSession(session);
     const successor = session.stream;
+    for (const copyId of stream.outstanding) if (this.#holders.get(copyId) === stream) this.#holders.delete(copyId);
     const copyIds = [...stream.outstanding].filter((id) => successor?.outstanding.has(id) !== true);
     try {
       const requeued = await this.#store.requeueClient(session.clientId, copyIds);
@@ -260,15 +312,17 @@ export class WorkHub {
   }
 
   /**
-   * Stores a client's results. Every copy must have been given to this client (else
-   * `TaskNotGivenError` and nothing is stored), and no output may exceed {@link MAX_OUTPUT_BYTES}
-   * (else `BadClientRequestError`: honest clients report such a run as an error). Resolves once
-   * the results are durable; each frees a slot of the client's stream.
+   * Takes a client's Report: stores the results of copies given to it (others are refused: listed
+   * in the outcome, not stored; when none was given the call fails with `TaskNotGivenError`), puts
+   * the copies it returns unstarted back to ready for other clients, and notes the client is alive
+   * (an empty Report is its heartbeat). No output may exceed {@link MAX_OUTPUT_BYTES} (else
+   * `BadClientRequestError`: honest clients report such a run as an error). Resolves once the
+   * results are durable; each stored or returned copy frees a slot of the stream that holds it.
    */
-  async report(clientId: string, results: readonly TaskResult[]): Promise<StoreResultsOutcome> {
-    if (results.length === 0) return { accepted: 0, duplicates: 0 };
-    if (results.length > this.#settings.maxReportResults) {
-      throw new BadClientRequestError("results", `at most ${this.#settings.maxReportResults} per report, got ${results.length}`);
+  async report(clientId: string, results: readonly TaskResult[], returnedCopyIds: readonly string[] = []): Promise<ReportOutcome> {
+    const max = this.#settings.maxReportResults;
+    if (results.length + returnedCopyIds.length > max) {
+      throw new BadClientRequestError("results", `at most ${max} results and returned copies per report, got ${results.length + returnedCopyIds.length}`);
     }
     results.forEach((result, i) => {
       if (result.copyId === "") throw new BadClientRequestError(`results[${i}].copy_id`, "required");
@@ -277,28 +331,78 @@ export class WorkHub {
         throw new BadClientRequestError(`results[${i}].output`, `${result.outcome.value.byteLength} bytes, more than ${MAX_OUTPUT_BYTES}`);
       }
     });
-    const copyIds = results.map((r) => r.copyId);
-    const given = await this.#store.wasGiven(clientId, copyIds);
-    const notGiven = copyIds.filter((id) => !given.has(id));
-    if (notGiven.length > 0) throw new TaskNotGivenError(notGiven);
-    const now = this.#now();
-    const outcome = await this.#store.storeResults(
-      results.map((r) => storedResultFromClient(r, clientId, given.get(r.copyId) as string, now)),
-    );
-    this.#events?.resultsReceived(outcome);
-    this.resultsStored.notify();
+    returnedCopyIds.forEach((copyId, i) => {
+      if (copyId === "") throw new BadClientRequestError(`returned_copy_ids[${i}]`, "must not be empty");
+    });
     const session = this.#sessions.get(clientId);
-    if (session !== undefined) {
-      session.lastSeenMs = now;
-      session.results += outcome.accepted;
-      const stream = session.stream;
-      if (stream !== undefined) {
-        let freed = false;
-        for (const copyId of copyIds) freed = stream.outstanding.delete(copyId) || freed;
-        if (freed) stream.wake.notify();
+    const now = this.#now();
+    if (session !== undefined) session.lastHeardMs = now;
+    const outcome: ReportOutcome = { accepted: 0, duplicates: 0, refusedCopyIds: [], requeued: 0 };
+    if (results.length > 0) {
+      const given = await this.#store.wasGiven(clientId, results.map((r) => r.copyId));
+      if (given.size === 0) throw new TaskNotGivenError(results.map((r) => r.copyId));
+      const kept = given.size === results.length ? results : results.filter((r) => given.has(r.copyId));
+      outcome.refusedCopyIds = results.filter((r) => !given.has(r.copyId)).map((r) => r.copyId);
+      const stored = await this.#store.storeResults(kept.map((r) => storedResultFromClient(r, clientId, given.get(r.copyId) as string, now)));
+      outcome.accepted = stored.accepted;
+      outcome.duplicates = stored.duplicates;
+      this.#events?.resultsReceived(stored);
+      this.resultsStored.notify();
+      if (session !== undefined) {
+        session.lastSeenMs = now;
+        session.results += stored.accepted;
+        for (const result of kept) {
+          if (result.outcome.case === "output") {
+            session.errorStreak = 0;
+            session.lastOkMs = now;
+          } else session.errorStreak++;
+        }
       }
+      this.#free(session?.stream, kept.map((r) => r.copyId), true);
+    }
+    if (returnedCopyIds.length > 0) {
+      outcome.requeued = await this.#store.requeueClient(clientId, returnedCopyIds);
+      this.#free(session?.stream, returnedCopyIds, false);
+      if (outcome.requeued > 0) this.notifyReady();
     }
     return outcome;
+  }
+
+  /**
+   * Frees reported or returned copies on the client's own stream and, for results
+   * (`andHolders`), on whichever stream last handed them out; wakes the streams that got credit.
+   */
+  #free(own: Stream | undefined, copyIds: readonly string[], andHolders: boolean): void {
+    let ownFreed = false;
+    for (const copyId of copyIds) {
+      if (own?.outstanding.delete(copyId) === true) ownFreed = true;
+      const holder = this.#holders.get(copyId);
+      if (holder === undefined || (holder !== own && !andHolders)) continue;
+      this.#holders.delete(copyId);
+      if (holder !== own && holder.outstanding.delete(copyId)) holder.wake.notify();
+    }
+    if (ownFreed) own?.wake.notify();
+  }
+
+  /**
+   * The credit a stream may use now and the earliest time for its next task: its slots, unless its
+   * client is held back for returning only errors while others succeed (see `errorBackoff`).
+   */
+  #allowance(session: Session, stream: Stream, now: number): { slots: number; notBeforeMs: number } {
+    const backoff = errorBackoff({ errorStreak: session.errorStreak, othersSucceeding: this.#othersSucceeding(session, now) });
+    if (backoff === undefined) return { slots: stream.slots, notBeforeMs: 0 };
+    if (stream.holdUntilMs === undefined) {
+      stream.holdUntilMs = stream.lastGiveMs + backoff.delayMs;
+      this.#log.debug({ clientId: session.clientId, errorStreak: session.errorStreak, delayMs: backoff.delayMs }, "client held back for its errors");
+    }
+    return { slots: Math.min(stream.slots, backoff.credit), notBeforeMs: stream.holdUntilMs };
+  }
+
+  #othersSucceeding(session: Session, now: number): boolean {
+    for (const other of this.#sessions.values()) {
+      if (other !== session && other.lastOkMs > 0 && now - other.lastOkMs <= RECENT_OK_MS) return true;
+    }
+    return false;
   }
 
   /** Sets the credit of a client's open Work stream (a Report's `slots`); more credit sends more tasks at once. */
@@ -309,17 +413,32 @@ export class WorkHub {
     stream.wake.notify();
   }
 
-  /** Requeues copies whose client lease ended; forgets joined clients that never opened a stream. */
+  /**
+   * Requeues copies whose client lease ended; ends the streams of clients silent too long while
+   * holding tasks (frozen or gone with the connection left open: see `clientSilent`) and requeues
+   * their tasks at once; forgets joined clients that never opened a stream.
+   */
   async sweep(): Promise<number> {
     const now = this.#now();
-    const requeued = await this.#store.requeueExpiredClientLeases(now);
-    if (requeued > 0) {
-      this.#log.info({ requeued }, "client leases expired, tasks requeued");
-      this.notifyReady();
-    }
+    let requeued = await this.#store.requeueExpiredClientLeases(now);
+    if (requeued > 0) this.#log.info({ requeued }, "client leases expired, tasks requeued");
     for (const session of this.#sessions.values()) {
-      if (session.stream === undefined && now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
+      const stream = session.stream;
+      if (stream === undefined) {
+        if (now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
+        continue;
+      }
+      if (!clientSilent({ holding: stream.outstanding.size, lastHeardMs: session.lastHeardMs }, now, this.#settings.heartbeatMs)) continue;
+      // Requeued now, not when the stream's generator ends: a write to a frozen client may never return.
+      const copyIds = [...stream.outstanding];
+      for (const copyId of copyIds) if (this.#holders.get(copyId) === stream) this.#holders.delete(copyId);
+      stream.outstanding.clear();
+      stream.abort.abort();
+      const count = await this.#store.requeueClient(session.clientId, copyIds);
+      this.#log.warn({ clientId: session.clientId, silentMs: now - session.lastHeardMs, requeued: count }, "client silent while holding tasks, its stream ended");
+      requeued += count;
     }
+    if (requeued > 0) this.notifyReady();
     return requeued;
   }
 
@@ -369,7 +488,7 @@ export class WorkHub {
     if (session === undefined) {
       // A client that joined before a restart comes back with its still-valid token.
       const now = this.#now();
-      session = { clientId, platform: "unknown", joinedAtMs: now, lastSeenMs: now, results: 0, stream: undefined };
+      session = newSession(clientId, "unknown", now);
       this.#sessions.set(clientId, session);
     }
     return session;
@@ -389,4 +508,8 @@ export class WorkHub {
       });
     }
   }
+}
+
+function newSession(clientId: string, platform: string, nowMs: number): Session {
+  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, lastOkMs: 0, results: 0, stream: undefined };
 }

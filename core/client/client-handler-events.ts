@@ -34,11 +34,19 @@ export interface ClientHandlerEvents {
   /** The distributor asked the client to stop taking tasks (it is draining). */
   paused: Record<string, never>;
   /** A Report call was acknowledged. */
-  reported: { results: number; accepted: number; duplicates: number; completed: number; failed: number; roundTripMs: number };
+  reported: { results: number; accepted: number; duplicates: number; refused: number; completed: number; failed: number; roundTripMs: number };
   /** A Report call failed: `dropped` results will never be reported (the distributor refused them). */
   reportFailed: { error: ConnectError; results: number; dropped: boolean };
-  /** A program failed to load or verify: its tasks are reported as errors of kind "program". */
+  /** A program failed to verify (or is unknown): its tasks are reported as errors of kind "program". */
   programRejected: { hash: string; reason: string; tasks: number };
+  /** A program could not be fetched (the distributor or its manager is unreachable): its tasks are handed back, no attempt used. */
+  programUnavailable: { hash: string; reason: string; tasks: number };
+  /** Copies were handed back unstarted. */
+  returned: { tasks: number };
+  /** A heartbeat (or hand-back) Report failed; it is tried again. */
+  heartbeatFailed: { error: ConnectError };
+  /** The Work stream was reopened because the distributor counted more tasks in our hands than we hold. */
+  streamResynced: { counted: number; holding: number };
   /** The handler gave up (e.g. the pinned trust key does not match). */
   failed: { error: Error };
 }

@@ -18,7 +18,12 @@ async function signer(): Promise<{ publicKey: Uint8Array; sign(hash: string): Pr
 }
 
 /** An in-memory DistributorService double: a task queue, slot credit, recorded reports. */
-function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string, { source: string; signature: Uint8Array }>; redirectTo?: string }) {
+function fakeDistributor(options: {
+  publicKey: Uint8Array;
+  programs: Map<string, { source: string; signature: Uint8Array }>;
+  redirectTo?: string;
+  heartbeatMs?: number;
+}) {
   const state = {
     queue: [] as Task[],
     held: 0,
@@ -30,6 +35,11 @@ function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string,
     programFetches: 0,
     failNextReports: 0,
     breakStream: false,
+    programsUnavailable: false,
+    /** Tasks in clients' hands (a restart puts them back in front of the queue). */
+    given: new Map<string, Task>(),
+    returned: [] as string[],
+    heartbeats: 0,
   };
   const sessions = new Set<string>();
   let credit = 0;
@@ -40,7 +50,12 @@ function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string,
       if (options.redirectTo) return { redirectUrl: options.redirectTo };
       const token = `token-${state.joins}`;
       sessions.add(token);
-      return { clientId: `client-${state.joins}`, sessionToken: token, managerPublicKey: options.publicKey };
+      return {
+        clientId: `client-${state.joins}`,
+        sessionToken: token,
+        managerPublicKey: options.publicKey,
+        heartbeatInterval: options.heartbeatMs === undefined ? undefined : { seconds: 0n, nanos: options.heartbeatMs * 1e6 },
+      };
     },
     async *work(request: { slots: number }, ctx: HandlerContext) {
       if (!sessions.has(ctx.requestHeader.get("authorization")?.replace("Bearer ", "") ?? "")) {
@@ -57,13 +72,18 @@ function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string,
         if (n > 0) {
           state.held += n;
           state.maxHeld = Math.max(state.maxHeld, state.held);
-          yield { tasks: state.queue.splice(0, n) };
+          const batch = state.queue.splice(0, n);
+          for (const task of batch) state.given.set(task.copyId, task);
+          yield { tasks: batch };
         } else {
           await new Promise((resolve) => setTimeout(resolve, 2));
         }
       }
     },
-    report: (request: { results: TaskResult[]; slots?: number }) => {
+    report: (request: { results: TaskResult[]; slots?: number; returnedCopyIds: string[] }, ctx: HandlerContext) => {
+      if (!sessions.has(ctx.requestHeader.get("authorization")?.replace("Bearer ", "") ?? "")) {
+        throw new ConnectError("no session", Code.Unauthenticated);
+      }
       if (request.slots !== undefined) {
         state.slotsReported.push(request.slots);
         credit = request.slots;
@@ -72,18 +92,36 @@ function fakeDistributor(options: { publicKey: Uint8Array; programs: Map<string,
         state.failNextReports--;
         throw new ConnectError("store busy", Code.Unavailable);
       }
-      state.reportCalls.push(request.results);
-      state.held -= request.results.length;
+      if (request.results.length === 0 && request.returnedCopyIds.length === 0) state.heartbeats++;
+      if (request.results.length > 0) state.reportCalls.push(request.results);
+      for (const copyId of request.returnedCopyIds) {
+        const task = state.given.get(copyId);
+        if (task === undefined) continue;
+        state.given.delete(copyId);
+        state.returned.push(copyId);
+        state.queue.push(task);
+        state.held--;
+      }
+      for (const result of request.results) if (state.given.delete(result.copyId)) state.held--;
       return { accepted: request.results.length };
     },
     getProgram: (request: { hash: string }) => {
       state.programFetches++;
+      if (state.programsUnavailable) throw new ConnectError("manager unreachable: get program", Code.Unavailable);
       const program = options.programs.get(request.hash);
       if (!program) throw new ConnectError("no such program", Code.NotFound);
       return { program: create(ProgramSchema, { hash: request.hash, ...program }) };
     },
   };
-  return { state, impl };
+  /** A kill -9 and restart: sessions are forgotten, the stream breaks, every task in hand is ready again. */
+  function restart(): void {
+    sessions.clear();
+    state.queue.unshift(...state.given.values());
+    state.given.clear();
+    state.held = 0;
+    state.breakStream = true;
+  }
+  return { state, impl, restart };
 }
 
 /** A processor that "runs" a unit by echoing its input, after an optional delay. */
@@ -128,14 +166,23 @@ afterEach(async () => {
 });
 
 async function setup(
-  options: { delayMs?: number; trustKey?: Uint8Array; signWithOtherKey?: boolean; redirect?: boolean; maxSlots?: number; maxBytesInHand?: number } = {},
+  options: {
+    delayMs?: number;
+    trustKey?: Uint8Array;
+    signWithOtherKey?: boolean;
+    redirect?: boolean;
+    maxSlots?: number;
+    maxBytesInHand?: number;
+    heartbeatMs?: number;
+    programFetchAttempts?: number;
+  } = {},
 ) {
   const key = await signer();
   const other = await signer();
   const source = "export default (x) => x;";
   const hash = await programHash(source);
   const programs = new Map([[hash, { source, signature: await (options.signWithOtherKey ? other : key).sign(hash) }]]);
-  const main = fakeDistributor({ publicKey: key.publicKey, programs });
+  const main = fakeDistributor({ publicKey: key.publicKey, programs, heartbeatMs: options.heartbeatMs });
   const front = fakeDistributor({ publicKey: key.publicKey, programs, redirectTo: "http://peer.test" });
   const transports = new Map(
     [
@@ -154,11 +201,12 @@ async function setup(
       trustKey: options.trustKey,
       maxSlots: options.maxSlots ?? 4,
       maxBytesInHand: options.maxBytesInHand,
+      programFetchAttempts: options.programFetchAttempts,
     },
     { connect: (url) => createClient(DistributorService, transports.get(url)!), processor },
   );
   handlers.push(handler);
-  return { handler, processor, state: main.state, front: front.state, hash, key, other };
+  return { handler, processor, state: main.state, restart: main.restart, front: front.state, hash, key, other };
 }
 
 describe("ClientHandler", () => {
@@ -299,5 +347,49 @@ describe("ClientHandler", () => {
     await handler.stop({ graceMs: 100 });
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(state.reportCalls.flat()).toHaveLength(0);
+  });
+
+  it("after a distributor restart, reports tasks handed again to its new session there, and its credit comes back", async () => {
+    const { handler, processor, state, restart, hash } = await setup({ delayMs: 300 });
+    const joined: string[] = [];
+    handler.on("joined", (event) => joined.push(event.clientId));
+    state.queue.push(...tasks(9, hash));
+    handler.start();
+    await until(() => processor.ran.length === 4);
+    // Killed and restarted while four tasks run: the new session is handed the very same copies.
+    restart();
+    await until(() => handler.stats().completed === 9);
+    expect(joined).toEqual(["client-1", "client-2"]);
+    // Each task ran once (the copies handed again were not run twice) and was reported once.
+    expect(processor.ran.map((t) => t.copyId).sort()).toEqual(tasks(9, hash).map((t) => t.copyId).sort());
+    expect(state.reportCalls.flat()).toHaveLength(9);
+    expect(state.held).toBe(0);
+  });
+
+  it("hands back, without failing them, tasks whose program cannot be fetched", async () => {
+    const { handler, processor, state, hash } = await setup({ programFetchAttempts: 1 });
+    const unavailable: number[] = [];
+    handler.on("programUnavailable", (event) => unavailable.push(event.tasks));
+    state.programsUnavailable = true;
+    state.queue.push(...tasks(4, hash));
+    handler.start();
+    await until(() => state.returned.length >= 4);
+    expect(state.reportCalls.flat()).toEqual([]);
+    expect(processor.ran).toEqual([]);
+    expect(unavailable.length).toBeGreaterThan(0);
+    state.programsUnavailable = false;
+    await until(() => handler.stats().completed === 4);
+    expect(state.reportCalls.flat().every((r) => r.outcome.case === "output")).toBe(true);
+  });
+
+  it("sends heartbeats while holding tasks longer than the distributor's interval, and none when idle", async () => {
+    const { handler, state, hash } = await setup({ heartbeatMs: 100, delayMs: 1_500 });
+    state.queue.push(...tasks(2, hash));
+    handler.start();
+    await until(() => state.heartbeats >= 2);
+    await until(() => handler.stats().completed === 2);
+    const afterWork = state.heartbeats;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(state.heartbeats).toBe(afterWork);
   });
 });

@@ -1,12 +1,14 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { DistributorService } from "../../gen/disio/v1/distributor_service_pb.js";
-import type { Task } from "../../gen/disio/v1/common_pb.js";
+import type { Task, TaskResult } from "../../gen/disio/v1/common_pb.js";
 import { backoffDelayMs } from "../backoff.js";
 import { limitOutput } from "../output-limit.js";
 import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
 import { TooManyRedirectsError, TrustKeyMismatchError } from "./errors.js";
 import type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
+import { heartbeatDue } from "./heartbeat-due.js";
+import { inHandCheck } from "./in-hand-check.js";
 import { ProgramCache } from "./program-cache.js";
 import { reconnectPlan } from "./reconnect-plan.js";
 import { ReportQueue, type ReportSettlement } from "./report-queue.js";
@@ -37,6 +39,8 @@ interface Session {
   readonly publicKey: Uint8Array | undefined;
   readonly taskLeaseMs: number | undefined;
   readonly maxRunTimeMs: number | undefined;
+  /** How often the distributor wants to hear from us while we hold tasks, ms. */
+  readonly heartbeatMs: number | undefined;
 }
 
 /** Weight of a new sample in the moving averages that drive slot growth. */
@@ -44,6 +48,9 @@ const EWMA_WEIGHT = 0.2;
 
 /** Least time between two slot-growth decisions, ms. */
 const GROWTH_INTERVAL_MS = 1_000;
+
+/** How often the handler looks whether a heartbeat or a hand-back is due, ms. */
+const HEARTBEAT_TICK_MS = 500;
 
 /**
  * The client handler core, shared by `disio worker` and the browser client: joins a distributor
@@ -66,6 +73,7 @@ export class ClientHandler {
   private streamAbort: AbortController | undefined;
   private slots: number;
   private loopDone: Promise<void> | undefined;
+  private heartbeatDone: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private failure: Error | undefined;
   private settleClosed!: (error?: Error) => void;
@@ -79,6 +87,14 @@ export class ClientHandler {
   private awaitingProgram = 0;
   private readonly reports: ReportQueue<Session>;
   private readonly waiters = new Set<() => void>();
+  /** Copies to hand back unstarted, per session (sent with the next heartbeat Report). */
+  private readonly returns = new Map<Session, string[]>();
+  /** When a Report (results or heartbeat) last went to the current session, ms. */
+  private lastReportSentMs = 0;
+  /** Keep-alives in a row where the distributor counted more tasks in our hands than we hold. */
+  private inHandStrikes = 0;
+  /** The Work stream is being reopened on purpose (see `inHandCheck`), not lost. */
+  private reopening = false;
 
   private completed = 0;
   private failed = 0;
@@ -113,8 +129,10 @@ export class ClientHandler {
       {
         // Every Report carries the current credit: a grown credit reaches the open stream with the
         // next Report, and a lost Report loses nothing.
-        send: (session, results) =>
-          session.client.report({ results, slots: this.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs }),
+        send: (session, results) => {
+          if (session === this.session) this.lastReportSentMs = this.now();
+          return session.client.report({ results, slots: this.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs });
+        },
         settled: (settlement) => this.onReportSettled(settlement),
         now: this.now,
       },
@@ -153,6 +171,7 @@ export class ClientHandler {
     if (this.lifecycle !== "initialized") throw new Error(`ClientHandler.start: already ${this.lifecycle}`);
     this.setState("connecting");
     this.loopDone = this.workLoop();
+    this.heartbeatDone = this.heartbeatLoop();
   }
 
   /**
@@ -176,6 +195,7 @@ export class ClientHandler {
     this.reports.close();
     await this.deps.processor.stop();
     if (this.loopDone !== undefined && this.lifecycle !== "failed") await this.loopDone;
+    await this.heartbeatDone;
     this.inHand.clear();
     if (this.lifecycle !== "failed") this.setState("stopped");
     this.settleClosed(this.failure);
@@ -193,6 +213,7 @@ export class ClientHandler {
         this.session ??= await this.join(streamAbort.signal);
         const session = this.session;
         this.resultsSinceOpen = 0;
+        this.inHandStrikes = 0;
         this.emit("streamOpened", { slots: this.slots });
         this.setState("running");
         const stream = session.client.work({ slots: this.slots }, { headers: session.headers, signal: streamAbort.signal });
@@ -200,12 +221,17 @@ export class ClientHandler {
           failures = 0;
           if (response.pause) this.emit("paused", {});
           if (response.tasks.length > 0) this.accept(session, response.tasks);
+          else if (response.inHand !== undefined) this.checkInHand(session, response.inHand, streamAbort);
         }
         failure = new ConnectError("the distributor ended the work stream", Code.Unavailable);
       } catch (error) {
         failure = error;
       }
       if (this.stopSignal.signal.aborted) break;
+      if (this.reopening) {
+        this.reopening = false;
+        continue;
+      }
       failures++;
       const plan = reconnectPlan(ConnectError.from(failure).code, failures, failure instanceof TrustKeyMismatchError);
       if (plan.fatal) {
@@ -245,6 +271,7 @@ export class ClientHandler {
         publicKey: trustKey ?? announced,
         taskLeaseMs: positiveMs(response.taskLease && durationMs(response.taskLease)),
         maxRunTimeMs: positiveMs(response.maxRunTime && durationMs(response.maxRunTime)),
+        heartbeatMs: positiveMs(response.heartbeatInterval && durationMs(response.heartbeatInterval)),
       };
       this.emit("joined", { clientId: session.clientId, distributorUrl: url, taskLeaseMs: session.taskLeaseMs, maxRunTimeMs: session.maxRunTimeMs });
       return session;
@@ -265,22 +292,41 @@ export class ClientHandler {
 
   // ---- tasks -----------------------------------------------------------------------------------
 
+  /**
+   * Takes a Work message's tasks. A task already in hand is not run twice; if it was given under an
+   * older session (a rejoin after a distributor restart), the new session is the one that holds it
+   * now, so its result is reported there and frees that stream's credit.
+   */
   private accept(session: Session, tasks: Task[]): void {
     const byProgram = new Map<string, Task[]>();
+    const adopted = new Set<string>();
     for (const task of tasks) {
-      if (this.inHand.has(task.copyId)) continue;
+      const holder = this.inHand.get(task.copyId);
+      if (holder !== undefined) {
+        if (holder !== session) {
+          this.inHand.set(task.copyId, session);
+          adopted.add(task.copyId);
+        }
+        continue;
+      }
       this.inHand.set(task.copyId, session);
       this.meanTaskBytes = ewma(this.meanTaskBytes, task.input.byteLength);
       let group = byProgram.get(task.programHash);
       if (group === undefined) byProgram.set(task.programHash, (group = []));
       group.push(task);
     }
+    this.reports.rekey(adopted, session);
     this.capCreditToBytes();
     for (const [hash, group] of byProgram) {
       this.awaitingProgram += group.length;
       void this.programs.get(hash, session.publicKey).then((verdict) => {
         this.awaitingProgram -= group.length;
         this.notify();
+        if (!verdict.ok && verdict.retryable === true) {
+          this.handBack(group.map((task) => task.copyId));
+          this.emit("programUnavailable", { hash, reason: verdict.reason, tasks: group.length });
+          return;
+        }
         if (!verdict.ok) {
           this.emit("programRejected", { hash, reason: verdict.reason, tasks: group.length });
           this.addResults(group.map((task) => programErrorResult(task.copyId, verdict.reason)));
@@ -351,26 +397,104 @@ export class ClientHandler {
     const { batch } = settlement;
     if (settlement.kind === "acknowledged") {
       this.roundTripMs = ewma(this.roundTripMs, settlement.roundTripMs);
+      const refused = new Set(settlement.refusedCopyIds);
       let completed = 0;
+      let failed = 0;
       for (const entry of batch) {
+        if (refused.has(entry.result.copyId)) {
+          this.settleRefused(entry);
+          continue;
+        }
         this.inHand.delete(entry.result.copyId);
         if (entry.ok) completed++;
+        else failed++;
       }
       this.completed += completed;
-      this.failed += batch.length - completed;
+      this.failed += failed;
       this.emit("reported", {
         results: batch.length,
         accepted: settlement.accepted,
         duplicates: settlement.duplicates,
+        refused: refused.size,
         completed,
-        failed: batch.length - completed,
+        failed,
         roundTripMs: settlement.roundTripMs,
       });
     } else {
-      if (settlement.dropped) for (const entry of batch) this.inHand.delete(entry.result.copyId);
+      if (settlement.dropped) for (const entry of batch) this.settleRefused(entry);
       this.emit("reportFailed", { error: settlement.error, results: batch.length, dropped: settlement.dropped });
     }
     this.notify();
+  }
+
+  /**
+   * A result the distributor refused under the session it was sent with: sent again under the
+   * session that holds its copy now (it was handed to a newer one), else dropped.
+   */
+  private settleRefused(entry: { key: Session; result: TaskResult; ok: boolean; bytes: number }): void {
+    const holder = this.inHand.get(entry.result.copyId);
+    if (holder !== undefined && holder !== entry.key) this.reports.add(holder, entry.result, entry.ok, entry.bytes);
+    else this.inHand.delete(entry.result.copyId);
+  }
+
+  // ---- liveness --------------------------------------------------------------------------------
+
+  /** Hands copies back unstarted: they leave our hands now and go out with the next heartbeat Report. */
+  private handBack(copyIds: readonly string[]): void {
+    for (const copyId of copyIds) {
+      const session = this.inHand.get(copyId);
+      if (session === undefined) continue;
+      this.inHand.delete(copyId);
+      let list = this.returns.get(session);
+      if (list === undefined) this.returns.set(session, (list = []));
+      list.push(copyId);
+    }
+    this.notify();
+  }
+
+  /** Reopens the stream when the distributor keeps counting more tasks in our hands than we hold. */
+  private checkInHand(session: Session, counted: number, stream: AbortController): void {
+    let holding = 0;
+    for (const holder of this.inHand.values()) if (holder === session) holding++;
+    const check = inHandCheck(this.inHandStrikes, counted, holding);
+    this.inHandStrikes = check.strikes;
+    if (!check.reopen) return;
+    this.emit("streamResynced", { counted, holding });
+    this.reopening = true;
+    stream.abort();
+  }
+
+  /**
+   * While running: hands back returned copies at once, and sends an empty Report as a heartbeat when
+   * we hold tasks and reported nothing for the distributor's heartbeat interval (a client silent too
+   * long while holding tasks is taken for dead and its tasks re-issued).
+   */
+  private async heartbeatLoop(): Promise<void> {
+    while (!this.stopSignal.signal.aborted) {
+      await this.sleep(HEARTBEAT_TICK_MS);
+      for (const [session, copyIds] of this.returns) {
+        if (session !== this.session) this.returns.delete(session);
+        else if (copyIds.length === 0) this.returns.delete(session);
+      }
+      const session = this.session;
+      if (session === undefined || this.stopSignal.signal.aborted) continue;
+      const returned = this.returns.get(session) ?? [];
+      const state = { holding: this.inHand.size, returnsWaiting: returned.length, lastSentMs: this.lastReportSentMs, intervalMs: session.heartbeatMs };
+      if (!heartbeatDue(state, this.now())) continue;
+      const sending = returned.splice(0, this.options.reportBatch);
+      this.lastReportSentMs = this.now();
+      try {
+        await session.client.report(
+          { results: [], returnedCopyIds: sending, slots: this.slots },
+          { headers: session.headers, timeoutMs: this.options.callTimeoutMs },
+        );
+        if (sending.length > 0) this.emit("returned", { tasks: sending.length });
+      } catch (error) {
+        // Kept for the next try; copies of a session that is gone go back with its stream anyway.
+        returned.unshift(...sending);
+        this.emit("heartbeatFailed", { error: ConnectError.from(error) });
+      }
+    }
   }
 
   // ---- plumbing --------------------------------------------------------------------------------

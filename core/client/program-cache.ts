@@ -8,8 +8,13 @@ export interface SignedProgram {
   signature: Uint8Array;
 }
 
-/** Whether a program may run: its verified source, or why not. */
-export type ProgramVerdict = { readonly ok: true; readonly source: string } | { readonly ok: false; readonly reason: string };
+/**
+ * Whether a program may run: its verified source, or why not. `retryable` marks a program that
+ * could not be fetched (the grid's fault, not the unit's: its tasks are handed back, not failed).
+ */
+export type ProgramVerdict =
+  | { readonly ok: true; readonly source: string }
+  | { readonly ok: false; readonly reason: string; readonly retryable?: boolean };
 
 /** What {@link ProgramCache} needs from the outside world. */
 export interface ProgramCacheDeps {
@@ -71,7 +76,7 @@ export class ProgramCache {
         : { verdict: { ok: false, reason: `program ${hash} failed signature verification` }, cache: true };
     }
     const detail = lastError instanceof Error ? lastError.message : String(lastError);
-    return { verdict: { ok: false, reason: `program ${hash} could not be fetched: ${detail}` }, cache: false };
+    return { verdict: { ok: false, reason: `program ${hash} could not be fetched: ${detail}`, retryable: true }, cache: false };
   }
 }
 

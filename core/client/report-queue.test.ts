@@ -15,7 +15,7 @@ function harness(fail: (call: number) => ConnectError | undefined = () => undefi
       calls.push({ key, copyIds: results.map((r) => r.copyId) });
       const error = fail(calls.length);
       if (error) throw error;
-      return { accepted: results.length, duplicates: 0 };
+      return { accepted: results.length, duplicates: 0, refusedCopyIds: [] };
     },
     settled: (settlement) => settlements.push(settlement),
     now: () => performance.now(),
@@ -66,5 +66,17 @@ describe("ReportQueue", () => {
     expect(calls).toHaveLength(1);
     expect(settlements[0]).toMatchObject({ kind: "failed", dropped: true });
     expect(queue.idle).toBe(true);
+  });
+
+  it("sends waiting results of re-handed copies under the session that holds them now", async () => {
+    const { queue, calls } = harness();
+    for (const id of ["a", "b"]) queue.add("old", result(id), true, 1);
+    queue.rekey(new Set(["b", "zz"]), "new");
+    await settle();
+    await settle();
+    expect(calls).toEqual([
+      { key: "old", copyIds: ["a"] },
+      { key: "new", copyIds: ["b"] },
+    ]);
   });
 });

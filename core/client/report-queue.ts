@@ -28,13 +28,21 @@ export interface QueuedResult<K> {
 
 /** What became of one Report call. */
 export type ReportSettlement<K> =
-  | { readonly kind: "acknowledged"; readonly batch: QueuedResult<K>[]; readonly accepted: number; readonly duplicates: number; readonly roundTripMs: number }
+  | {
+      readonly kind: "acknowledged";
+      readonly batch: QueuedResult<K>[];
+      readonly accepted: number;
+      readonly duplicates: number;
+      /** Copies of the batch the distributor never gave this session: not stored. */
+      readonly refusedCopyIds: readonly string[];
+      readonly roundTripMs: number;
+    }
   | { readonly kind: "failed"; readonly batch: QueuedResult<K>[]; readonly error: ConnectError; readonly dropped: boolean };
 
 /** What a {@link ReportQueue} calls out to. */
 export interface ReportQueueDeps<K> {
   /** Sends one Report call for results of one session. */
-  send(key: K, results: TaskResult[]): Promise<{ accepted: number; duplicates: number }>;
+  send(key: K, results: TaskResult[]): Promise<{ accepted: number; duplicates: number; refusedCopyIds: readonly string[] }>;
   /** Told after every call; for `failed` with `dropped: false` the batch is queued again. */
   settled(settlement: ReportSettlement<K>): void;
   /** Monotonic clock, ms. */
@@ -72,6 +80,15 @@ export class ReportQueue<K> {
   add(key: K, result: TaskResult, ok: boolean, bytes: number): void {
     this.pending.push({ key, result, ok, bytes, atMs: this.deps.now() });
     this.schedule();
+  }
+
+  /**
+   * Moves the waiting results of `copyIds` to session `key`: their copies were handed to that session
+   * again (a rejoin after a distributor restart), and only it holds them now.
+   */
+  rekey(copyIds: ReadonlySet<string>, key: K): void {
+    if (copyIds.size === 0) return;
+    this.pending = this.pending.map((entry) => (entry.key !== key && copyIds.has(entry.result.copyId) ? { ...entry, key } : entry));
   }
 
   /** From now on, sends everything waiting without delay (stopping). */
@@ -138,7 +155,14 @@ export class ReportQueue<K> {
     try {
       const response = await this.deps.send(first.key, batch.map((entry) => entry.result));
       this.failures = 0;
-      settlement = { kind: "acknowledged", batch, accepted: response.accepted, duplicates: response.duplicates, roundTripMs: this.deps.now() - startedMs };
+      settlement = {
+        kind: "acknowledged",
+        batch,
+        accepted: response.accepted,
+        duplicates: response.duplicates,
+        refusedCopyIds: response.refusedCopyIds,
+        roundTripMs: this.deps.now() - startedMs,
+      };
     } catch (error) {
       const connectError = ConnectError.from(error);
       const dropped = FINAL_REPORT_CODES.has(connectError.code);

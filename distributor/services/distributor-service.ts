@@ -34,7 +34,7 @@ export interface DistributorServiceDeps {
   programs: Pick<ProgramCache, "get">;
   store: Pick<DistributorStore, "counts">;
   link: () => LinkStatus;
-  settings: { maxClients: number; taskLeaseMs: number; maxRunTimeMs: number; region: string };
+  settings: { maxClients: number; taskLeaseMs: number; maxRunTimeMs: number; heartbeatMs: number; region: string };
 }
 
 /** The principal Work and Report run as (set by the session-token authenticator). */
@@ -81,6 +81,7 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
         managerPublicKey: link.managerPublicKey,
         taskLease: durationFromMs(deps.settings.taskLeaseMs),
         maxRunTime: durationFromMs(deps.settings.maxRunTimeMs),
+        heartbeatInterval: durationFromMs(deps.settings.heartbeatMs),
       };
     },
 
@@ -89,7 +90,9 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
       const slots = parseWorkSlots(request.slots);
       if (slots === undefined) throw new BadClientRequestError("slots", `must be 1..10000, got ${request.slots}`);
       for await (const batch of deps.hub.work(clientId, slots, ctx.signal)) {
-        yield workResponseFromTasks(batch.tasks, batch.pause);
+        const response = workResponseFromTasks(batch.tasks, batch.pause);
+        response.inHand = batch.inHand;
+        yield response;
       }
     },
 
@@ -97,9 +100,9 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
       const clientId = clientOf(ctx);
       const slots = request.slots === undefined ? undefined : parseWorkSlots(request.slots);
       if (request.slots !== undefined && slots === undefined) throw new BadClientRequestError("slots", `must be 1..10000, got ${request.slots}`);
-      const outcome = await deps.hub.report(clientId, request.results);
+      const outcome = await deps.hub.report(clientId, request.results, request.returnedCopyIds);
       if (slots !== undefined) deps.hub.setCredit(clientId, slots);
-      return outcome;
+      return { accepted: outcome.accepted, duplicates: outcome.duplicates, refusedCopyIds: outcome.refusedCopyIds };
     },
 
     async getProgram(request) {

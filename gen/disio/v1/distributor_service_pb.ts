@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file disio/v1/distributor_service.proto.
  */
 export const file_disio_v1_distributor_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJkaXNpby92MS9kaXN0cmlidXRvcl9zZXJ2aWNlLnByb3RvEghkaXNpby52MSIiCiBEaXN0cmlidXRvclNlcnZpY2VHZXRJbmZvUmVxdWVzdCKqAQohRGlzdHJpYnV0b3JTZXJ2aWNlR2V0SW5mb1Jlc3BvbnNlEhYKDmRpc3RyaWJ1dG9yX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSGgoSbWFuYWdlcl9wdWJsaWNfa2V5GAMgASgMEhQKDHF1ZXVlZF90YXNrcxgEIAEoDRIPCgdjbGllbnRzGAUgASgNEhkKEW1hbmFnZXJfY29ubmVjdGVkGAYgASgIIlMKC0pvaW5SZXF1ZXN0EhAKCHBsYXRmb3JtGAEgASgJEg0KBWNvcmVzGAIgASgNEg8KB3ZlcnNpb24YAyABKAkSEgoKdXNlcl9hZ2VudBgEIAEoCSLKAQoMSm9pblJlc3BvbnNlEhEKCWNsaWVudF9pZBgBIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAIgASgJEhQKDHJlZGlyZWN0X3VybBgDIAEoCRIaChJtYW5hZ2VyX3B1YmxpY19rZXkYBCABKAwSLQoKdGFza19sZWFzZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgxtYXhfcnVuX3RpbWUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iHAoLV29ya1JlcXVlc3QSDQoFc2xvdHMYASABKA0iPAoMV29ya1Jlc3BvbnNlEh0KBXRhc2tzGAEgAygLMg4uZGlzaW8udjEuVGFzaxINCgVwYXVzZRgCIAEoCCJmCh9EaXN0cmlidXRvclNlcnZpY2VSZXBvcnRSZXF1ZXN0EiUKB3Jlc3VsdHMYASADKAsyFC5kaXNpby52MS5UYXNrUmVzdWx0EhIKBXNsb3RzGAIgASgNSACIAQFCCAoGX3Nsb3RzIkgKIERpc3RyaWJ1dG9yU2VydmljZVJlcG9ydFJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgNEhIKCmR1cGxpY2F0ZXMYAiABKA0iMwojRGlzdHJpYnV0b3JTZXJ2aWNlR2V0UHJvZ3JhbVJlcXVlc3QSDAoEaGFzaBgBIAEoCSJKCiREaXN0cmlidXRvclNlcnZpY2VHZXRQcm9ncmFtUmVzcG9uc2USIgoHcHJvZ3JhbRgBIAEoCzIRLmRpc2lvLnYxLlByb2dyYW0ywAMKEkRpc3RyaWJ1dG9yU2VydmljZRJnCgdHZXRJbmZvEiouZGlzaW8udjEuRGlzdHJpYnV0b3JTZXJ2aWNlR2V0SW5mb1JlcXVlc3QaKy5kaXNpby52MS5EaXN0cmlidXRvclNlcnZpY2VHZXRJbmZvUmVzcG9uc2UiA5ACARI1CgRKb2luEhUuZGlzaW8udjEuSm9pblJlcXVlc3QaFi5kaXNpby52MS5Kb2luUmVzcG9uc2USNwoEV29yaxIVLmRpc2lvLnYxLldvcmtSZXF1ZXN0GhYuZGlzaW8udjEuV29ya1Jlc3BvbnNlMAESXwoGUmVwb3J0EikuZGlzaW8udjEuRGlzdHJpYnV0b3JTZXJ2aWNlUmVwb3J0UmVxdWVzdBoqLmRpc2lvLnYxLkRpc3RyaWJ1dG9yU2VydmljZVJlcG9ydFJlc3BvbnNlEnAKCkdldFByb2dyYW0SLS5kaXNpby52MS5EaXN0cmlidXRvclNlcnZpY2VHZXRQcm9ncmFtUmVxdWVzdBouLmRpc2lvLnYxLkRpc3RyaWJ1dG9yU2VydmljZUdldFByb2dyYW1SZXNwb25zZSIDkAIBYgZwcm90bzM", [file_disio_v1_common, file_google_protobuf_duration]);
+  fileDesc("CiJkaXNpby92MS9kaXN0cmlidXRvcl9zZXJ2aWNlLnByb3RvEghkaXNpby52MSIiCiBEaXN0cmlidXRvclNlcnZpY2VHZXRJbmZvUmVxdWVzdCKqAQohRGlzdHJpYnV0b3JTZXJ2aWNlR2V0SW5mb1Jlc3BvbnNlEhYKDmRpc3RyaWJ1dG9yX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSGgoSbWFuYWdlcl9wdWJsaWNfa2V5GAMgASgMEhQKDHF1ZXVlZF90YXNrcxgEIAEoDRIPCgdjbGllbnRzGAUgASgNEhkKEW1hbmFnZXJfY29ubmVjdGVkGAYgASgIIlMKC0pvaW5SZXF1ZXN0EhAKCHBsYXRmb3JtGAEgASgJEg0KBWNvcmVzGAIgASgNEg8KB3ZlcnNpb24YAyABKAkSEgoKdXNlcl9hZ2VudBgEIAEoCSKBAgoMSm9pblJlc3BvbnNlEhEKCWNsaWVudF9pZBgBIAEoCRIVCg1zZXNzaW9uX3Rva2VuGAIgASgJEhQKDHJlZGlyZWN0X3VybBgDIAEoCRIaChJtYW5hZ2VyX3B1YmxpY19rZXkYBCABKAwSLQoKdGFza19sZWFzZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgxtYXhfcnVuX3RpbWUYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNQoSaGVhcnRiZWF0X2ludGVydmFsGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhwKC1dvcmtSZXF1ZXN0Eg0KBXNsb3RzGAEgASgNIl4KDFdvcmtSZXNwb25zZRIdCgV0YXNrcxgBIAMoCzIOLmRpc2lvLnYxLlRhc2sSDQoFcGF1c2UYAiABKAgSFAoHaW5faGFuZBgDIAEoDUgAiAEBQgoKCF9pbl9oYW5kIoEBCh9EaXN0cmlidXRvclNlcnZpY2VSZXBvcnRSZXF1ZXN0EiUKB3Jlc3VsdHMYASADKAsyFC5kaXNpby52MS5UYXNrUmVzdWx0EhIKBXNsb3RzGAIgASgNSACIAQESGQoRcmV0dXJuZWRfY29weV9pZHMYAyADKAlCCAoGX3Nsb3RzImIKIERpc3RyaWJ1dG9yU2VydmljZVJlcG9ydFJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgNEhIKCmR1cGxpY2F0ZXMYAiABKA0SGAoQcmVmdXNlZF9jb3B5X2lkcxgDIAMoCSIzCiNEaXN0cmlidXRvclNlcnZpY2VHZXRQcm9ncmFtUmVxdWVzdBIMCgRoYXNoGAEgASgJIkoKJERpc3RyaWJ1dG9yU2VydmljZUdldFByb2dyYW1SZXNwb25zZRIiCgdwcm9ncmFtGAEgASgLMhEuZGlzaW8udjEuUHJvZ3JhbTLAAwoSRGlzdHJpYnV0b3JTZXJ2aWNlEmcKB0dldEluZm8SKi5kaXNpby52MS5EaXN0cmlidXRvclNlcnZpY2VHZXRJbmZvUmVxdWVzdBorLmRpc2lvLnYxLkRpc3RyaWJ1dG9yU2VydmljZUdldEluZm9SZXNwb25zZSIDkAIBEjUKBEpvaW4SFS5kaXNpby52MS5Kb2luUmVxdWVzdBoWLmRpc2lvLnYxLkpvaW5SZXNwb25zZRI3CgRXb3JrEhUuZGlzaW8udjEuV29ya1JlcXVlc3QaFi5kaXNpby52MS5Xb3JrUmVzcG9uc2UwARJfCgZSZXBvcnQSKS5kaXNpby52MS5EaXN0cmlidXRvclNlcnZpY2VSZXBvcnRSZXF1ZXN0GiouZGlzaW8udjEuRGlzdHJpYnV0b3JTZXJ2aWNlUmVwb3J0UmVzcG9uc2UScAoKR2V0UHJvZ3JhbRItLmRpc2lvLnYxLkRpc3RyaWJ1dG9yU2VydmljZUdldFByb2dyYW1SZXF1ZXN0Gi4uZGlzaW8udjEuRGlzdHJpYnV0b3JTZXJ2aWNlR2V0UHJvZ3JhbVJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_disio_v1_common, file_google_protobuf_duration]);
 
 /**
  * DistributorServiceGetInfoRequest asks for the distributor's identity.
@@ -176,6 +176,15 @@ export type JoinResponse = Message<"disio.v1.JoinResponse"> & {
    * @generated from field: google.protobuf.Duration max_run_time = 6;
    */
   maxRunTime?: Duration | undefined;
+
+  /**
+   * How often a client holding tasks must be heard from (a Report, empty if it has no results yet).
+   * A session silent for three intervals while it holds tasks is taken for dead (a frozen or
+   * vanished client): its Work stream is ended and its tasks go to other clients.
+   *
+   * @generated from field: google.protobuf.Duration heartbeat_interval = 7;
+   */
+  heartbeatInterval?: Duration | undefined;
 };
 
 /**
@@ -225,6 +234,15 @@ export type WorkResponse = Message<"disio.v1.WorkResponse"> & {
    * @generated from field: bool pause = 2;
    */
   pause: boolean;
+
+  /**
+   * On keep-alives (no tasks): how many tasks the distributor counts in this session's hands. A
+   * client holding fewer (say, tasks lost with a broken stream) reopens its Work stream, which hands
+   * the missing ones to others and frees its credit.
+   *
+   * @generated from field: optional uint32 in_hand = 3;
+   */
+  inHand?: number | undefined;
 };
 
 /**
@@ -255,6 +273,15 @@ export type DistributorServiceReportRequest = Message<"disio.v1.DistributorServi
    * @generated from field: optional uint32 slots = 2;
    */
   slots?: number | undefined;
+
+  /**
+   * Tasks this session hands back without a result (not started, or abandoned: the page is closing,
+   * the program could not be fetched). They free their slots and go to other clients at once, and
+   * use no attempt of their unit. Copies not held by this session are ignored.
+   *
+   * @generated from field: repeated string returned_copy_ids = 3;
+   */
+  returnedCopyIds: string[];
 };
 
 /**
@@ -283,6 +310,14 @@ export type DistributorServiceReportResponse = Message<"disio.v1.DistributorServ
    * @generated from field: uint32 duplicates = 2;
    */
   duplicates: number;
+
+  /**
+   * Copies of this batch never given to this session: not stored. (When no result of the batch was
+   * given to the session, the whole call fails with PermissionDenied instead.)
+   *
+   * @generated from field: repeated string refused_copy_ids = 3;
+   */
+  refusedCopyIds: string[];
 };
 
 /**
@@ -374,8 +409,10 @@ export const DistributorService: GenService<{
     output: typeof WorkResponseSchema;
   },
   /**
-   * Report stores a batch of results for tasks given to this session. The results are durable when
-   * the call returns. A task never given to the session is PermissionDenied.
+   * Report stores a batch of results for tasks given to this session, hands back tasks returned
+   * unstarted, and tells the distributor the client is alive. The results are durable when the call
+   * returns. Results for tasks never given to the session are refused (listed in the answer), and a
+   * batch with none given to it is PermissionDenied.
    *
    * @generated from rpc disio.v1.DistributorService.Report
    */
