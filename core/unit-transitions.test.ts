@@ -1,41 +1,107 @@
 import { describe, expect, it } from "vitest";
-import { unitAfterCopyEvent, unitAfterSettingsChange } from "./unit-transitions.js";
+import { unitAfterCopyEvent, unitAfterSettingsChange, type CopyEvent, type UnitTally, type UnitTransition } from "./unit-transitions.js";
 
 const r1 = { replication: 1, quorum: 1, maxAttempts: 3 };
 const r3q2 = { replication: 3, quorum: 2, maxAttempts: 5 };
 
 describe("unitAfterCopyEvent", () => {
   it("finishes a replication-1 unit on its first OK result", () => {
-    expect(unitAfterCopyEvent({ pending: 1, attempts: 1, okHashes: [] }, { type: "result", outcome: "ok", hash: "h", wasPending: true }, r1))
-      .toEqual({ state: "done", need: 0, pending: 0, attempts: 1, winningHash: "h" });
+    expect(unitAfterCopyEvent({ pending: 1, attempts: 1, repeatFailures: 0, okHashes: [] }, { type: "result", outcome: "ok", hash: "h", wasPending: true }, r1))
+      .toEqual({ state: "done", need: 0, pending: 0, attempts: 1, repeatFailures: 0, winningHash: "h" });
   });
   it("requeues on timeout, counting the attempt, and fails at max_attempts", () => {
-    expect(unitAfterCopyEvent({ pending: 1, attempts: 1, okHashes: [] }, { type: "timeout" }, r1))
-      .toEqual({ state: "queued", need: 1, pending: 0, attempts: 1 });
-    expect(unitAfterCopyEvent({ pending: 1, attempts: 3, okHashes: [] }, { type: "timeout" }, r1))
-      .toEqual({ state: "failed", need: 0, pending: 0, attempts: 3 });
+    expect(unitAfterCopyEvent({ pending: 1, attempts: 1, repeatFailures: 0, okHashes: [] }, { type: "timeout" }, r1))
+      .toEqual({ state: "queued", need: 1, pending: 0, attempts: 1, repeatFailures: 0 });
+    expect(unitAfterCopyEvent({ pending: 1, attempts: 3, repeatFailures: 0, okHashes: [] }, { type: "timeout" }, r1))
+      .toEqual({ state: "failed", need: 0, pending: 0, attempts: 3, repeatFailures: 0 });
   });
   it("does not count released copies", () => {
-    expect(unitAfterCopyEvent({ pending: 1, attempts: 3, okHashes: [] }, { type: "released" }, r1))
-      .toEqual({ state: "queued", need: 1, pending: 0, attempts: 2 });
+    expect(unitAfterCopyEvent({ pending: 1, attempts: 3, repeatFailures: 0, okHashes: [] }, { type: "released" }, r1))
+      .toEqual({ state: "queued", need: 1, pending: 0, attempts: 2, repeatFailures: 0 });
   });
   it("keeps running while other copies are out", () => {
-    expect(unitAfterCopyEvent({ pending: 3, attempts: 3, okHashes: [] }, { type: "result", outcome: "ok", hash: "a", wasPending: true }, r3q2))
-      .toEqual({ state: "running", need: 0, pending: 2, attempts: 3 });
+    expect(unitAfterCopyEvent({ pending: 3, attempts: 3, repeatFailures: 0, okHashes: [] }, { type: "result", outcome: "ok", hash: "a", wasPending: true }, r3q2))
+      .toEqual({ state: "running", need: 0, pending: 2, attempts: 3, repeatFailures: 0 });
   });
   it("sends another copy after a disagreement with nothing pending", () => {
-    expect(unitAfterCopyEvent({ pending: 1, attempts: 3, okHashes: ["a", "b"] }, { type: "result", outcome: "invalid", wasPending: true }, r3q2))
-      .toEqual({ state: "queued", need: 1, pending: 0, attempts: 3 });
+    expect(unitAfterCopyEvent({ pending: 1, attempts: 3, repeatFailures: 0, okHashes: ["a", "b"] }, { type: "result", outcome: "invalid", wasPending: true }, r3q2))
+      .toEqual({ state: "queued", need: 1, pending: 0, attempts: 3, repeatFailures: 0 });
   });
   it("accepts a late result after a timeout without changing pending", () => {
-    expect(unitAfterCopyEvent({ pending: 1, attempts: 3, okHashes: ["a"] }, { type: "result", outcome: "ok", hash: "a", wasPending: false }, r3q2))
-      .toEqual({ state: "done", need: 0, pending: 1, attempts: 3, winningHash: "a" });
+    expect(unitAfterCopyEvent({ pending: 1, attempts: 3, repeatFailures: 0, okHashes: ["a"] }, { type: "result", outcome: "ok", hash: "a", wasPending: false }, r3q2))
+      .toEqual({ state: "done", need: 0, pending: 1, attempts: 3, repeatFailures: 0, winningHash: "a" });
   });
+});
+
+describe("unitAfterCopyEvent with repeat clients", () => {
+  const r1m2 = { replication: 1, quorum: 1, maxAttempts: 2 };
+  const error = (repeatClient: boolean): CopyEvent => ({ type: "result", outcome: "error", wasPending: true, repeatClient });
+  const cases: Array<{ name: string; tally: UnitTally; event: CopyEvent; want: UnitTransition }> = [
+    {
+      name: "a first failure of a client uses an attempt",
+      tally: { pending: 1, attempts: 1, repeatFailures: 0, okHashes: [] },
+      event: error(false),
+      want: { state: "queued", need: 1, pending: 0, attempts: 1, repeatFailures: 0 },
+    },
+    {
+      name: "a repeat client's error gives its attempt back",
+      tally: { pending: 1, attempts: 2, repeatFailures: 0, okHashes: [] },
+      event: error(true),
+      want: { state: "queued", need: 1, pending: 0, attempts: 1, repeatFailures: 1 },
+    },
+    {
+      name: "a repeat client's invalid output gives its attempt back",
+      tally: { pending: 1, attempts: 2, repeatFailures: 3, okHashes: [] },
+      event: { type: "result", outcome: "invalid", wasPending: true, repeatClient: true },
+      want: { state: "queued", need: 1, pending: 0, attempts: 1, repeatFailures: 4 },
+    },
+    {
+      name: "a second distinct failing client exhausts max_attempts",
+      tally: { pending: 1, attempts: 2, repeatFailures: 4, okHashes: [] },
+      event: error(false),
+      want: { state: "failed", need: 0, pending: 0, attempts: 2, repeatFailures: 4 },
+    },
+    {
+      name: "the round's copy ceiling (max_attempts × 3) fails a unit one client keeps failing",
+      tally: { pending: 1, attempts: 2, repeatFailures: 4, okHashes: [] },
+      event: error(true),
+      want: { state: "failed", need: 0, pending: 0, attempts: 1, repeatFailures: 5 },
+    },
+    {
+      name: "repeatClient does not change an OK result",
+      tally: { pending: 1, attempts: 2, repeatFailures: 1, okHashes: [] },
+      event: { type: "result", outcome: "ok", hash: "h", wasPending: true, repeatClient: true },
+      want: { state: "done", need: 0, pending: 0, attempts: 2, repeatFailures: 1, winningHash: "h" },
+    },
+    {
+      name: "a repeat client's late error after a timeout turns the timeout's attempt into a repeat failure",
+      tally: { pending: 0, attempts: 2, repeatFailures: 0, okHashes: [] },
+      event: { type: "result", outcome: "error", wasPending: false, repeatClient: true },
+      want: { state: "queued", need: 1, pending: 0, attempts: 1, repeatFailures: 1 },
+    },
+    {
+      name: "a repeat client's error for a released copy adds a repeat failure, not an attempt",
+      tally: { pending: 0, attempts: 1, repeatFailures: 0, okHashes: [] },
+      event: { type: "result-after-release", outcome: "error", repeatClient: true },
+      want: { state: "queued", need: 1, pending: 0, attempts: 1, repeatFailures: 1 },
+    },
+    {
+      name: "a new client's error for a released copy is an attempt again",
+      tally: { pending: 0, attempts: 1, repeatFailures: 0, okHashes: [] },
+      event: { type: "result-after-release", outcome: "error", repeatClient: false },
+      want: { state: "failed", need: 0, pending: 0, attempts: 2, repeatFailures: 0 },
+    },
+  ];
+  for (const { name, tally, event, want } of cases) {
+    it(name, () => {
+      expect(unitAfterCopyEvent(tally, event, r1m2)).toEqual(want);
+    });
+  }
 });
 
 describe("unitAfterSettingsChange", () => {
   it("asks for more copies when replication grows", () => {
-    expect(unitAfterSettingsChange({ pending: 1, attempts: 1, okHashes: [] }, { replication: 3, quorum: 2, maxAttempts: 5 }))
-      .toEqual({ state: "running", need: 2, pending: 1, attempts: 1 });
+    expect(unitAfterSettingsChange({ pending: 1, attempts: 1, repeatFailures: 0, okHashes: [] }, { replication: 3, quorum: 2, maxAttempts: 5 }))
+      .toEqual({ state: "running", need: 2, pending: 1, attempts: 1, repeatFailures: 0 });
   });
 });

@@ -15,22 +15,30 @@ export function isFinalUnitState(state: UnitState): boolean {
 export interface UnitTally {
   /** Copies out with no result. */
   pending: number;
-  /** Attempts used this round: copies leased and not released (see core/quorum.ts). */
+  /** Attempts used this round: copies leased and not released, repeat failures aside (see core/quorum.ts). */
   attempts: number;
+  /** Failed copies of this round whose client had already failed one, not counted in `attempts`. */
+  repeatFailures: number;
   /** Output hashes of the round's OK copies. */
   okHashes: readonly string[];
 }
 
-/** A change to one copy of an open unit's current round. */
+/**
+ * A change to one copy of an open unit's current round. A result's `repeatClient` says that the
+ * client reporting it had already failed (error or invalid output) a copy of the unit in this round:
+ * a failure from such a client uses no attempt but is a repeat failure (see core/quorum.ts), so
+ * one broken client cannot use up the attempts of units other clients could compute. It has no
+ * effect on an OK result. Default false (an unknown client is a new one).
+ */
 export type CopyEvent =
   /** A result came in. `wasPending` is false for a copy whose lease had already expired. */
-  | { type: "result"; outcome: "ok" | "error" | "invalid"; hash?: string; wasPending: boolean }
+  | { type: "result"; outcome: "ok" | "error" | "invalid"; hash?: string; wasPending: boolean; repeatClient?: boolean }
   /** The copy's lease expired without a result. */
   | { type: "timeout" }
   /** The distributor gave the copy back unstarted: it stops counting as an attempt. */
   | { type: "released" }
   /** A result came in for a copy that had been released (it is an attempt again after all). */
-  | { type: "result-after-release"; outcome: "ok" | "error" | "invalid"; hash?: string };
+  | { type: "result-after-release"; outcome: "ok" | "error" | "invalid"; hash?: string; repeatClient?: boolean };
 
 /** An open unit after a copy event. */
 export interface UnitTransition {
@@ -42,6 +50,8 @@ export interface UnitTransition {
   pending: number;
   /** Attempts after the event. */
   attempts: number;
+  /** Repeat failures after the event. */
+  repeatFailures: number;
   /** The winning output hash when the unit is now done. */
   winningHash?: string;
 }
@@ -52,7 +62,7 @@ export interface UnitTransition {
  * expiry and release of a copy of an open unit; events for finished units only record the copy.
  */
 export function unitAfterCopyEvent(tally: UnitTally, event: CopyEvent, settings: QuorumSettings): UnitTransition {
-  let { pending, attempts } = tally;
+  let { pending, attempts, repeatFailures } = tally;
   let okHashes = tally.okHashes;
   switch (event.type) {
     case "timeout":
@@ -64,19 +74,21 @@ export function unitAfterCopyEvent(tally: UnitTally, event: CopyEvent, settings:
       break;
     case "result":
       if (event.wasPending) pending -= 1;
+      if (isRepeatFailure(event)) {
+        attempts -= 1;
+        repeatFailures += 1;
+      }
       if (event.outcome === "ok" && event.hash !== undefined) okHashes = [...okHashes, event.hash];
       break;
     case "result-after-release":
-      attempts += 1;
+      if (isRepeatFailure(event)) repeatFailures += 1;
+      else attempts += 1;
       if (event.outcome === "ok" && event.hash !== undefined) okHashes = [...okHashes, event.hash];
       break;
   }
   pending = Math.max(0, pending);
   attempts = Math.max(0, attempts);
-  const decision = decideQuorum({ okHashes, pending, attempts }, settings);
-  if (decision.kind === "done") return { state: "done", need: 0, pending, attempts, winningHash: decision.hash };
-  if (decision.kind === "failed") return { state: "failed", need: 0, pending, attempts };
-  return { state: pending > 0 ? "running" : "queued", need: decision.need, pending, attempts };
+  return transitionOf({ pending, attempts, repeatFailures, okHashes }, settings);
 }
 
 /**
@@ -84,9 +96,19 @@ export function unitAfterCopyEvent(tally: UnitTally, event: CopyEvent, settings:
  * max_attempts applies to units not done yet): the same decision as after a copy event.
  */
 export function unitAfterSettingsChange(tally: UnitTally, settings: QuorumSettings): UnitTransition {
+  return transitionOf(tally, settings);
+}
+
+/** True for a failed result from a client that had already failed a copy of the unit in the round. */
+function isRepeatFailure(event: { outcome: "ok" | "error" | "invalid"; repeatClient?: boolean }): boolean {
+  return event.outcome !== "ok" && event.repeatClient === true;
+}
+
+/** The transition {@link decideQuorum} decides for a unit's round as it now stands. */
+function transitionOf(tally: UnitTally, settings: QuorumSettings): UnitTransition {
   const decision = decideQuorum(tally, settings);
-  const { pending, attempts } = tally;
-  if (decision.kind === "done") return { state: "done", need: 0, pending, attempts, winningHash: decision.hash };
-  if (decision.kind === "failed") return { state: "failed", need: 0, pending, attempts };
-  return { state: pending > 0 ? "running" : "queued", need: decision.need, pending, attempts };
+  const { pending, attempts, repeatFailures } = tally;
+  if (decision.kind === "done") return { state: "done", need: 0, pending, attempts, repeatFailures, winningHash: decision.hash };
+  if (decision.kind === "failed") return { state: "failed", need: 0, pending, attempts, repeatFailures };
+  return { state: pending > 0 ? "running" : "queued", need: decision.need, pending, attempts, repeatFailures };
 }

@@ -219,6 +219,68 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(unit.copies.map((c) => c.outcome)).toEqual(["error", "error"]);
     });
 
+    it("counts a unit's failed attempts per distinct client: one client's repeated errors do not fail it", async () => {
+      const p = await project({ maxAttempts: 2 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const fail = async (clientId: string, message: string) => {
+        const [t] = await store.leaseCopies(distributorId, 10, T0);
+        expect(t?.unitId).toBe(u);
+        return store.recordResults(distributorId, [{ copyId: t!.copyId, error: { kind: "throw", message }, clientId }], T0 + 1);
+      };
+      await fail("A", "a1");
+      expect(await store.getUnit(u!)).toMatchObject({ state: "queued", attempts: 1 });
+      expect(await fail("A", "a2")).toMatchObject({ accepted: 1, unitsFinished: 0, unitsReopened: true });
+      expect(await store.getUnit(u!)).toMatchObject({ state: "queued", attempts: 1, copiesSent: 2, error: "throw: a2" });
+      expect(await fail("B", "b1")).toMatchObject({ accepted: 1, unitsFinished: 1 });
+      const unit = await store.getUnit(u!);
+      expect(unit).toMatchObject({ state: "failed", attempts: 2, copiesSent: 3, error: "throw: b1" });
+      expect(unit.copies.map((c) => [c.clientId, c.outcome, c.error])).toEqual([
+        ["A", "error", "throw: a1"],
+        ["A", "error", "throw: a2"],
+        ["B", "error", "throw: b1"],
+      ]);
+      expect((await store.getProject(p.id)).counts).toMatchObject({ failed: 1, queued: 0, running: 0 });
+    });
+
+    it("counts as one attempt a client's failures of the same unit reported in one batch, invalid outputs included", async () => {
+      const p = await project({ replication: 2, quorum: 2, maxAttempts: 3 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      const copies = [...(await store.leaseCopies(distributorId, 1, T0)), ...(await store.leaseCopies(distributorId, 1, T0))];
+      expect(copies.map((c) => c.unitId)).toEqual([u, u]);
+      const out = await store.recordResults(
+        distributorId,
+        [
+          { copyId: copies[0]!.copyId, error: { kind: "throw", message: "x" }, clientId: "A" },
+          { copyId: copies[1]!.copyId, output: new TextEncoder().encode("{nope"), clientId: "A" },
+        ],
+        T0 + 1,
+      );
+      expect(out).toMatchObject({ accepted: 2, unitsFinished: 0, unitsReopened: true });
+      expect(await store.getUnit(u!)).toMatchObject({ state: "queued", attempts: 1, error: "output is not valid JSON" });
+      const again = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];
+      expect(again.map((t) => t.unitId)).toEqual([u, u]);
+    });
+
+    it("fails a unit one client keeps failing once its round has sent max_attempts × 3 copies", async () => {
+      const p = await project({ maxAttempts: 2 });
+      const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+      for (let i = 1; i <= 6; i++) {
+        const [t] = await store.leaseCopies(distributorId, 10, T0);
+        expect(t?.unitId).toBe(u);
+        const out = await store.recordResults(distributorId, [{ copyId: t!.copyId, error: { kind: "throw", message: `boom ${i}` }, clientId: "A" }], T0);
+        expect(out.unitsFinished).toBe(i === 6 ? 1 : 0);
+      }
+      const unit = await store.getUnit(u!);
+      expect(unit).toMatchObject({ state: "failed", attempts: 1, copiesSent: 6, error: "throw: boom 6" });
+      expect(unit.copies).toHaveLength(6);
+      expect(await store.leaseCopies(distributorId, 10, T0)).toEqual([]);
+      // A new round starts with a fresh budget: the client's earlier failures no longer count.
+      expect(await store.requeueUnits(p.id, { unitIds: [u!] }, T0)).toBe(1);
+      const [t] = await store.leaseCopies(distributorId, 10, T0);
+      await store.recordResults(distributorId, [{ copyId: t!.copyId, error: { kind: "throw", message: "again" }, clientId: "A" }], T0);
+      expect(await store.getUnit(u!)).toMatchObject({ state: "queued", attempts: 1 });
+    });
+
     it("reaches a quorum when two of three copies agree, marking the third invalid", async () => {
       const p = await project({ replication: 3, quorum: 2 });
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);

@@ -1,9 +1,10 @@
 import type Database from "better-sqlite3";
 import { COUNTER_COLUMNS } from "./count-deltas.js";
-import { UNIT_STATE_CODE } from "./codes.js";
+import { OUTCOME_CODE, UNIT_STATE_CODE } from "./codes.js";
 import { UNIT_COLUMNS } from "./rows.js";
 
 const S = UNIT_STATE_CODE;
+const O = OUTCOME_CODE;
 
 /**
  * The manager store's SQL statements, prepared once per database (the distributor registry has its
@@ -58,27 +59,35 @@ export function prepareQueries(db: Database.Database) {
         `UPDATE units SET need = need - 1, pending = pending + 1, attempts = attempts + 1, copies_sent = copies_sent + 1, state = ${S.running}
          WHERE id IN (SELECT value FROM json_each(?))`,
       ),
-      updateUnit: prepare("UPDATE units SET state = ?, need = ?, pending = ?, attempts = ?, error = coalesce(?, error) WHERE id = ?"),
+      updateUnit: prepare(
+        "UPDATE units SET state = ?, need = ?, pending = ?, attempts = ?, repeat_failures = ?, error = coalesce(?, error) WHERE id = ?",
+      ),
       finishUnit: prepare(
-        "UPDATE units SET state = ?, need = 0, pending = ?, attempts = ?, finished_at = ?, output = ?, output_hash = ?, result_seq = ?, error = coalesce(?, error) WHERE id = ?",
+        `UPDATE units SET state = ?, need = 0, pending = ?, attempts = ?, repeat_failures = ?, finished_at = ?, output = ?, output_hash = ?,
+         result_seq = ?, error = coalesce(?, error) WHERE id = ?`,
       ),
       setPending: prepare("UPDATE units SET pending = max(pending - 1, 0) WHERE id = ?"),
       closeUnit: prepare("UPDATE units SET state = ?, need = 0, finished_at = ? WHERE id = ?"),
       requeueUnit: prepare(
-        `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, round = round + 1, finished_at = NULL,
+        `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, repeat_failures = 0, round = round + 1, finished_at = NULL,
          output = NULL, output_hash = NULL, result_seq = NULL, error = NULL WHERE id = ?`,
       ),
 
       copyWithUnit: prepare(
         `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
-         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash
+         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash, u.repeat_failures
          FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id = ?`,
       ),
       // Rows as arrays (see copyWithUnitOf): better-sqlite3 builds named-column objects at twice the cost.
       copiesWithUnits: prepare(
         `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
-         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash
+         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash, u.repeat_failures
          FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id IN (SELECT value FROM json_each(?))`,
+      ).raw(true),
+      // [unit_id, client_id] of the units' failed copies (error or invalid output) in their current round.
+      failedClients: prepare(
+        `SELECT c.unit_id, c.client_id FROM copies c JOIN units u ON u.id = c.unit_id AND u.round = c.round
+         WHERE c.unit_id IN (SELECT value FROM json_each(?)) AND c.outcome IN (${O.error}, ${O.invalid}) AND c.client_id IS NOT NULL`,
       ).raw(true),
       recordCopy: prepare(
         "UPDATE copies SET outcome = ?, received_at = ?, client_id = ?, output_hash = ?, error = ?, duration_ms = ?, output = ? WHERE id = ?",

@@ -44,6 +44,7 @@ export interface UnitRow {
   need: number;
   pending: number;
   attempts: number;
+  repeat_failures: number;
   copies_sent: number;
   round: number;
   created_at: number;
@@ -92,11 +93,12 @@ export interface CopyWithUnitRow {
   pending: number;
   attempts: number;
   unit_hash: string | null;
+  repeat_failures: number;
 }
 
 /** The `units` columns every unit query selects, in {@link UnitRow} order. */
 export const UNIT_COLUMNS =
-  "id, project_id, state, priority, need, pending, attempts, copies_sent, round, created_at, finished_at, output_hash, error, input, output";
+  "id, project_id, state, priority, need, pending, attempts, repeat_failures, copies_sent, round, created_at, finished_at, output_hash, error, input, output";
 
 /** A project's settings as named parameters of the insert and update statements. */
 export function settingsParams(s: ProjectSettings) {
@@ -128,6 +130,7 @@ export function copyWithUnitOf(row: unknown[]): CopyWithUnitRow {
     pending: row[9] as number,
     attempts: row[10] as number,
     unit_hash: row[11] as string | null,
+    repeat_failures: row[12] as number,
   };
 }
 

@@ -1,3 +1,5 @@
+import type Database from "better-sqlite3";
+
 /**
  * The SQLite schema of the manager store. Shaped for the hot paths:
  * * `units_ready` is a partial index over units that still need copies, in the lease order within a
@@ -7,6 +9,8 @@
  * * `results` is the append-only result log; its AUTOINCREMENT `seq` is the ListResults/WatchResults cursor.
  * * Unit counts per state and copies out are counters on `projects`, kept in the same transactions
  *   that change units, so stats never scan units.
+ * * `units.attempts` and `units.repeat_failures` are the current round's counters of the same names
+ *   in core/quorum.ts (`QuorumTally`); a new round resets them.
  * * AUTOINCREMENT on every id table: ids are never reused after a delete, so a late report of a
  *   deleted project's copy cannot land on a new copy.
  * State and outcome columns hold the proto enum numbers.
@@ -52,6 +56,7 @@ CREATE TABLE IF NOT EXISTS units (
   need INTEGER NOT NULL,
   pending INTEGER NOT NULL DEFAULT 0,
   attempts INTEGER NOT NULL DEFAULT 0,
+  repeat_failures INTEGER NOT NULL DEFAULT 0,
   copies_sent INTEGER NOT NULL DEFAULT 0,
   round INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
@@ -122,3 +127,18 @@ CREATE TABLE IF NOT EXISTS unit_notices (
   at INTEGER NOT NULL
 );
 `;
+
+/**
+ * Columns added after their table first shipped, as `[table, column, definition]`: CREATE TABLE IF
+ * NOT EXISTS leaves an existing table as it was, so {@link applySchema} adds the ones it lacks.
+ */
+const ADDED_COLUMNS = [["units", "repeat_failures", "INTEGER NOT NULL DEFAULT 0"]] as const;
+
+/** Creates the schema in `db`, or brings a database of an earlier version up to it. Idempotent. */
+export function applySchema(db: Database.Database): void {
+  db.exec(SCHEMA_SQL);
+  for (const [table, column, definition] of ADDED_COLUMNS) {
+    const columns = db.pragma(`table_info(${table})`) as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+}

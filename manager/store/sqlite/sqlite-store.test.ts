@@ -1,9 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { resolveProjectSettings } from "../../../core/project-settings.js";
 import { storeConformance } from "../store-conformance.js";
 import type { ManagerStore } from "../store.js";
+import { prepareQueries } from "./queries.js";
+import { applySchema } from "./schema.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
 const dirs = new Map<ManagerStore, string>();
@@ -34,6 +38,44 @@ describe("SqliteStore", () => {
       expect(plan("SELECT id FROM copies WHERE outcome = 1 AND deadline <= 5 ORDER BY deadline LIMIT 10")).toMatch(/copies_pending_deadline/);
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       void store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("looks up a report batch's failed clients through the copies' unit index", () => {
+    const db = new Database(":memory:");
+    try {
+      applySchema(db);
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${prepareQueries(db).failedClients.source}`).all("[1, 2]") as Array<{ detail: string }>)
+        .map((r) => r.detail)
+        .join("; ");
+      expect(plan).toMatch(/SEARCH c USING INDEX copies_by_unit/);
+      expect(plan).not.toMatch(/SCAN c\b/);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("adds the columns a database of an earlier version lacks, keeping its rows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "disio-store-"));
+    const path = join(dir, "m.sqlite");
+    try {
+      const store = openSqliteStore({ path });
+      const p = await store.createProject({ settings: resolveProjectSettings({ name: "old" }), programHash: "h", hasValidator: false, paused: false, nowMs: 1 });
+      const [u] = await store.addUnits(p.id, [{ input: new TextEncoder().encode("1"), priority: 0 }], 1);
+      await store.close();
+      const old = new Database(path);
+      old.exec("ALTER TABLE units DROP COLUMN repeat_failures");
+      old.close();
+      const reopened = openSqliteStore({ path });
+      const distributor = await reopened.createDistributor({ name: "d", region: "", tokenHash: "t" }, 1);
+      for (let i = 0; i < 2; i++) {
+        const [t] = await reopened.leaseCopies(distributor.id, 1, 1);
+        await reopened.recordResults(distributor.id, [{ copyId: t!.copyId, error: { kind: "throw", message: "x" }, clientId: "A" }], 1);
+      }
+      expect(await reopened.getUnit(u!)).toMatchObject({ state: "queued", attempts: 1, copiesSent: 2 });
+      await reopened.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

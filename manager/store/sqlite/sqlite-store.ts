@@ -37,7 +37,7 @@ import { BatchStatement, valuesList } from "../../../sqlite/batch-statement.js";
 import { CountDeltas } from "./count-deltas.js";
 import { FinishBatch, type FastFinish } from "./finish-batch.js";
 import { OUTCOME_CODE, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
-import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { applySchema, SCHEMA_VERSION } from "./schema.js";
 import { SqliteDistributors } from "./sqlite-distributors.js";
 import { prepareQueries } from "./queries.js";
 import { reportedOutcome, type Reported } from "./reported-outcome.js";
@@ -65,7 +65,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma("temp_store = MEMORY");
   db.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? 32)}`);
   db.pragma("busy_timeout = 5000");
-  db.exec(SCHEMA_SQL);
+  applySchema(db);
   return new SqliteStore(db, options.batchFinishes ?? true);
 }
 
@@ -396,6 +396,7 @@ export class SqliteStore implements ManagerStore {
       const rules = new Map<number, Rules>();
       const seqs = results.map((r) => parseId("c", r.copyId) ?? 0);
       const rows = this.copiesWithUnits(seqs);
+      const { reportedAt, failedClients } = this.reportedWithFailedClients(distributor, results, seqs, rows, rules);
       // Common-case finishes not written yet (see FinishBatch), and units written or queued earlier
       // in this batch: their prefetched rows are stale.
       const queued: FastFinish[] = [];
@@ -426,13 +427,14 @@ export class SqliteStore implements ManagerStore {
         touched.add(c.unit_id);
         outcome.accepted += 1;
         const r = this.rules(rules, c.project_id);
-        const reported = reportedOutcome(result, r.outputEncoding);
+        // Set for every copy that had no result when the batch began, as every accepted one.
+        const reported = reportedAt[i]!;
         if (this.finishAlone(c, result, reported, r, deltas, queued)) {
           outcome.unitsFinished += 1;
           continue;
         }
         flush();
-        this.recordResult(c, result, reported, r, nowMs, deltas, outcome);
+        this.recordResult(c, result, reported, r, nowMs, deltas, outcome, failedClients);
       }
       flush();
       this.applyDeltas(deltas, nowMs);
@@ -571,7 +573,7 @@ export class SqliteStore implements ManagerStore {
     const r = this.rules(rules, c.project_id);
     const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
     const event: CopyEvent = { type: outcome === O.timeout ? "timeout" : "released" };
-    const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, event, r);
+    const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, okHashes }, event, r);
     const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, error);
     return { finished, reopened: t.need > 0 };
   }
@@ -611,7 +613,7 @@ export class SqliteStore implements ManagerStore {
     const from = unitStateOf(c.unit_state);
     if (isFinalUnitState(from)) return false;
     const event: CopyEvent = { type: "result", outcome: "ok", hash: reported.hash, wasPending: true };
-    const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes: [] }, event, r);
+    const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, okHashes: [] }, event, r);
     if (t.state !== "done") return false;
     deltas.copiesOut(c.project_id, -1);
     deltas.move(c.project_id, from, "done");
@@ -629,7 +631,11 @@ export class SqliteStore implements ManagerStore {
     return true;
   }
 
-  /** Records one accepted result, reading the unit's round as it stands: any case, one row at a time. */
+  /**
+   * Records one accepted result, reading the unit's round as it stands: any case, one row at a time.
+   * `failedClients` (see {@link reportedWithFailedClients}) tells whether a failure comes from a
+   * client that already failed a copy of the unit in its round; a failure recorded here joins it.
+   */
   private recordResult(
     c: CopyWithUnitRow,
     result: ReportedResult,
@@ -638,6 +644,7 @@ export class SqliteStore implements ManagerStore {
     nowMs: number,
     deltas: CountDeltas,
     outcome: RecordResultsOutcome,
+    failedClients: Map<number, Set<string>>,
   ): void {
     const { kind, hash, canonical, error } = reported;
     const unitState = unitStateOf(c.unit_state);
@@ -647,11 +654,12 @@ export class SqliteStore implements ManagerStore {
       const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
       const keepOutput = kind === "ok" && r.quorum > 1 ? canonical : undefined;
       this.q.recordCopy.run(O[kind], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, keepOutput ?? null, c.id);
+      const repeatClient = kind !== "ok" && result.clientId !== undefined && !addFailedClient(failedClients, c.unit_id, result.clientId);
       const event: CopyEvent =
         c.outcome === O.released
-          ? { type: "result-after-release", outcome: kind, ...(hash !== undefined && { hash }) }
-          : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, ...(hash !== undefined && { hash }) };
-      const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, okHashes }, event, r);
+          ? { type: "result-after-release", outcome: kind, repeatClient, ...(hash !== undefined && { hash }) }
+          : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, repeatClient, ...(hash !== undefined && { hash }) };
+      const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, okHashes }, event, r);
       const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error);
       if (finished) outcome.unitsFinished += 1;
       if (t.need > 0) outcome.unitsReopened = true;
@@ -660,6 +668,36 @@ export class SqliteStore implements ManagerStore {
       this.q.recordCopy.run(O[late], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, null, c.id);
       if (currentRound && c.outcome === O.pending) this.q.setPending.run(c.unit_id);
     }
+  }
+
+  /**
+   * The outcome of each result of a report batch that will be recorded (`reportedAt[i]`, undefined
+   * for the ones recordResults will skip as unknown, refused or already received), and for the
+   * units that a client reports a failure for, the clients that already failed a copy of their
+   * current round (`failedClients`). One statement for the whole batch, none when nothing failed.
+   */
+  private reportedWithFailedClients(
+    distributor: number,
+    results: readonly ReportedResult[],
+    seqs: readonly number[],
+    rows: Map<number, CopyWithUnitRow>,
+    rules: Map<number, Rules>,
+  ): { reportedAt: Array<Reported | undefined>; failedClients: Map<number, Set<string>> } {
+    const reportedAt = new Array<Reported | undefined>(results.length);
+    const failing: number[] = [];
+    for (let i = 0; i < results.length; i++) {
+      const c = rows.get(seqs[i]!);
+      if (c === undefined || c.distributor_id !== distributor || c.received_at !== null) continue;
+      const reported = reportedOutcome(results[i]!, this.rules(rules, c.project_id).outputEncoding);
+      reportedAt[i] = reported;
+      if (reported.kind !== "ok" && results[i]!.clientId !== undefined) failing.push(c.unit_id);
+    }
+    const failedClients = new Map<number, Set<string>>();
+    if (failing.length === 0) return { reportedAt, failedClients };
+    for (const [unitId, clientId] of this.q.failedClients.all(JSON.stringify(failing)) as Array<[number, string]>) {
+      addFailedClient(failedClients, unitId, clientId);
+    }
+    return { reportedAt, failedClients };
   }
 
   /** The copies (with their units) of a batch, by copy row id; one statement. Unknown ids are absent. */
@@ -694,12 +732,12 @@ export class SqliteStore implements ManagerStore {
       const hash = t.winningHash!;
       const canonical = output ?? (this.q.winnerOutput.get(unitId, round, hash) as Buffer | undefined) ?? new Uint8Array();
       const seq = Number(this.q.insertResult.run(projectId, unitId).lastInsertRowid);
-      this.q.finishUnit.run(S.done, t.pending, t.attempts, nowMs, canonical, hash, seq, null, unitId);
+      this.q.finishUnit.run(S.done, t.pending, t.attempts, t.repeatFailures, nowMs, canonical, hash, seq, null, unitId);
       this.q.invalidateLosers.run(unitId, round, hash);
     } else if (t.state === "failed") {
-      this.q.finishUnit.run(S.failed, t.pending, t.attempts, nowMs, null, null, null, error ?? null, unitId);
+      this.q.finishUnit.run(S.failed, t.pending, t.attempts, t.repeatFailures, nowMs, null, null, null, error ?? null, unitId);
     } else {
-      this.q.updateUnit.run(S[t.state], t.need, t.pending, t.attempts, error ?? null, unitId);
+      this.q.updateUnit.run(S[t.state], t.need, t.pending, t.attempts, t.repeatFailures, error ?? null, unitId);
       return false;
     }
     if (t.pending > 0) this.q.insertNotice.run(unitId, nowMs);
@@ -712,7 +750,7 @@ export class SqliteStore implements ManagerStore {
     for (const seq of this.q.openUnitIds.all(projectId) as number[]) {
       const unit = this.q.unit.get(seq) as UnitRow;
       const okHashes = this.q.okHashes.all(seq, unit.round) as string[];
-      const t = unitAfterSettingsChange({ pending: unit.pending, attempts: unit.attempts, okHashes }, s);
+      const t = unitAfterSettingsChange({ pending: unit.pending, attempts: unit.attempts, repeatFailures: unit.repeat_failures, okHashes }, s);
       this.applyTransition(projectId, seq, unit.round, unitStateOf(unit.state), t, nowMs, deltas, undefined, undefined);
     }
     this.applyDeltas(deltas, nowMs);
@@ -791,6 +829,15 @@ export class SqliteStore implements ManagerStore {
       return row.id;
     });
   }
+}
+
+/** Notes that `clientId` failed a copy of unit `unitId`; false when it already had. */
+function addFailedClient(failedClients: Map<number, Set<string>>, unitId: number, clientId: string): boolean {
+  let failed = failedClients.get(unitId);
+  if (failed === undefined) failedClients.set(unitId, (failed = new Set()));
+  if (failed.has(clientId)) return false;
+  failed.add(clientId);
+  return true;
 }
 
 function parseToken(token: string): number {
