@@ -46,19 +46,23 @@ describe("the grid end to end (manager, distributor, worker processes)", () => {
     expect(await grid.manager.stop("SIGTERM")).toBe(0);
   }, 90_000);
 
-  it("finishes every unit exactly once when the distributor is killed with SIGKILL mid-run", async () => {
+  it("finishes every unit exactly once through three distributor SIGKILLs and restarts, with replication 2", async () => {
     grid = await startGrid(2);
-    // A long manager lease: a copy the restart did not account for would leave its unit open past the
-    // test. (A lost acknowledged result would not: the restart hands its copy back to be computed
-    // again; test/acked-results.test.ts checks acknowledged results copy by copy.)
-    const projectId = await createProjectFrom(grid, "squares-kill", squareProgram(2), { leaseTimeoutSeconds: 600 });
+    // A long manager lease: a copy the restarts did not account for would leave its unit open past
+    // the test, and a worker stalled on a full credit (the copies it held handed again to its rejoined
+    // session) would stop the grid for good. (A lost acknowledged result would not: the restart hands
+    // its copy back to be computed again; test/acked-results.test.ts checks those copy by copy.)
+    const projectId = await createProjectFrom(grid, "squares-kill", squareProgram(1), { leaseTimeoutSeconds: 600, replication: 2, quorum: 2 });
     const ids = await addNumberUnits(grid, projectId, 3_000);
-    await waitFor("a third of the units done", async () => (await doneCount(grid!, projectId)) >= 1_000, 60_000);
-    await grid.distributor.stop("SIGKILL");
-    await grid.restartDistributor();
-    await waitFor("all units done after the restart", async () => (await doneCount(grid!, projectId)) === 3_000, 90_000);
+    for (const share of [0.2, 0.45, 0.7]) {
+      await waitFor(`${share * 100}% of the units done`, async () => (await doneCount(grid!, projectId)) >= share * 3_000, 90_000);
+      await grid.distributor.stop("SIGKILL");
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await grid.restartDistributor();
+    }
+    await waitFor("all units done after the restarts", async () => (await doneCount(grid!, projectId)) === 3_000, 120_000);
     await expectAllSquares(grid, projectId, ids);
-  }, 180_000);
+  }, 300_000);
 
   it("computes units with large inputs: Leases, buffer and Work messages stay bounded in bytes", async () => {
     grid = await startGrid(2);

@@ -66,13 +66,20 @@ export async function startGrid(workers = 2): Promise<GridFixture> {
 }
 
 /** Writes a program file into the grid folder and creates a project from it. */
-export async function createProjectFrom(grid: GridFixture, name: string, source: string, settings: { leaseTimeoutSeconds?: number } = {}): Promise<string> {
+export async function createProjectFrom(
+  grid: GridFixture,
+  name: string,
+  source: string,
+  settings: { leaseTimeoutSeconds?: number; replication?: number; quorum?: number } = {},
+): Promise<string> {
   const file = join(grid.dir, `${name}.js`);
   writeFileSync(file, source);
   const { project } = await grid.admin.createProject({
     name,
     programSource: source,
     leaseTimeout: settings.leaseTimeoutSeconds ? { seconds: BigInt(settings.leaseTimeoutSeconds), nanos: 0 } : undefined,
+    replication: settings.replication,
+    quorum: settings.quorum,
   });
   return project!.id;
 }
