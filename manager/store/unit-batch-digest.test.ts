@@ -29,6 +29,11 @@ describe("unitBatchDigest", () => {
     });
   }
 
+  it("keeps its byte layout (digests stored by earlier versions must still match)", () => {
+    // count u32le, then per unit: priority i32le, input length u32le, input bytes.
+    expect(unitBatchDigest(batch(["1", 0], ["[2]", -1]))).toBe("6b23c241fe02a794bc8e3cbb4bf884f90f93b8fd6533a6c6c5a0036d7bc9568f");
+  });
+
   it("differs between no units and one empty unit", () => {
     expect(unitBatchDigest([])).not.toBe(unitBatchDigest(batch(["", 0])));
   });
