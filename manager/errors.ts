@@ -1,4 +1,4 @@
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "../core/errors.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
 
 /** No project has this id. */
 export class ProjectNotFoundError extends NotFoundError {
@@ -45,5 +45,17 @@ export class ProjectStateError extends FailedPreconditionError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ProjectStateError";
+  }
+}
+
+/** An AddUnits request id was reused for a different batch of units than the one it first stored. */
+export class RequestIdReusedError extends InvalidArgumentError {
+  constructor(projectId: string, requestId: string, options?: ErrorOptions) {
+    super(
+      "request_id",
+      `${JSON.stringify(requestId)} already stored a different batch of units in project ${projectId} (another count, inputs or priorities): use a new request id for new units`,
+      options,
+    );
+    this.name = "RequestIdReusedError";
   }
 }

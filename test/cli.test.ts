@@ -51,7 +51,7 @@ describe("the disio CLI as a user runs it", () => {
     writeFileSync(inputs, Array.from({ length: 250 }, (_, x) => JSON.stringify({ x })).join("\n") + "\n");
     const added = await disio(grid, ["units", "add", "--project", project.id, "--file", inputs, "--json"]);
     expect(added.code, added.stderr).toBe(0);
-    expect(JSON.parse(added.stdout)).toEqual({ project: project.id, added: 250 });
+    expect(JSON.parse(added.stdout)).toEqual({ project: project.id, added: 250, alreadyStored: 0 });
 
     await waitFor("the project done", async () => {
       const shown = JSON.parse((await disio(grid, ["project", "show", project.id, "--json"])).stdout);

@@ -28,6 +28,8 @@ const WATCH_RESULTS_BATCH = 1_000;
 /** Most input and output bytes in one ListUnits or ListResults page or WatchResults batch (one always fits). */
 const PAGE_BYTES = 8 * 1024 * 1024;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** Longest AddUnits request id. */
+const MAX_REQUEST_ID_LENGTH = 128;
 
 /**
  * AdminService: projects, units, results, statistics and distributor identities, for the panel,
@@ -97,10 +99,20 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         if (project.inputEncoding === "json") assertJson(unit.input, `units[${i}].input`);
         return { input: unit.input, priority: unit.priority };
       });
-      const unitIds = await store.addUnits(req.projectId, units, ctx.now());
+      if (req.requestId.length > MAX_REQUEST_ID_LENGTH) {
+        throw new InvalidArgumentError("request_id", `at most ${MAX_REQUEST_ID_LENGTH} characters, got ${req.requestId.length}`);
+      }
+      const { unitIds, alreadyStored } =
+        req.requestId === ""
+          ? { unitIds: await store.addUnits(req.projectId, units, ctx.now()), alreadyStored: false }
+          : await store.addUnitsOnce(req.projectId, req.requestId, units, ctx.now());
+      if (alreadyStored) {
+        ctx.log.info({ projectId: req.projectId, requestId: req.requestId, units: unitIds.length }, "units already stored");
+        return { unitIds, alreadyStored };
+      }
       ctx.log.info({ projectId: req.projectId, units: unitIds.length }, "units added");
       ctx.workAvailable.notify();
-      return { unitIds };
+      return { unitIds, alreadyStored };
     },
 
     async listUnits(req) {

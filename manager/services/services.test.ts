@@ -157,6 +157,25 @@ describe("AdminService", () => {
     expect((await admin.addUnits({ projectId: bytes.project!.id, units: [{ input: new Uint8Array([0xff, 0]) }] })).unitIds).toHaveLength(1);
   });
 
+  it("adds a request id's units once: a retry answers the same ids, a reuse for other units is InvalidArgument", async () => {
+    const { admin } = clients();
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    const batch = { projectId: project!.id, requestId: "cli-batch-1", units: [{ input: json(1) }, { input: json(2) }] };
+    const first = await admin.addUnits(batch);
+    expect(first.alreadyStored).toBe(false);
+    const retry = await admin.addUnits(batch);
+    expect({ unitIds: retry.unitIds, alreadyStored: retry.alreadyStored }).toEqual({ unitIds: first.unitIds, alreadyStored: true });
+    const reused = await codeOf(admin.addUnits({ ...batch, units: [{ input: json(1) }] }));
+    expect(reused.code).toBe(Code.InvalidArgument);
+    expect(reused.message).toMatch(/^request_id: "cli-batch-1" already stored a different batch of units/);
+    const tooLong = await codeOf(admin.addUnits({ ...batch, requestId: "r".repeat(129) }));
+    expect(tooLong.code).toBe(Code.InvalidArgument);
+    expect(tooLong.message).toMatch(/^request_id: at most 128 characters/);
+    const plain = await admin.addUnits({ projectId: project!.id, units: batch.units });
+    expect(plain.alreadyStored).toBe(false);
+    expect((await admin.getProject({ id: project!.id })).project!.counts!.total).toBe(4n);
+  });
+
   it("runs a unit through lease and report and shows every copy in GetUnit", async () => {
     const distributorId = await newDistributor();
     const { admin, manager } = clients(distributorId);

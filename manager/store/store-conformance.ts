@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NotFoundError } from "../../core/errors.js";
+import { InvalidArgumentError, NotFoundError } from "../../core/errors.js";
 import { resolveProjectSettings, type ProjectSettingsInput } from "../../core/project-settings.js";
 import { sha256Hex } from "../output-hash.js";
 import type { ManagerStore } from "./store.js";
@@ -7,6 +7,8 @@ import type { ManagerStore } from "./store.js";
 /** A fresh, empty store per test, and its cleanup. */
 export interface StoreFactory {
   create(): Promise<ManagerStore>;
+  /** Closes the store and opens the same data again, as a restarted manager would. */
+  reopen(store: ManagerStore): Promise<ManagerStore>;
   destroy(store: ManagerStore): Promise<void>;
 }
 
@@ -72,6 +74,60 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(paused.state).toBe("paused");
       expect(await store.deleteProject(a.id)).toBe(2);
       await expect(store.getProject(a.id)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it("adds a request id's units once: a repeat adds nothing and returns the same ids, also after a reopen", async () => {
+      const p = await project({ name: "once" });
+      const q = await project({ name: "other" });
+      const batch = () => [1, 2, 3].map((i) => ({ input: json({ i }), priority: i - 2 }));
+      const first = await store.addUnitsOnce(p.id, "batch-1", batch(), T0);
+      expect(first.alreadyStored).toBe(false);
+      expect(first.unitIds).toHaveLength(3);
+      expect(new Set(first.unitIds).size).toBe(3);
+      expect(await store.addUnitsOnce(p.id, "batch-1", batch(), T0 + 1)).toEqual({ unitIds: first.unitIds, alreadyStored: true });
+      const second = await store.addUnitsOnce(p.id, "batch-2", [{ input: json({ i: 4 }), priority: 0 }], T0);
+      expect(second.alreadyStored).toBe(false);
+      expect(first.unitIds).not.toContain(second.unitIds[0]);
+      expect(await store.addUnitsOnce(p.id, "empty", [], T0)).toEqual({ unitIds: [], alreadyStored: false });
+      expect(await store.addUnitsOnce(p.id, "empty", [], T0)).toEqual({ unitIds: [], alreadyStored: true });
+      const theirs = await store.addUnitsOnce(q.id, "batch-1", batch(), T0);
+      expect(theirs.alreadyStored).toBe(false);
+      expect(theirs.unitIds.filter((id) => first.unitIds.includes(id))).toEqual([]);
+
+      store = await factory.reopen(store);
+      expect(await store.addUnitsOnce(p.id, "batch-1", batch(), T0 + 2)).toEqual({ unitIds: first.unitIds, alreadyStored: true });
+      expect(await store.addUnitsOnce(p.id, "batch-2", [{ input: json({ i: 4 }), priority: 0 }], T0 + 2)).toEqual({ ...second, alreadyStored: true });
+      expect((await store.getProject(p.id)).counts).toMatchObject({ queued: 4, total: 4 });
+      expect((await store.getProject(q.id)).counts).toMatchObject({ queued: 3, total: 3 });
+      const { units } = await store.listUnits(p.id, { limit: 10 });
+      expect(units.map((u) => [u.id, new TextDecoder().decode(u.input), u.priority])).toEqual([
+        [first.unitIds[0], '{"i":1}', -1],
+        [first.unitIds[1], '{"i":2}', 0],
+        [first.unitIds[2], '{"i":3}', 1],
+        [second.unitIds[0], '{"i":4}', 0],
+      ]);
+    });
+
+    const reuses: Array<[string, Array<{ input: Uint8Array; priority: number }>]> = [
+      ["one unit fewer", [{ input: json(1), priority: 0 }]],
+      ["one unit more", [1, 2, 3].map((i) => ({ input: json(i), priority: 0 }))],
+      ["another input", [{ input: json(1), priority: 0 }, { input: json(9), priority: 0 }]],
+      ["another priority", [{ input: json(1), priority: 0 }, { input: json(2), priority: 5 }]],
+    ];
+    for (const [what, units] of reuses) {
+      it(`refuses a request id reused with ${what}, and adds nothing`, async () => {
+        const p = await project();
+        const first = await store.addUnitsOnce(p.id, "r", [1, 2].map((i) => ({ input: json(i), priority: 0 })), T0);
+        const reused = store.addUnitsOnce(p.id, "r", units, T0);
+        await expect(reused).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(reused).rejects.toThrow(/request_id: "r" already stored a different batch/);
+        expect((await store.getProject(p.id)).counts.total).toBe(2);
+        expect((await store.listUnits(p.id, { limit: 10 })).units.map((u) => u.id)).toEqual(first.unitIds);
+      });
+    }
+
+    it("throws NotFound for a request id in an unknown project", async () => {
+      await expect(store.addUnitsOnce("p999", "r", [{ input: json(1), priority: 0 }], T0)).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it("leases by project priority, project deadline, unit priority, then age", async () => {

@@ -38,6 +38,14 @@ export interface ManagerStore {
 
   /** Adds units in one transaction; returns their ids in order. Reopens a done project. */
   addUnits(projectId: string, units: readonly NewUnit[], nowMs: number): Promise<string[]>;
+  /**
+   * Adds units at most once per `requestId` in a project, for safe retries: the first call stores
+   * the units and the request (its unit count and digest, see unit-batch-digest.ts) in one
+   * transaction; a repeat with the same units stores nothing and returns the first call's ids with
+   * `alreadyStored`, even once the project is done or expired. Throws `RequestIdReusedError` when
+   * the request id stored a different batch. Otherwise as {@link ManagerStore.addUnits}.
+   */
+  addUnitsOnce(projectId: string, requestId: string, units: readonly NewUnit[], nowMs: number): Promise<AddedUnits>;
   /** A project's units oldest first, optionally of one state, without copies. */
   listUnits(
     projectId: string,
@@ -180,6 +188,14 @@ export interface ProjectChange {
 export interface NewUnit {
   input: Uint8Array;
   priority: number;
+}
+
+/** What {@link ManagerStore.addUnitsOnce} did. */
+export interface AddedUnits {
+  /** The units' ids in the order given (the first call's when `alreadyStored`). */
+  unitIds: string[];
+  /** True when the request id was stored before: this call added nothing. */
+  alreadyStored: boolean;
 }
 
 /** A unit as the store holds it. */

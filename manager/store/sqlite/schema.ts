@@ -13,6 +13,9 @@ import type Database from "better-sqlite3";
  *   in core/quorum.ts (`QuorumTally`); a new round resets them.
  * * AUTOINCREMENT on every id table: ids are never reused after a delete, so a late report of a
  *   deleted project's copy cannot land on a new copy.
+ * `add_requests` remembers each AddUnits request id with the unit ids it stored (consecutive, so a
+ *   first id and a count) and a digest of its units, written in the transaction that adds the
+ *   units: a retry finds it and adds nothing. One row per batch of units; deleted with the project.
  * State and outcome columns hold the proto enum numbers.
  */
 export const SCHEMA_VERSION = 1;
@@ -121,6 +124,15 @@ CREATE TABLE IF NOT EXISTS client_sessions (
   last_seen_at INTEGER NOT NULL,
   results INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS add_requests (
+  project_id INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  first_unit INTEGER NOT NULL,
+  units INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, request_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS unit_notices (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   unit_id INTEGER NOT NULL,

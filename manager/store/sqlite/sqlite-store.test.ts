@@ -19,6 +19,14 @@ storeConformance("sqlite", {
     dirs.set(store, dir);
     return store;
   },
+  async reopen(store) {
+    const dir = dirs.get(store)!;
+    await store.close();
+    dirs.delete(store);
+    const reopened = openSqliteStore({ path: join(dir, "manager.sqlite") });
+    dirs.set(reopened, dir);
+    return reopened;
+  },
   async destroy(store) {
     await store.close();
     rmSync(dirs.get(store)!, { recursive: true, force: true });

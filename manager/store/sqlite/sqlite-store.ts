@@ -13,9 +13,10 @@ import {
   type UnitState,
   type UnitTransition,
 } from "../../../core/unit-transitions.js";
-import { NameTakenError, ProjectNotFoundError, ProjectStateError, UnitNotFoundError } from "../../errors.js";
+import { NameTakenError, ProjectNotFoundError, ProjectStateError, RequestIdReusedError, UnitNotFoundError } from "../../errors.js";
 import { formatId, parseId } from "../../ids.js";
 import type {
+  AddedUnits,
   ClientSessionRecord,
   CopyAssignment,
   CopyRecord,
@@ -38,6 +39,8 @@ import { CountDeltas } from "./count-deltas.js";
 import { FinishBatch, type FastFinish } from "./finish-batch.js";
 import { OUTCOME_CODE, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
 import { applySchema, SCHEMA_VERSION } from "./schema.js";
+import { unitBatchDigest } from "../unit-batch-digest.js";
+import { SqliteAddRequests, unitIdsOf } from "./sqlite-add-requests.js";
 import { SqliteDistributors } from "./sqlite-distributors.js";
 import { prepareQueries } from "./queries.js";
 import { reportedOutcome, type Reported } from "./reported-outcome.js";
@@ -93,6 +96,7 @@ export class SqliteStore implements ManagerStore {
   private readonly insertUnits: BatchStatement;
   private readonly insertCopies: BatchStatement;
   private readonly finishes: FinishBatch;
+  private readonly addRequests: SqliteAddRequests;
 
   constructor(
     private readonly db: Database.Database,
@@ -110,6 +114,7 @@ export class SqliteStore implements ManagerStore {
       (n) => `INSERT INTO copies (unit_id, round, distributor_id, outcome, sent_at, deadline) VALUES ${valuesList(n, 6)}`,
     );
     this.finishes = new FinishBatch(db);
+    this.addRequests = new SqliteAddRequests(db);
     this.q = prepareQueries(db);
   }
 
@@ -186,31 +191,50 @@ export class SqliteStore implements ManagerStore {
       this.q.deleteResults.run(row.id);
       const units = this.q.deleteUnits.run(row.id).changes;
       this.q.deleteProject.run(row.id);
+      this.addRequests.forget(row.id);
       return units;
     })();
   }
 
   async addUnits(projectId: string, units: readonly NewUnit[], nowMs: number): Promise<string[]> {
     return this.db.transaction(() => {
-      const row = this.projectRow(projectId);
-      if (row.state === P.expired) throw new ProjectStateError(`project ${projectId} expired: it takes no more units`);
-      const values = new Array<unknown>(units.length * 6);
-      for (let i = 0; i < units.length; i++) {
-        const unit = units[i]!;
-        values[i * 6] = row.id;
-        values[i * 6 + 1] = S.queued;
-        values[i * 6 + 2] = unit.priority;
-        values[i * 6 + 3] = row.replication;
-        values[i * 6 + 4] = nowMs;
-        values[i * 6 + 5] = unit.input;
-      }
-      const first = this.insertUnits.insert(values);
-      const ids = new Array<string>(units.length);
-      for (let i = 0; i < units.length; i++) ids[i] = formatId("u", first + i);
-      this.q.applyCounts.run(units.length, 0, 0, 0, 0, 0, units.length, 0, row.id);
-      if (units.length > 0) this.q.reopen.run(nowMs, row.id);
-      return ids;
+      const firstUnit = this.insertUnitBatch(this.projectRow(projectId), units, nowMs);
+      return unitIdsOf({ firstUnit, units: units.length });
     })();
+  }
+
+  async addUnitsOnce(projectId: string, requestId: string, units: readonly NewUnit[], nowMs: number): Promise<AddedUnits> {
+    const digest = unitBatchDigest(units);
+    return this.db.transaction(() => {
+      const row = this.projectRow(projectId);
+      const stored = this.addRequests.find(row.id, requestId);
+      if (stored !== undefined) {
+        if (stored.units !== units.length || stored.digest !== digest) throw new RequestIdReusedError(projectId, requestId);
+        return { unitIds: unitIdsOf(stored), alreadyStored: true };
+      }
+      const request = { firstUnit: this.insertUnitBatch(row, units, nowMs), units: units.length, digest };
+      this.addRequests.remember(row.id, requestId, request, nowMs);
+      return { unitIds: unitIdsOf(request), alreadyStored: false };
+    })();
+  }
+
+  /** Inserts queued units into a project that is not expired, counts them, reopens it when done; returns the first unit's row id. */
+  private insertUnitBatch(row: ProjectRow, units: readonly NewUnit[], nowMs: number): number {
+    if (row.state === P.expired) throw new ProjectStateError(`project ${formatId("p", row.id)} expired: it takes no more units`);
+    const values = new Array<unknown>(units.length * 6);
+    for (let i = 0; i < units.length; i++) {
+      const unit = units[i]!;
+      values[i * 6] = row.id;
+      values[i * 6 + 1] = S.queued;
+      values[i * 6 + 2] = unit.priority;
+      values[i * 6 + 3] = row.replication;
+      values[i * 6 + 4] = nowMs;
+      values[i * 6 + 5] = unit.input;
+    }
+    const first = this.insertUnits.insert(values);
+    this.q.applyCounts.run(units.length, 0, 0, 0, 0, 0, units.length, 0, row.id);
+    if (units.length > 0) this.q.reopen.run(nowMs, row.id);
+    return first;
   }
 
   async listUnits(
