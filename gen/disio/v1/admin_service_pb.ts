@@ -142,7 +142,9 @@ export type Project = Message<"disio.v1.Project"> & {
   quorum: number;
 
   /**
-   * Copies a unit may use up (sent and not agreeing, failing or timing out) before it fails.
+   * Copies a unit may use up (sent and not agreeing, failing or timing out) before it fails. A
+   * client failing the same unit again uses no further attempt (attempts count distinct failing
+   * clients), but a round sends at most 3 × max_attempts copies, so a unit still ends.
    *
    * @generated from field: uint32 max_attempts = 9;
    */
@@ -339,7 +341,7 @@ export type Unit = Message<"disio.v1.Unit"> & {
 
   /**
    * Attempts used: every copy leased and not given back (pending, ok, error, timeout or invalid),
-   * out of the project's max_attempts.
+   * out of the project's max_attempts; a client's repeated failures of the unit in a round excluded.
    *
    * @generated from field: uint32 attempts = 7;
    */
