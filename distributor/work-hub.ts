@@ -6,6 +6,8 @@ import { MAX_OUTPUT_BYTES } from "../core/output-limit.js";
 import { workCredit } from "../core/work-credit.js";
 import { BadClientRequestError, TaskNotGivenError } from "./errors.js";
 import { storedResultFromClient } from "./result-mapper.js";
+import { HeartbeatLedger, type EndedSession, type GivenCopyRecord } from "./heartbeat-ledger.js";
+import { newSession, type Session, type Stream } from "./client-session.js";
 import { Signal } from "./signal.js";
 import type { DistributorStore, GivenCopy, StoreResultsOutcome } from "./store/store.js";
 
@@ -61,62 +63,8 @@ export interface ReportOutcome extends StoreResultsOutcome {
   requeued: number;
 }
 
-/** A copy given to a client, for the manager's record of who holds each copy. */
-export interface GivenCopyRecord {
-  copyId: string;
-  clientId: string;
-}
-
-/** One client's stay, for the manager's lifespan statistics. */
-export interface EndedSession {
-  clientId: string;
-  platform: string;
-  joinedAtMs: number;
-  lastSeenMs: number;
-  results: number;
-}
-
-interface Session {
-  clientId: string;
-  platform: string;
-  joinedAtMs: number;
-  lastSeenMs: number;
-  /** Last Report (results, returns or an empty heartbeat) or stream open, ms. */
-  lastHeardMs: number;
-  /** Error results in a row since the last OK one. */
-  errorStreak: number;
-  /** Last OK result, ms (0: none yet). */
-  lastOkMs: number;
-  results: number;
-  stream: Stream | undefined;
-}
-
-interface Stream {
-  /** The client's credit: most tasks in its hands at once (WorkRequest.slots, or a Report's). */
-  slots: number;
-  /**
-   * Copies sent on this stream and not reported. A copy whose client lease ended still counts: the
-   * client is still busy with it (it was re-issued to others, and a late result is welcome).
-   */
-  outstanding: Set<string>;
-  /** When this stream last handed out tasks, ms (paces a client held back for its errors). */
-  lastGiveMs: number;
-  /** While a held-back client waits: when it may have its next task, ms. */
-  holdUntilMs: number | undefined;
-  wake: Signal;
-  abort: AbortController;
-  done: Promise<void>;
-}
-
 /** Longest wait for a client's previous stream to end when it opens a new one, ms. */
 const REPLACE_WAIT_MS = 1_000;
-/** Most ended sessions kept for the next heartbeat. */
-const MAX_ENDED_SESSIONS = 10_000;
-/**
- * Most given copies kept for the next heartbeat, and carried over a failed one (past it, e.g. while
- * the manager is down, the oldest go); half the 100,000 a heartbeat may carry.
- */
-export const MAX_GIVEN_KEPT = 50_000;
 /** A joined client that never opened a stream is forgotten after this long, ms. */
 const IDLE_SESSION_MS = 10 * 60_000;
 /** An OK result this recent from another client shows the work can be done (see errorBackoff), ms. */
@@ -143,14 +91,7 @@ export class WorkHub {
    * old session a copy its new session was handed again, and that credit must not leak.
    */
   readonly #holders = new Map<string, Stream>();
-  #ended: EndedSession[] = [];
-  /**
-   * Copies given since the last {@link takeGivenCopies}, a batch per stream message with the set of
-   * its stream's unreported copies (kept after the stream ends: a vanished client's copies count).
-   */
-  #given: Array<{ clientId: string; copyIds: string[]; outstanding: ReadonlySet<string> }> = [];
-  /** Copies in {@link #given}. */
-  #givenCount = 0;
+  readonly #ledger = new HeartbeatLedger();
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
 
@@ -269,7 +210,7 @@ export class WorkHub {
           }
           stream.lastGiveMs = now;
           stream.holdUntilMs = undefined;
-          this.#noteGiven(session.clientId, copyIds, stream.outstanding);
+          this.#ledger.noteGiven(session.clientId, copyIds, stream.outstanding);
           session.lastSeenMs = now;
           this.#events?.tasksGiven(given.length);
           yield { tasks: given, pause: false };
@@ -442,34 +383,14 @@ export class WorkHub {
     return requeued;
   }
 
-  /**
-   * Copies given since the last call (at most {@link MAX_GIVEN_KEPT}) and still in their client's
-   * hands (reported ones carry their client in the Report), for the heartbeat.
-   */
+  /** Copies given since the last call and still in their clients' hands, for the heartbeat (see {@link HeartbeatLedger}). */
   takeGivenCopies(): GivenCopyRecord[] {
-    const out: GivenCopyRecord[] = [];
-    for (const { clientId, copyIds, outstanding } of this.#given) {
-      for (const copyId of copyIds) if (outstanding.has(copyId)) out.push({ copyId, clientId });
-    }
-    this.#given = [];
-    this.#givenCount = 0;
-    return out;
+    return this.#ledger.takeGivenCopies();
   }
 
-  /** Records a Work message's copies for the next heartbeat; past MAX_GIVEN_KEPT the oldest go. */
-  #noteGiven(clientId: string, copyIds: string[], outstanding: ReadonlySet<string>): void {
-    this.#given.push({ clientId, copyIds, outstanding });
-    this.#givenCount += copyIds.length;
-    while (this.#givenCount > MAX_GIVEN_KEPT && this.#given.length > 1) {
-      this.#givenCount -= (this.#given.shift() as { copyIds: string[] }).copyIds.length;
-    }
-  }
-
-  /** Sessions ended since the last call (for the heartbeat). */
+  /** Sessions ended since the last call, for the heartbeat. */
   takeEndedSessions(): EndedSession[] {
-    const ended = this.#ended;
-    this.#ended = [];
-    return ended;
+    return this.#ledger.takeEndedSessions();
   }
 
   /** Tells every stream to pause and end; resolves when they all ended (or after `graceMs`). */
@@ -498,18 +419,12 @@ export class WorkHub {
     session.stream = undefined;
     // The map may hold a newer session of the same client (it came back after this one was forgotten).
     if (this.#sessions.get(session.clientId) === session) this.#sessions.delete(session.clientId);
-    if (this.#ended.length < MAX_ENDED_SESSIONS) {
-      this.#ended.push({
-        clientId: session.clientId,
-        platform: session.platform,
-        joinedAtMs: session.joinedAtMs,
-        lastSeenMs: this.#now(),
-        results: session.results,
-      });
-    }
+    this.#ledger.noteEnded({
+      clientId: session.clientId,
+      platform: session.platform,
+      joinedAtMs: session.joinedAtMs,
+      lastSeenMs: this.#now(),
+      results: session.results,
+    });
   }
-}
-
-function newSession(clientId: string, platform: string, nowMs: number): Session {
-  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, lastOkMs: 0, results: 0, stream: undefined };
 }

@@ -1,13 +1,12 @@
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { durationMs } from "@bufbuild/protobuf/wkt";
-import type { DistributorService } from "../../gen/disio/v1/distributor_service_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Task, TaskResult } from "../../gen/disio/v1/common_pb.js";
 import { backoffDelayMs } from "../backoff.js";
 import { limitOutput } from "../output-limit.js";
 import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
-import { TooManyRedirectsError, TrustKeyMismatchError } from "./errors.js";
+import { TrustKeyMismatchError } from "./errors.js";
 import type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
-import { heartbeatDue } from "./heartbeat-due.js";
+import { Heartbeats } from "./heartbeats.js";
+import { joinDistributor, type DistributorClient, type Session } from "./join-distributor.js";
 import { inHandCheck } from "./in-hand-check.js";
 import { ProgramCache } from "./program-cache.js";
 import { reconnectPlan } from "./reconnect-plan.js";
@@ -15,9 +14,6 @@ import { ReportQueue, type ReportSettlement } from "./report-queue.js";
 import { programErrorResult, toProtoTaskResult, toRunnableTask } from "./task-mapper.js";
 import type { UnitProcessor, UnitResult } from "./unit-processor.js";
 import { nextWorkSlots, slotsWithinBytes } from "./work-slots.js";
-
-/** A connect client of DistributorService (any transport: connect-node, connect-web, in-memory). */
-export type DistributorClient = Client<typeof DistributorService>;
 
 /** Side effects of {@link ClientHandler}: how to reach a distributor, and what runs the units. */
 export interface ClientHandlerDeps {
@@ -31,26 +27,12 @@ export interface ClientHandlerDeps {
 
 type Listener<K extends keyof ClientHandlerEvents> = (event: ClientHandlerEvents[K]) => void;
 
-interface Session {
-  readonly url: string;
-  readonly client: DistributorClient;
-  readonly clientId: string;
-  readonly headers: Record<string, string>;
-  readonly publicKey: Uint8Array | undefined;
-  readonly taskLeaseMs: number | undefined;
-  readonly maxRunTimeMs: number | undefined;
-  /** How often the distributor wants to hear from us while we hold tasks, ms. */
-  readonly heartbeatMs: number | undefined;
-}
-
 /** Weight of a new sample in the moving averages that drive slot growth. */
 const EWMA_WEIGHT = 0.2;
 
 /** Least time between two slot-growth decisions, ms. */
 const GROWTH_INTERVAL_MS = 1_000;
 
-/** How often the handler looks whether a heartbeat or a hand-back is due, ms. */
-const HEARTBEAT_TICK_MS = 500;
 
 /**
  * The client handler core, shared by `disio worker` and the browser client: joins a distributor
@@ -87,10 +69,7 @@ export class ClientHandler {
   private awaitingProgram = 0;
   private readonly reports: ReportQueue<Session>;
   private readonly waiters = new Set<() => void>();
-  /** Copies to hand back unstarted, per session (sent with the next heartbeat Report). */
-  private readonly returns = new Map<Session, string[]>();
-  /** When a Report (results or heartbeat) last went to the current session, ms. */
-  private lastReportSentMs = 0;
+  private readonly heartbeats: Heartbeats;
   /** Keep-alives in a row where the distributor counted more tasks in our hands than we hold. */
   private inHandStrikes = 0;
   /** The Work stream is being reopened on purpose (see `inHandCheck`), not lost. */
@@ -130,12 +109,30 @@ export class ClientHandler {
         // Every Report carries the current credit: a grown credit reaches the open stream with the
         // next Report, and a lost Report loses nothing.
         send: (session, results) => {
-          if (session === this.session) this.lastReportSentMs = this.now();
+          if (session === this.session) this.heartbeats.sent();
           return session.client.report({ results, slots: this.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs });
         },
         settled: (settlement) => this.onReportSettled(settlement),
         now: this.now,
       },
+    );
+    this.heartbeats = new Heartbeats(
+      {
+        intervalMs: () => this.session?.heartbeatMs,
+        connected: () => this.session !== undefined,
+        holding: () => this.inHand.size,
+        send: async (returnedCopyIds) => {
+          const session = this.session;
+          if (session === undefined) throw new ConnectError("no session", Code.Unavailable);
+          await session.client.report({ results: [], returnedCopyIds, slots: this.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs });
+        },
+        onReturned: (tasks) => this.emit("returned", { tasks }),
+        onFailed: (error) => this.emit("heartbeatFailed", { error: ConnectError.from(error) }),
+        now: this.now,
+        sleep: (ms) => this.sleep(ms),
+        stopped: () => this.stopSignal.signal.aborted,
+      },
+      this.options.reportBatch,
     );
     deps.processor.onResults((results) => this.onProcessorResults(results));
     this.closed = new Promise<void>((resolve, reject) => {
@@ -171,7 +168,7 @@ export class ClientHandler {
     if (this.lifecycle !== "initialized") throw new Error(`ClientHandler.start: already ${this.lifecycle}`);
     this.setState("connecting");
     this.loopDone = this.workLoop();
-    this.heartbeatDone = this.heartbeatLoop();
+    this.heartbeatDone = this.heartbeats.run();
   }
 
   /**
@@ -210,7 +207,10 @@ export class ClientHandler {
       this.streamAbort = streamAbort;
       let failure: unknown;
       try {
-        this.session ??= await this.join(streamAbort.signal);
+        if (this.session === undefined) {
+          this.session = await this.join(streamAbort.signal);
+          this.heartbeats.reset();
+        }
         const session = this.session;
         this.resultsSinceOpen = 0;
         this.inHandStrikes = 0;
@@ -247,35 +247,9 @@ export class ClientHandler {
   }
 
   private async join(signal: AbortSignal): Promise<Session> {
-    let url = this.options.distributorUrl;
-    for (let hop = 0; ; hop++) {
-      const client = this.deps.connect(url);
-      const response = await client.join(
-        { platform: this.options.platform, cores: this.options.cores, version: this.options.version, userAgent: this.options.userAgent },
-        { signal, timeoutMs: this.options.callTimeoutMs },
-      );
-      if (response.redirectUrl !== "") {
-        if (hop >= this.options.maxRedirects) throw new TooManyRedirectsError(response.redirectUrl, hop + 1);
-        this.emit("redirected", { from: url, to: response.redirectUrl });
-        url = response.redirectUrl.replace(/\/+$/, "");
-        continue;
-      }
-      const announced = response.managerPublicKey.length > 0 ? response.managerPublicKey : undefined;
-      const trustKey = this.options.trustKey;
-      if (trustKey !== undefined && announced !== undefined && !sameBytes(trustKey, announced)) throw new TrustKeyMismatchError(url);
-      const session: Session = {
-        url,
-        client,
-        clientId: response.clientId,
-        headers: { authorization: `Bearer ${response.sessionToken}` },
-        publicKey: trustKey ?? announced,
-        taskLeaseMs: positiveMs(response.taskLease && durationMs(response.taskLease)),
-        maxRunTimeMs: positiveMs(response.maxRunTime && durationMs(response.maxRunTime)),
-        heartbeatMs: positiveMs(response.heartbeatInterval && durationMs(response.heartbeatInterval)),
-      };
-      this.emit("joined", { clientId: session.clientId, distributorUrl: url, taskLeaseMs: session.taskLeaseMs, maxRunTimeMs: session.maxRunTimeMs });
-      return session;
-    }
+    const session = await joinDistributor(this.options, (url) => this.deps.connect(url), signal, (from, to) => this.emit("redirected", { from, to }));
+    this.emit("joined", { clientId: session.clientId, distributorUrl: session.url, taskLeaseMs: session.taskLeaseMs, maxRunTimeMs: session.maxRunTimeMs });
+    return session;
   }
 
   private async fetchProgram(hash: string): Promise<{ hash: string; source: string; signature: Uint8Array } | undefined> {
@@ -439,16 +413,19 @@ export class ClientHandler {
 
   // ---- liveness --------------------------------------------------------------------------------
 
-  /** Hands copies back unstarted: they leave our hands now and go out with the next heartbeat Report. */
+  /**
+   * Hands copies back unstarted: they leave our hands now and go out with the next heartbeat Report
+   * (those of an older session went back when its stream ended).
+   */
   private handBack(copyIds: readonly string[]): void {
+    const current: string[] = [];
     for (const copyId of copyIds) {
       const session = this.inHand.get(copyId);
       if (session === undefined) continue;
       this.inHand.delete(copyId);
-      let list = this.returns.get(session);
-      if (list === undefined) this.returns.set(session, (list = []));
-      list.push(copyId);
+      if (session === this.session) current.push(copyId);
     }
+    this.heartbeats.handBack(current);
     this.notify();
   }
 
@@ -462,39 +439,6 @@ export class ClientHandler {
     this.emit("streamResynced", { counted, holding });
     this.reopening = true;
     stream.abort();
-  }
-
-  /**
-   * While running: hands back returned copies at once, and sends an empty Report as a heartbeat when
-   * we hold tasks and reported nothing for the distributor's heartbeat interval (a client silent too
-   * long while holding tasks is taken for dead and its tasks re-issued).
-   */
-  private async heartbeatLoop(): Promise<void> {
-    while (!this.stopSignal.signal.aborted) {
-      await this.sleep(HEARTBEAT_TICK_MS);
-      for (const [session, copyIds] of this.returns) {
-        if (session !== this.session) this.returns.delete(session);
-        else if (copyIds.length === 0) this.returns.delete(session);
-      }
-      const session = this.session;
-      if (session === undefined || this.stopSignal.signal.aborted) continue;
-      const returned = this.returns.get(session) ?? [];
-      const state = { holding: this.inHand.size, returnsWaiting: returned.length, lastSentMs: this.lastReportSentMs, intervalMs: session.heartbeatMs };
-      if (!heartbeatDue(state, this.now())) continue;
-      const sending = returned.splice(0, this.options.reportBatch);
-      this.lastReportSentMs = this.now();
-      try {
-        await session.client.report(
-          { results: [], returnedCopyIds: sending, slots: this.slots },
-          { headers: session.headers, timeoutMs: this.options.callTimeoutMs },
-        );
-        if (sending.length > 0) this.emit("returned", { tasks: sending.length });
-      } catch (error) {
-        // Kept for the next try; copies of a session that is gone go back with its stream anyway.
-        returned.unshift(...sending);
-        this.emit("heartbeatFailed", { error: ConnectError.from(error) });
-      }
-    }
   }
 
   // ---- plumbing --------------------------------------------------------------------------------
@@ -553,14 +497,6 @@ export class ClientHandler {
       }
     });
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-function positiveMs(ms: number | undefined): number | undefined {
-  return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 function ewma(previous: number | undefined, sample: number): number {

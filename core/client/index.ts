@@ -3,7 +3,8 @@
  * unit-processor protocol it drives, and its pure decisions.
  */
 export { ClientHandler } from "./client-handler.js";
-export type { ClientHandlerDeps, DistributorClient } from "./client-handler.js";
+export type { ClientHandlerDeps } from "./client-handler.js";
+export type { DistributorClient } from "./join-distributor.js";
 export type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
 export { resolveClientHandlerOptions, MAX_WORK_SLOTS } from "./client-handler-options.js";
 export type { ClientHandlerOptions, ResolvedClientHandlerOptions } from "./client-handler-options.js";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { PeerInfo } from "../redirect-peer.js";
-import { MAX_GIVEN_KEPT, type EndedSession, type GivenCopyRecord } from "../work-hub.js";
+import { MAX_GIVEN_KEPT, type EndedSession, type GivenCopyRecord } from "../heartbeat-ledger.js";
 import { sleep } from "../signal.js";
 
 /** The load a heartbeat reports. */

@@ -1,0 +1,40 @@
+import type { Signal } from "./signal.js";
+
+/** A joined client as the work hub tracks it. */
+export interface Session {
+  clientId: string;
+  platform: string;
+  joinedAtMs: number;
+  lastSeenMs: number;
+  /** Last Report (results, returns or an empty heartbeat) or stream open, ms. */
+  lastHeardMs: number;
+  /** Error results in a row since the last OK one. */
+  errorStreak: number;
+  /** Last OK result, ms (0: none yet). */
+  lastOkMs: number;
+  results: number;
+  stream: Stream | undefined;
+}
+
+/** One open Work stream of a client. */
+export interface Stream {
+  /** The client's credit: most tasks in its hands at once (WorkRequest.slots, or a Report's). */
+  slots: number;
+  /**
+   * Copies sent on this stream and not reported. A copy whose client lease ended still counts: the
+   * client is still busy with it (it was re-issued to others, and a late result is welcome).
+   */
+  outstanding: Set<string>;
+  /** When this stream last handed out tasks, ms (paces a client held back for its errors). */
+  lastGiveMs: number;
+  /** While a held-back client waits: when it may have its next task, ms. */
+  holdUntilMs: number | undefined;
+  wake: Signal;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** A session just joined (or seen again after a restart) at `nowMs`. */
+export function newSession(clientId: string, platform: string, nowMs: number): Session {
+  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, lastOkMs: 0, results: 0, stream: undefined };
+}
