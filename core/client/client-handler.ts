@@ -5,6 +5,7 @@ import { limitOutput } from "../output-limit.js";
 import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
 import { TrustKeyMismatchError } from "./errors.js";
 import type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
+import { CreditTuner } from "./credit-tuner.js";
 import { Heartbeats } from "./heartbeats.js";
 import { joinDistributor, type DistributorClient, type Session } from "./join-distributor.js";
 import { inHandCheck } from "./in-hand-check.js";
@@ -13,7 +14,6 @@ import { reconnectPlan } from "./reconnect-plan.js";
 import { ReportQueue, type ReportSettlement } from "./report-queue.js";
 import { programErrorResult, toProtoTaskResult, toRunnableTask } from "./task-mapper.js";
 import type { UnitProcessor, UnitResult } from "./unit-processor.js";
-import { nextWorkSlots, slotsWithinBytes } from "./work-slots.js";
 
 /** Side effects of {@link ClientHandler}: how to reach a distributor, and what runs the units. */
 export interface ClientHandlerDeps {
@@ -27,11 +27,6 @@ export interface ClientHandlerDeps {
 
 type Listener<K extends keyof ClientHandlerEvents> = (event: ClientHandlerEvents[K]) => void;
 
-/** Weight of a new sample in the moving averages that drive slot growth. */
-const EWMA_WEIGHT = 0.2;
-
-/** Least time between two slot-growth decisions, ms. */
-const GROWTH_INTERVAL_MS = 1_000;
 
 
 /**
@@ -53,7 +48,7 @@ export class ClientHandler {
   private lifecycle: ClientHandlerState = "initialized";
   private session: Session | undefined;
   private streamAbort: AbortController | undefined;
-  private slots: number;
+  private readonly credit: CreditTuner;
   private loopDone: Promise<void> | undefined;
   private heartbeatDone: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -77,12 +72,6 @@ export class ClientHandler {
 
   private completed = 0;
   private failed = 0;
-  private meanRunMs: number | undefined;
-  /** Mean input size of the tasks received, bytes. */
-  private meanTaskBytes: number | undefined;
-  private roundTripMs: number | undefined;
-  private lastGrowthCheckMs = 0;
-  private resultsSinceOpen = 0;
 
   constructor(
     options: ClientHandlerOptions,
@@ -90,7 +79,13 @@ export class ClientHandler {
   ) {
     this.options = resolveClientHandlerOptions(options, deps.processor);
     this.now = deps.now ?? (() => performance.now());
-    this.slots = this.options.slots;
+    this.credit = new CreditTuner({
+      floor: this.options.slots,
+      ceiling: this.options.maxSlots,
+      executors: deps.processor.executors,
+      reportDelayMs: this.options.reportDelayMs,
+      maxBytesInHand: this.options.maxBytesInHand,
+    });
     this.programs = new ProgramCache({
       fetch: (hash) => this.fetchProgram(hash),
       backoff: this.options.backoff,
@@ -110,7 +105,7 @@ export class ClientHandler {
         // next Report, and a lost Report loses nothing.
         send: (session, results) => {
           if (session === this.session) this.heartbeats.sent();
-          return session.client.report({ results, slots: this.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs });
+          return session.client.report({ results, slots: this.credit.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs });
         },
         settled: (settlement) => this.onReportSettled(settlement),
         now: this.now,
@@ -124,7 +119,7 @@ export class ClientHandler {
         send: async (returnedCopyIds) => {
           const session = this.session;
           if (session === undefined) throw new ConnectError("no session", Code.Unavailable);
-          await session.client.report({ results: [], returnedCopyIds, slots: this.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs });
+          await session.client.report({ results: [], returnedCopyIds, slots: this.credit.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs });
         },
         onReturned: (tasks) => this.emit("returned", { tasks }),
         onFailed: (error) => this.emit("heartbeatFailed", { error: ConnectError.from(error) }),
@@ -212,11 +207,11 @@ export class ClientHandler {
           this.heartbeats.reset();
         }
         const session = this.session;
-        this.resultsSinceOpen = 0;
+        this.credit.streamOpened();
         this.inHandStrikes = 0;
-        this.emit("streamOpened", { slots: this.slots });
+        this.emit("streamOpened", { slots: this.credit.slots });
         this.setState("running");
-        const stream = session.client.work({ slots: this.slots }, { headers: session.headers, signal: streamAbort.signal });
+        const stream = session.client.work({ slots: this.credit.slots }, { headers: session.headers, signal: streamAbort.signal });
         for await (const response of stream) {
           failures = 0;
           if (response.pause) this.emit("paused", {});
@@ -284,13 +279,14 @@ export class ClientHandler {
         continue;
       }
       this.inHand.set(task.copyId, session);
-      this.meanTaskBytes = ewma(this.meanTaskBytes, task.input.byteLength);
+      this.credit.taskArrived(task.input.byteLength);
       let group = byProgram.get(task.programHash);
       if (group === undefined) byProgram.set(task.programHash, (group = []));
       group.push(task);
     }
     this.reports.rekey(adopted, session);
-    this.capCreditToBytes();
+    const capped = this.credit.capToBytes();
+    if (capped !== undefined) this.emit("creditChanged", { slots: capped });
     for (const [hash, group] of byProgram) {
       this.awaitingProgram += group.length;
       void this.programs.get(hash, session.publicKey).then((verdict) => {
@@ -317,12 +313,14 @@ export class ClientHandler {
     for (const result of results) {
       if (!this.inHand.has(result.copyId)) continue;
       counted++;
-      if (result.outcome.ok) this.meanRunMs = ewma(this.meanRunMs, result.durationMs);
+      this.credit.resultFinished(result.outcome.ok, result.durationMs);
     }
     this.inProcessor = Math.max(0, this.inProcessor - counted);
-    this.resultsSinceOpen += counted;
     this.addResults(results);
-    this.considerGrowth();
+    if (this.stopSignal.signal.aborted) return;
+    const grown = this.credit.considerGrowth(this.now(), this.session?.taskLeaseMs);
+    // The stream stays open: the next Report (results are waiting for one) carries the new credit.
+    if (grown !== undefined) this.emit("creditChanged", { slots: grown });
   }
 
   private addResults(results: UnitResult[]): void {
@@ -336,41 +334,10 @@ export class ClientHandler {
     this.notify();
   }
 
-  /** Grows the Work stream's credit when units turn out faster than the credit can keep up with. */
-  private considerGrowth(): void {
-    const now = this.now();
-    if (this.stopSignal.signal.aborted || this.meanRunMs === undefined || this.resultsSinceOpen < 32) return;
-    if (now - this.lastGrowthCheckMs < GROWTH_INTERVAL_MS) return;
-    this.lastGrowthCheckMs = now;
-    const grown = nextWorkSlots({
-      current: this.slots,
-      floor: this.options.slots,
-      ceiling: this.options.maxSlots,
-      executors: this.deps.processor.executors,
-      meanRunMs: this.meanRunMs,
-      cycleMs: this.options.reportDelayMs + 2 * (this.roundTripMs ?? 5),
-      taskLeaseMs: this.session?.taskLeaseMs,
-      meanTaskBytes: this.meanTaskBytes ?? 0,
-      maxBytesInHand: this.options.maxBytesInHand,
-    });
-    if (grown === undefined) return;
-    this.slots = grown;
-    // The stream stays open: the next Report (results are waiting for one) carries the new credit.
-    this.emit("creditChanged", { slots: grown });
-  }
-
-  /** Shrinks the credit at once when the tasks arriving are too large for it (see `maxBytesInHand`). */
-  private capCreditToBytes(): void {
-    const cap = slotsWithinBytes(this.options.slots, this.meanTaskBytes ?? 0, this.options.maxBytesInHand);
-    if (this.slots <= cap) return;
-    this.slots = cap;
-    this.emit("creditChanged", { slots: cap });
-  }
-
   private onReportSettled(settlement: ReportSettlement<Session>): void {
     const { batch } = settlement;
     if (settlement.kind === "acknowledged") {
-      this.roundTripMs = ewma(this.roundTripMs, settlement.roundTripMs);
+      this.credit.reportRoundTrip(settlement.roundTripMs);
       const refused = new Set(settlement.refusedCopyIds);
       let completed = 0;
       let failed = 0;
@@ -497,8 +464,4 @@ export class ClientHandler {
       }
     });
   }
-}
-
-function ewma(previous: number | undefined, sample: number): number {
-  return previous === undefined ? sample : previous + EWMA_WEIGHT * (sample - previous);
 }
