@@ -9,6 +9,9 @@ export interface ResolvedServerOptions {
   policies: ServicePolicy[];
   staticRoutes: StaticRoute[];
   readMaxBytes: number;
+  /** Every per-method limit, defaults merged in. */
+  methodReadMaxBytes: ReadonlyMap<string, number>;
+  inFlightMaxBytes: number;
   writeMaxBytes: number;
   registry: Registry;
   healthy: () => boolean;
@@ -19,6 +22,23 @@ export interface ResolvedServerOptions {
 export const DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024;
 /** Default of {@link ServerOptions.writeMaxBytes}: 64 MiB. */
 export const DEFAULT_WRITE_MAX_BYTES = 64 * 1024 * 1024;
+/** Default of {@link ServerOptions.inFlightMaxBytes}: 256 MiB. */
+export const DEFAULT_IN_FLIGHT_MAX_BYTES = 256 * 1024 * 1024;
+/**
+ * Defaults of {@link ServerOptions.methodReadMaxBytes}: the calls anyone may make without a token,
+ * and the small ones, get room for their few fields (JSON and field overhead included), not
+ * `readMaxBytes`.
+ */
+export const DEFAULT_METHOD_READ_MAX_BYTES: Readonly<Record<string, number>> = {
+  "disio.v1.DistributorService/Join": 8 * 1024,
+  "disio.v1.DistributorService/Work": 4 * 1024,
+  "disio.v1.DistributorService/GetInfo": 4 * 1024,
+  "disio.v1.DistributorService/GetProgram": 1024,
+  "disio.v1.ManagerService/GetInfo": 4 * 1024,
+  "disio.v1.AdminService/GetInfo": 4 * 1024,
+  "grpc.reflection.v1.ServerReflection/ServerReflectionInfo": 64 * 1024,
+  "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": 64 * 1024,
+};
 const MAX_BYTES_LIMIT = 0xffffffff;
 
 /** Fills the defaults of {@link ServerOptions}; throws `TypeError` on nonsense. */
@@ -29,13 +49,25 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   }
   const readMaxBytes = options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
   const writeMaxBytes = options.writeMaxBytes ?? DEFAULT_WRITE_MAX_BYTES;
-  for (const [name, value] of [
+  const inFlightMaxBytes = options.inFlightMaxBytes ?? DEFAULT_IN_FLIGHT_MAX_BYTES;
+  const methodReadMaxBytes = new Map(Object.entries({ ...DEFAULT_METHOD_READ_MAX_BYTES, ...options.methodReadMaxBytes }));
+  const limits: [string, number][] = [
     ["readMaxBytes", readMaxBytes],
     ["writeMaxBytes", writeMaxBytes],
-  ] as const) {
+    ["inFlightMaxBytes", inFlightMaxBytes],
+    ...[...methodReadMaxBytes].map(([method, value]): [string, number] => [`methodReadMaxBytes["${method}"]`, value]),
+  ];
+  for (const [name, value] of limits) {
     if (!Number.isInteger(value) || value < 1 || value > MAX_BYTES_LIMIT) {
       throw new TypeError(`${name} must be an integer in 1..${MAX_BYTES_LIMIT}, got ${value}`);
     }
+  }
+  for (const method of methodReadMaxBytes.keys()) {
+    if (!/^[\w.]+\/\w+$/.test(method)) throw new TypeError(`methodReadMaxBytes keys are "<service>/<method>", got "${method}"`);
+  }
+  const largest = Math.max(readMaxBytes, ...methodReadMaxBytes.values());
+  if (inFlightMaxBytes < largest) {
+    throw new TypeError(`inFlightMaxBytes (${inFlightMaxBytes}) must be at least the largest request limit (${largest})`);
   }
   if (typeof options.routes !== "function") throw new TypeError("routes must be a function");
   if (options.log === undefined) throw new TypeError("log is required");
@@ -55,6 +87,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     policies,
     staticRoutes: options.staticRoutes ?? [],
     readMaxBytes,
+    methodReadMaxBytes,
+    inFlightMaxBytes,
     writeMaxBytes,
     registry: options.registry ?? new Registry(),
     healthy: options.healthy ?? (() => true),
