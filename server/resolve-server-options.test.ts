@@ -23,6 +23,7 @@ describe("resolveServerOptions", () => {
       staticRoutes: [],
     });
     expect(o.inFlightMaxBytes).toBe(DEFAULT_IN_FLIGHT_MAX_BYTES);
+    expect([o.http2IdleTimeoutMs, o.requestTimeoutMs, o.maxConnections, o.maxConnectionsPerAddress]).toEqual([60_000, 300_000, 10_000, 256]);
     expect(Object.fromEntries(o.methodReadMaxBytes)).toEqual(DEFAULT_METHOD_READ_MAX_BYTES);
     expect(o.methodReadMaxBytes.get("disio.v1.DistributorService/Join")).toBe(8 * 1024);
     expect(o.healthy()).toBe(true);
@@ -46,6 +47,10 @@ describe("resolveServerOptions", () => {
     ["a per-method key without a method", { methodReadMaxBytes: { "a.B": 10 } }],
     ["an in-flight budget below readMaxBytes", { readMaxBytes: 2048, inFlightMaxBytes: 1024 }],
     ["an in-flight budget below a per-method limit", { inFlightMaxBytes: 8 * 1024 - 1, readMaxBytes: 1024 }],
+    ["an idle timeout of 0", { http2IdleTimeoutMs: 0 }],
+    ["a fractional request timeout", { requestTimeoutMs: 1.5 }],
+    ["maxConnections 0", { maxConnections: 0 }],
+    ["a negative per-address cap", { maxConnectionsPerAddress: -1 }],
     ["two policies for one service", { policies: [{ service: "a.B" }, { service: "a.B" }] }],
     ["a static path without a leading slash", { staticRoutes: [{ path: "x.js", serve: () => undefined }] }],
   ];

@@ -13,6 +13,10 @@ export interface ResolvedServerOptions {
   methodReadMaxBytes: ReadonlyMap<string, number>;
   inFlightMaxBytes: number;
   writeMaxBytes: number;
+  http2IdleTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   registry: Registry;
   healthy: () => boolean;
   log: ServerOptions["log"];
@@ -40,6 +44,15 @@ export const DEFAULT_METHOD_READ_MAX_BYTES: Readonly<Record<string, number>> = {
   "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": 64 * 1024,
 };
 const MAX_BYTES_LIMIT = 0xffffffff;
+/** Default of {@link ServerOptions.http2IdleTimeoutMs}. */
+export const DEFAULT_HTTP2_IDLE_TIMEOUT_MS = 60_000;
+/** Default of {@link ServerOptions.requestTimeoutMs} (node's own HTTP/1.1 default). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+/** Default of {@link ServerOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Default of {@link ServerOptions.maxConnectionsPerAddress}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Fills the defaults of {@link ServerOptions}; throws `TypeError` on nonsense. */
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
@@ -69,6 +82,15 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   if (inFlightMaxBytes < largest) {
     throw new TypeError(`inFlightMaxBytes (${inFlightMaxBytes}) must be at least the largest request limit (${largest})`);
   }
+  const counts = {
+    http2IdleTimeoutMs: [options.http2IdleTimeoutMs ?? DEFAULT_HTTP2_IDLE_TIMEOUT_MS, MAX_TIMEOUT_MS],
+    requestTimeoutMs: [options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, MAX_TIMEOUT_MS],
+    maxConnections: [options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, MAX_BYTES_LIMIT],
+    maxConnectionsPerAddress: [options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, MAX_BYTES_LIMIT],
+  } as const;
+  for (const [name, [value, max]] of Object.entries(counts)) {
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new TypeError(`${name} must be an integer in 1..${max}, got ${value}`);
+  }
   if (typeof options.routes !== "function") throw new TypeError("routes must be a function");
   if (options.log === undefined) throw new TypeError("log is required");
   const policies = options.policies ?? [];
@@ -90,6 +112,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     methodReadMaxBytes,
     inFlightMaxBytes,
     writeMaxBytes,
+    http2IdleTimeoutMs: counts.http2IdleTimeoutMs[0],
+    requestTimeoutMs: counts.requestTimeoutMs[0],
+    maxConnections: counts.maxConnections[0],
+    maxConnectionsPerAddress: counts.maxConnectionsPerAddress[0],
     registry: options.registry ?? new Registry(),
     healthy: options.healthy ?? (() => true),
     log: options.log,

@@ -69,6 +69,23 @@ export interface ServerOptions {
    * ResourceExhausted. Default 256 MiB; at least the largest per-method limit.
    */
   inFlightMaxBytes?: number;
+  /**
+   * An HTTP/2 connection with no open stream for this long is closed (GOAWAY), ms: connections
+   * that sent only the preface, only SETTINGS, or headers that never complete. Streams that stay
+   * open (Work, WatchResults) keep their connection. Default 60000. HTTP/1.1 idle connections close
+   * after node's keep-alive timeout.
+   */
+  http2IdleTimeoutMs?: number;
+  /**
+   * A request whose headers and body have not all arrived after this long is cut, ms: the HTTP/2
+   * stream is reset, the HTTP/1.1 connection closed (node's `requestTimeout`). Server streams are
+   * not cut once their request is complete. Default 300000.
+   */
+  requestTimeoutMs?: number;
+  /** Most open connections, all callers together; more are closed at once. Default 10000. */
+  maxConnections?: number;
+  /** Most open connections from one remote address; more are closed at once. Default 256. */
+  maxConnectionsPerAddress?: number;
   /** Largest response message sent, bytes. Default 64 MiB. */
   writeMaxBytes?: number;
   /** Prometheus registry to serve at `/metrics` and to record RPC counts/latencies in. Default: a new one. */

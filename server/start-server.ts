@@ -71,7 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     rpc(req, res);
   };
 
-  const bound = await listenOnePort({ host: o.host, port: o.port, listener, log });
+  const bound = await listenOnePort({ host: o.host, port: o.port, listener, log, limits: o });
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
   const url = `http://${host}:${bound.port}`;
   log.info({ url }, "server listening");

@@ -5,6 +5,7 @@
  */
 import * as http from "node:http";
 import * as http2 from "node:http2";
+import * as net from "node:net";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -163,6 +164,98 @@ describe("request limits on the port", () => {
     expect(await codeOf(grpc.createProject({ name: "x", programSource: "y" }, { headers: auth }))).toBe(Code.Unimplemented);
   });
 });
+
+describe("connection limits on the port", () => {
+  const IDLE_MS = 500;
+  const REQUEST_MS = 800;
+  const PER_ADDRESS = 3;
+  let lx: PortFixture;
+  beforeAll(async () => {
+    lx = await startPortFixture({ http2IdleTimeoutMs: IDLE_MS, requestTimeoutMs: REQUEST_MS, maxConnectionsPerAddress: PER_ADDRESS });
+  });
+  afterAll(async () => {
+    await lx.server.close({ graceMs: 100 });
+  });
+
+  /** Opens a raw TCP connection (from `localAddress`), writes `bytes`, resolves when the server closes it. */
+  async function rawConnection(bytes: Buffer, localAddress = "127.0.0.1"): Promise<{ closed: Promise<number>; socket: net.Socket }> {
+    const socket = net.connect({ port: lx.server.port, host: "127.0.0.1", localAddress });
+    socket.on("error", () => undefined);
+    socket.resume();
+    await new Promise((r) => socket.once("connect", r));
+    const opened = Date.now();
+    const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - opened)));
+    socket.write(bytes);
+    return { closed, socket };
+  }
+
+  const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+  const emptySettings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+  const idle: [string, Buffer][] = [
+    ["only the HTTP/2 preface", preface],
+    ["the preface and SETTINGS", Buffer.concat([preface, emptySettings])],
+    // HEADERS on stream 1 without END_HEADERS, never continued.
+    ["a HEADERS frame that never completes", Buffer.concat([preface, emptySettings, Buffer.from([0, 0, 1, 1, 0, 0, 0, 0, 1, 0x83])])],
+  ];
+  for (const [name, bytes] of idle) {
+    it(`an HTTP/2 connection that sends ${name} is closed after the idle timeout`, async () => {
+      const { closed } = await rawConnection(bytes);
+      const after = await Promise.race([closed, sleep(IDLE_MS * 4).then(() => -1)]);
+      expect(after).toBeGreaterThanOrEqual(IDLE_MS - 50);
+      expect(after).toBeLessThanOrEqual(IDLE_MS * 3);
+    });
+  }
+
+  it("a stream whose request body does not end in time is reset", async () => {
+    const session = http2.connect(lx.server.url);
+    session.on("error", () => undefined);
+    try {
+      const stream = session.request({ ":method": "POST", ":path": CREATE_PROJECT, "content-type": "application/grpc", ...auth });
+      stream.on("error", () => undefined);
+      stream.resume();
+      stream.write(Buffer.from([0, 0, 0, 0, 10]));
+      const rst = await new Promise<number>((r) => stream.once("close", () => r(stream.rstCode ?? -1)));
+      expect(rst).toBe(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("an open server stream outlives the idle and request timeouts", async () => {
+    const client = createClient(AdminService, createGrpcTransport({ baseUrl: lx.server.url }));
+    const abort = new AbortController();
+    const it = client.watchStats({}, { headers: auth, signal: abort.signal })[Symbol.asyncIterator]();
+    expect((await it.next()).value?.stats?.connectedClients).toBe(1);
+    const next = it.next().then(
+      () => "message",
+      (e: unknown) => ConnectError.from(e).code,
+    );
+    expect(await Promise.race([next, sleep(3 * REQUEST_MS).then(() => "still open")])).toBe("still open");
+    abort.abort();
+    expect(await next).toBe(Code.Canceled);
+  });
+
+  it("connections past the per-address cap are closed at once; other addresses are still served", async () => {
+    const held = await Promise.all([1, 2, 3].map(() => rawConnection(Buffer.alloc(0), "127.0.0.2")));
+    const extra = await rawConnection(Buffer.alloc(0), "127.0.0.2");
+    expect(await Promise.race([extra.closed, sleep(REQUEST_MS).then(() => -1)])).toBeGreaterThanOrEqual(0);
+    expect(held.length).toBe(PER_ADDRESS);
+    const client = createClient(AdminService, createConnectTransport({ baseUrl: lx.server.url, httpVersion: "1.1" }));
+    expect((await client.getInfo({}, { headers: auth })).version).toBe(VERSION);
+    for (const h of held) h.socket.destroy();
+    // Once the server has seen those close, the address may connect again.
+    await waitUntil(async () => {
+      const again = await rawConnection(Buffer.alloc(0), "127.0.0.2");
+      const outcome = await Promise.race([again.closed.then(() => "closed"), sleep(100).then(() => "open")]);
+      again.socket.destroy();
+      return outcome === "open";
+    });
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
   try {
