@@ -25,8 +25,6 @@ export interface RequestGuard {
    * the caller gets its answer on a connection that stays usable.
    */
   admit(req: NodeRequest, res: NodeResponse, call: GuardedRequest, service: string, method: string): Promise<GuardedRequest>;
-  /** Request-body bytes held right now, across all requests. */
-  readonly inFlightBytes: number;
 }
 
 /** Options of {@link createRequestGuard}. */
@@ -48,9 +46,6 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
   let inFlight = 0;
 
   return {
-    get inFlightBytes() {
-      return inFlight;
-    },
     async admit(req, res, call, service, method) {
       let held = 0;
       res.once("close", () => {
