@@ -1,11 +1,11 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJson, toBinary, toJson } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { Encoding, TaskSchema } from "../gen/disio/v1/common_pb.js";
 import { WorkResponseSchema } from "../gen/disio/v1/distributor_service_pb.js";
 import { LeaseResponseSchema } from "../gen/disio/v1/manager_service_pb.js";
 import { EmptySchema } from "@bufbuild/protobuf/wkt";
-import { rawTasksOf, scanTask, workResponseFromTasks } from "./raw-task.js";
+import { decodedWorkResponse, rawTasksOf, scanTask, workResponseFromTasks } from "./raw-task.js";
 
 const task = create(TaskSchema, {
   copyId: "c1",
@@ -49,5 +49,18 @@ describe("raw tasks", () => {
 
   it("keeps the pause flag of a stream message", () => {
     expect(fromBinary(WorkResponseSchema, toBinary(WorkResponseSchema, workResponseFromTasks([], true)))).toMatchObject({ pause: true, tasks: [] });
+  });
+
+  it("gives JSON callers the same tasks as real fields as binary callers get raw", () => {
+    const tasks = [
+      { task: bytes, clientDeadlineMs: 1_800_000_000_123 },
+      { task: toBinary(TaskSchema, { ...task, copyId: "c2" }), clientDeadlineMs: 1_800_000_000_000 },
+    ];
+    const raw = fromBinary(WorkResponseSchema, toBinary(WorkResponseSchema, workResponseFromTasks(tasks, true)));
+    const decoded = decodedWorkResponse(tasks, true);
+    expect(decoded.$unknown).toBeUndefined();
+    expect(decoded.tasks.map((t) => t.copyId)).toEqual(["c1", "c2"]);
+    const json = fromJson(WorkResponseSchema, toJson(WorkResponseSchema, decoded));
+    expect(json).toEqual(raw);
   });
 });

@@ -5,8 +5,10 @@
  * occurs twice the later occurrence wins (merged field by field), so appending a `deadline` to the
  * leased bytes gives the client its own lease.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { TaskSchema } from "../gen/disio/v1/common_pb.js";
 import { WorkResponseSchema, type WorkResponse } from "../gen/disio/v1/distributor_service_pb.js";
 
 /** Field numbers of `disio.v1.Task` read or written here. */
@@ -79,7 +81,8 @@ export function rawTasksOf(unknown: readonly { no: number; wireType: WireType; d
 
 /**
  * A Work stream message carrying encoded tasks, each followed by the client's deadline. Clients
- * decode ordinary `Task`s.
+ * decode ordinary `Task`s. The tasks travel as unknown fields, which only the binary codec writes:
+ * for a JSON caller use {@link decodedWorkResponse}.
  */
 export function workResponseFromTasks(tasks: readonly { task: Uint8Array; clientDeadlineMs: number }[], pause = false): WorkResponse {
   const response = create(WorkResponseSchema, { pause });
@@ -94,4 +97,20 @@ export function workResponseFromTasks(tasks: readonly { task: Uint8Array; client
     return { no: TASKS_FIELD, wireType: WireType.LengthDelimited, data: writer.finish() };
   });
   return response;
+}
+
+/**
+ * The same Work stream message as {@link workResponseFromTasks} with every task decoded into a real
+ * `Task`, for callers on a JSON codec (which drops unknown fields). Costs a decode per task, so the
+ * binary path keeps the raw bytes.
+ */
+export function decodedWorkResponse(tasks: readonly { task: Uint8Array; clientDeadlineMs: number }[], pause = false): WorkResponse {
+  return create(WorkResponseSchema, {
+    pause,
+    tasks: tasks.map(({ task, clientDeadlineMs }) => {
+      const decoded = fromBinary(TaskSchema, task);
+      decoded.deadline = timestampFromMs(clientDeadlineMs);
+      return decoded;
+    }),
+  });
 }

@@ -1,6 +1,4 @@
-import type { Interceptor } from "@connectrpc/connect";
-import { principalKey } from "./principal-key.js";
-import type { Authenticate, ServicePolicy } from "./server-options.js";
+import { createContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
 
 /** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), else undefined. */
 export function bearerToken(authorization: string | null): string | undefined {
@@ -10,31 +8,24 @@ export function bearerToken(authorization: string | null): string | undefined {
   return token === "" ? undefined : token;
 }
 
+const authFailureKey = createContextKey<{ error: unknown } | undefined>(undefined, { description: "disio auth failure" });
+
+/** Records, for {@link createAuthInterceptor}, that the request guard refused the caller's token. */
+export function setAuthFailure(values: ContextValues, error: unknown): void {
+  values.set(authFailureKey, { error });
+}
+
 /**
- * Authenticates calls to services whose policy has an `authenticate` (except its
- * `anonymousMethods`) and stores the principal under {@link principalKey}. Whatever `authenticate`
- * throws (normally `UnauthenticatedError`) fails the call; the error interceptor maps it. Returns
- * undefined when no policy authenticates, so the chain stays one step shorter.
+ * Fails the calls whose caller the request guard did not accept, with what `authenticate` threw
+ * (normally `UnauthenticatedError`, which the error interceptor maps). The guard authenticates from
+ * the headers before any body byte is read and stores the principal itself; it hands connect an
+ * empty message instead of the body of a refused call, so the call still runs through the
+ * interceptors and is logged and counted like every other failed call.
  */
-export function createAuthInterceptor(policies: readonly ServicePolicy[]): Interceptor | undefined {
-  const byService = new Map<string, { authenticate: Authenticate; anonymous: ReadonlySet<string> }>();
-  for (const policy of policies) {
-    if (policy.authenticate === undefined) continue;
-    byService.set(policy.service, {
-      authenticate: policy.authenticate,
-      anonymous: new Set(policy.anonymousMethods ?? []),
-    });
-  }
-  if (byService.size === 0) return undefined;
-  return (next) => async (req) => {
-    const policy = byService.get(req.service.typeName);
-    if (policy === undefined || policy.anonymous.has(req.method.name)) return next(req);
-    const principal = await policy.authenticate({
-      service: req.service.typeName,
-      method: req.method.name,
-      token: bearerToken(req.header.get("authorization")),
-    });
-    req.contextValues.set(principalKey, principal);
+export function createAuthInterceptor(): Interceptor {
+  return (next) => (req) => {
+    const failure = req.contextValues.get(authFailureKey);
+    if (failure !== undefined) throw failure.error;
     return next(req);
   };
 }

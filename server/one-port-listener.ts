@@ -10,6 +10,10 @@ const PEEK_TIMEOUT_MS = 10_000;
 /** After `graceMs`, streams are told to end; sockets still open this much later are destroyed. */
 const STREAM_END_MS = 500;
 const DRAIN_POLL_MS = 20;
+/** Node's default time for the headers of an HTTP/1.1 request, kept unless the request timeout is shorter. */
+const HTTP1_HEADERS_TIMEOUT_MS = 60_000;
+/** Node's default interval of its HTTP/1.1 request-timeout checks, kept unless the timeout is shorter. */
+const HTTP1_CHECK_INTERVAL_MS = 30_000;
 
 /** A TCP port that serves HTTP/1.1 and h2c through one listener. */
 export interface OnePortListener {
@@ -23,19 +27,30 @@ export interface OnePortListener {
   close(graceMs: number, endStreams: () => void): Promise<void>;
 }
 
+/** What a connection may hold of the port: see the ServerOptions of the same names. */
+export interface ConnectionLimits {
+  http2IdleTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+}
+
 /**
  * Listens on one TCP port and routes each connection by its first bytes: the HTTP/2 client preface
  * goes to a `node:http2` server (h2c with prior knowledge: gRPC, Connect), anything else to a
  * `node:http` server (HTTP/1.1: Connect, gRPC-Web, plain GETs). Both servers call `listener`.
- * Garbage makes the HTTP/1 parser answer 400 and close that one connection.
+ * Garbage makes the HTTP/1 parser answer 400 and close that one connection. Connections past the
+ * caps are closed on accept; HTTP/2 connections without a stream and requests that do not arrive
+ * in time are timed out as node times out HTTP/1.1 ones.
  */
 export async function listenOnePort(options: {
   host: string;
   port: number;
   listener: HttpListener;
+  limits: ConnectionLimits;
   log: Logger;
 }): Promise<OnePortListener> {
-  const { log } = options;
+  const { log, limits } = options;
   let draining = false;
   const sockets = new Set<net.Socket>();
   const peeking = new Set<net.Socket>();
@@ -60,7 +75,14 @@ export async function listenOnePort(options: {
     }
     options.listener(req, res);
   };
-  const http1 = http.createServer(listener);
+  const http1 = http.createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(HTTP1_HEADERS_TIMEOUT_MS, limits.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(HTTP1_CHECK_INTERVAL_MS, limits.requestTimeoutMs),
+    },
+    listener,
+  );
   // Node starts the HTTP/1 header and request timeout checks (its slowloris defence) when the
   // server emits 'listening'; ours never listens itself, the TCP server hands it connections.
   http1.emit("listening");
@@ -69,7 +91,9 @@ export async function listenOnePort(options: {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     if (draining) session.close();
+    closeWhenIdle(session, limits.http2IdleTimeoutMs);
   });
+  h2.on("stream", (stream) => resetUnlessComplete(stream, limits.requestTimeoutMs));
   h2.on("sessionError", (error) => log.debug({ err: error }, "http2 session error"));
   http1.on("clientError", (error: NodeJS.ErrnoException, socket: net.Socket) => {
     log.debug({ code: error.code }, "bad http/1 request, closing connection");
@@ -110,15 +134,23 @@ export async function listenOnePort(options: {
     socket.setTimeout(PEEK_TIMEOUT_MS, onTimeout);
   };
 
+  const perAddress = new Map<string, number>();
   const tcp = net.createServer((socket) => {
-    if (draining) {
+    const address = socket.remoteAddress ?? "";
+    const fromAddress = perAddress.get(address) ?? 0;
+    if (draining || fromAddress >= limits.maxConnectionsPerAddress) {
+      if (!draining) log.debug({ address, limit: limits.maxConnectionsPerAddress }, "too many connections from one address, closing");
       socket.destroy();
       return;
     }
+    perAddress.set(address, fromAddress + 1);
     sockets.add(socket);
     socket.once("close", () => {
       sockets.delete(socket);
       peeking.delete(socket);
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left === 0) perAddress.delete(address);
+      else perAddress.set(address, left);
     });
     // Resets and aborted peers surface here; the servers handle their own sockets' errors too.
     socket.on("error", (error: NodeJS.ErrnoException) => log.debug({ code: error.code }, "socket error"));
@@ -126,6 +158,10 @@ export async function listenOnePort(options: {
     route(socket);
   });
 
+  tcp.maxConnections = limits.maxConnections;
+  tcp.on("drop", (data?: { remoteAddress?: string }) =>
+    log.debug({ address: data?.remoteAddress, limit: limits.maxConnections }, "too many connections, closing"),
+  );
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
     tcp.listen(options.port, options.host, () => {
@@ -164,4 +200,46 @@ export async function listenOnePort(options: {
       await tcpClosed;
     },
   };
+}
+
+/**
+ * Closes (GOAWAY) an HTTP/2 session once it has had no open stream for `idleMs`: from its start, and
+ * after each last stream ends. PINGs and SETTINGS do not keep it open; an open stream does. A
+ * session still there `idleMs` after the GOAWAY with no stream open (one whose headers never
+ * completed holds a graceful close forever) is destroyed.
+ */
+function closeWhenIdle(session: http2.ServerHttp2Session, idleMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      session.close();
+      timer = setTimeout(() => {
+        if (open === 0) session.destroy();
+      }, idleMs);
+      timer.unref();
+    }, idleMs);
+    timer.unref();
+  };
+  session.on("stream", (stream: http2.ServerHttp2Stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once("close", () => {
+      if (--open === 0 && !session.closed && !session.destroyed) arm();
+    });
+  });
+  session.once("close", () => clearTimeout(timer));
+  arm();
+}
+
+/**
+ * Resets (CANCEL) an HTTP/2 stream whose request body has not ended `timeoutMs` after its headers.
+ * Once the caller has sent all of its request the stream may run for as long as the handler sends.
+ */
+function resetUnlessComplete(stream: http2.ServerHttp2Stream, timeoutMs: number): void {
+  const timer = setTimeout(() => {
+    if (!stream.destroyed && stream.state.remoteClose !== 1) stream.close(http2.constants.NGHTTP2_CANCEL);
+  }, timeoutMs);
+  timer.unref();
+  stream.once("close", () => clearTimeout(timer));
 }

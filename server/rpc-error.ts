@@ -22,12 +22,29 @@ export const INTERNAL_ERROR_MESSAGE = "internal error";
  * `Internal` with a generic message so no internals leak.
  */
 export function toConnectError(error: unknown, signal: AbortSignal): ConnectError {
-  if (error instanceof ConnectError) return error;
+  if (error instanceof ConnectError) return isUndecodableRequest(error) ? undecodableRequestError(error) : error;
   if (error instanceof DisioError) {
     return new ConnectError(error.message, codeOfDisioCode[error.code], undefined, undefined, error);
   }
   if (signal.aborted) return ConnectError.from(signal.reason);
   return new ConnectError(INTERNAL_ERROR_MESSAGE, Code.Internal, undefined, undefined, error);
+}
+
+/** How connect-es starts the message of a request body that is not valid binary protobuf. */
+const PARSE_BINARY_PREFIX = "parse binary: ";
+
+/**
+ * Whether connect refused a request because its binary body does not decode. connect-es reports
+ * that as `Internal` ("parse binary: …"), though a body the server cannot parse is the caller's
+ * fault (its JSON twin is already `InvalidArgument`).
+ */
+export function isUndecodableRequest(error: ConnectError): boolean {
+  return error.code === Code.Internal && error.rawMessage.startsWith(PARSE_BINARY_PREFIX);
+}
+
+/** The `InvalidArgument` a caller gets for a request that {@link isUndecodableRequest}. */
+export function undecodableRequestError(error: ConnectError): ConnectError {
+  return new ConnectError(error.rawMessage, Code.InvalidArgument, error.metadata);
 }
 
 /** Server faults are logged as errors, everything a caller can cause or fix as warnings. */

@@ -51,8 +51,41 @@ export interface ServerOptions {
   policies?: ServicePolicy[];
   /** Plain HTTP routes (static files) besides `/healthz` and `/metrics`. */
   staticRoutes?: StaticRoute[];
-  /** Largest request message accepted, bytes. Default 16 MiB. Larger → ResourceExhausted. */
+  /**
+   * Largest request body accepted, bytes, for methods without their own limit in
+   * `methodReadMaxBytes`. Default 16 MiB. Larger → ResourceExhausted, refused from the
+   * `Content-Length` before the body is read, or as soon as a body without one grows past it.
+   */
   readMaxBytes?: number;
+  /**
+   * Largest request body of particular methods, bytes, keyed `"<service>/<method>"` (e.g.
+   * `"disio.v1.DistributorService/Join"`), merged over the defaults: 8 KiB for Join, 4 KiB for
+   * Work and every GetInfo, 1 KiB for GetProgram, 64 KiB for the reflection streams.
+   */
+  methodReadMaxBytes?: Record<string, number>;
+  /**
+   * Most request-body bytes all calls together may hold at once (a call holds its
+   * `Content-Length`, or what it received, until its response ends). Past it calls get
+   * ResourceExhausted. Default 256 MiB; at least the largest per-method limit.
+   */
+  inFlightMaxBytes?: number;
+  /**
+   * An HTTP/2 connection with no open stream for this long is closed (GOAWAY), ms: connections
+   * that sent only the preface, only SETTINGS, or headers that never complete. Streams that stay
+   * open (Work, WatchResults) keep their connection. Default 60000. HTTP/1.1 idle connections close
+   * after node's keep-alive timeout.
+   */
+  http2IdleTimeoutMs?: number;
+  /**
+   * A request whose headers and body have not all arrived after this long is cut, ms: the HTTP/2
+   * stream is reset, the HTTP/1.1 connection closed (node's `requestTimeout`). Server streams are
+   * not cut once their request is complete. Default 300000.
+   */
+  requestTimeoutMs?: number;
+  /** Most open connections, all callers together; more are closed at once. Default 10000. */
+  maxConnections?: number;
+  /** Most open connections from one remote address; more are closed at once. Default 256. */
+  maxConnectionsPerAddress?: number;
   /** Largest response message sent, bytes. Default 64 MiB. */
   writeMaxBytes?: number;
   /** Prometheus registry to serve at `/metrics` and to record RPC counts/latencies in. Default: a new one. */

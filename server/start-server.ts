@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { compressionGzip, connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { compressionGzip } from "@connectrpc/connect-node";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { createCorsPolicy } from "./cors-policy.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
@@ -9,7 +9,9 @@ import { createMetricsInterceptor } from "./metrics-interceptor.js";
 import { listenOnePort } from "./one-port-listener.js";
 import { registerReflection } from "./reflection-service.js";
 import { watchRefusedCalls } from "./refused-calls.js";
+import { createRequestGuard } from "./request-guard.js";
 import { resolveServerOptions } from "./resolve-server-options.js";
+import { createRpcListener } from "./rpc-listener.js";
 import type { RunningServer, ServerOptions } from "./server-options.js";
 
 /** Responses smaller than this are sent uncompressed even when the caller accepts gzip. */
@@ -31,29 +33,35 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // sees the mapped code, the error mapper sees what auth throws.
   const refusals = watchRefusedCalls(log, o.registry);
   const interceptors: Interceptor[] = [refusals.interceptor, createMetricsInterceptor(o.registry), createErrorInterceptor(log)];
-  const auth = createAuthInterceptor(o.policies);
-  if (auth !== undefined) interceptors.push(auth);
+  if (o.policies.some((p) => p.authenticate !== undefined)) interceptors.push(createAuthInterceptor());
 
-  const rpc = connectNodeAdapter({
+  const guard = createRequestGuard({
+    policies: o.policies,
+    methodReadMaxBytes: (service, method) => o.methodReadMaxBytes.get(`${service}/${method}`) ?? o.readMaxBytes,
+    inFlightMaxBytes: o.inFlightMaxBytes,
+  });
+  const rpc = createRpcListener({
+    guard,
+    log,
     routes: (router) => {
       o.routes(router);
       registerReflection(router);
     },
     interceptors,
     contextValues: refusals.contextValues,
-    readMaxBytes: o.readMaxBytes,
+    // The guard holds each method to its own limit; connect only needs to allow the largest.
+    readMaxBytes: Math.max(o.readMaxBytes, ...o.methodReadMaxBytes.values()),
     writeMaxBytes: o.writeMaxBytes,
     acceptCompression: [compressionGzip],
     compressMinBytes: COMPRESS_MIN_BYTES,
     shutdownSignal: shutdown.signal,
-    // connect-node narrows `write` in its response type; the objects are node's own req/res.
     fallback: createHttpRoutes({
       registry: o.registry,
       healthy: o.healthy,
       staticRoutes: o.staticRoutes,
       log,
-    }) as unknown as NonNullable<ConnectNodeAdapterOptions["fallback"]>,
-  }) as HttpListener;
+    }),
+  });
 
   const corsServices = new Set(o.policies.filter((p) => p.cors === true).map((p) => p.service));
   const cors = corsServices.size > 0 ? createCorsPolicy(corsServices) : undefined;
@@ -63,7 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     rpc(req, res);
   };
 
-  const bound = await listenOnePort({ host: o.host, port: o.port, listener, log });
+  const bound = await listenOnePort({ host: o.host, port: o.port, listener, log, limits: o });
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
   const url = `http://${host}:${bound.port}`;
   log.info({ url }, "server listening");

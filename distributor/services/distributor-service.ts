@@ -6,10 +6,10 @@ import type { DistributorService } from "../../gen/disio/v1/distributor_service_
 import { UnauthenticatedError } from "../../core/errors.js";
 import { VERSION } from "../../core/version.js";
 import { parseWorkSlots } from "../../core/work-credit.js";
-import { principalKey } from "../../server/index.js";
+import { principalKey, usesJsonCodec } from "../../server/index.js";
 import { BadClientRequestError, DistributorFullError } from "../errors.js";
 import type { ProgramCache } from "../program-cache.js";
-import { workResponseFromTasks } from "../raw-task.js";
+import { decodedWorkResponse, workResponseFromTasks } from "../raw-task.js";
 import { redirectPeer, type PeerInfo } from "../redirect-peer.js";
 import type { SessionTokens } from "../session-tokens.js";
 import type { DistributorStore } from "../store/store.js";
@@ -89,8 +89,9 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
       const clientId = clientOf(ctx);
       const slots = parseWorkSlots(request.slots);
       if (slots === undefined) throw new BadClientRequestError("slots", `must be 1..10000, got ${request.slots}`);
+      const toResponse = usesJsonCodec(ctx.requestHeader) ? decodedWorkResponse : workResponseFromTasks;
       for await (const batch of deps.hub.work(clientId, slots, ctx.signal)) {
-        const response = workResponseFromTasks(batch.tasks, batch.pause);
+        const response = toResponse(batch.tasks, batch.pause);
         response.inHand = batch.inHand;
         yield response;
       }
