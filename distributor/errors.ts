@@ -35,6 +35,14 @@ export class ManagerUnavailableError extends UnavailableError {
   }
 }
 
+/** A client tried to join before the distributor registered with a manager (it knows no program key yet). */
+export class NotRegisteredError extends UnavailableError {
+  constructor() {
+    super("distributor not registered with a manager yet: try again shortly");
+    this.name = "NotRegisteredError";
+  }
+}
+
 /** A Report or Work request breaks a limit or carries a malformed field. */
 export class BadClientRequestError extends InvalidArgumentError {
   constructor(field: string, message: string) {

@@ -15,6 +15,7 @@ import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import { startDistributor, type RunningDistributor } from "./index.js";
 import type { DistributorOptions } from "./distributor-options.js";
+import { joinRetrying } from "../test/join-retrying.js";
 
 const log = pino({ level: "silent" });
 const TOKEN = "dist-token";
@@ -136,7 +137,7 @@ interface TestClient {
 
 async function joinClient(url: string): Promise<TestClient> {
   const client = createClient(DistributorService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
-  const joined = await client.join({ platform: "node", cores: 1 });
+  const joined = await joinRetrying(client);
   return { clientId: joined.clientId, client, headers: { authorization: `Bearer ${joined.sessionToken}` } };
 }
 
@@ -262,6 +263,14 @@ describe("startDistributor with a fake manager", () => {
     first.abort.abort();
     second.abort.abort();
     await Promise.all([first.done, second.done]);
+  });
+
+  it("refuses joins with Unavailable until it knows its manager's key, so no client fails tasks it cannot verify", async () => {
+    const grid = await setup({ managerUrls: ["http://127.0.0.1:1"] });
+    const client = createClient(DistributorService, createConnectTransport({ baseUrl: grid.distributor.url, httpVersion: "1.1" }));
+    const err = await client.join({ platform: "node", cores: 1 }).catch((e: unknown) => ConnectError.from(e));
+    expect((err as ConnectError).code).toBe(Code.Unavailable);
+    expect((err as ConnectError).rawMessage).toMatch(/not registered with a manager yet/);
   });
 
   it("refuses results of tasks the client was not given: the whole call when none was, else those listed", async () => {

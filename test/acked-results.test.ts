@@ -11,6 +11,7 @@ import { freePort, startDistributorProcess, startManagerProcess, type GridProces
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
 import { waitFor } from "./grid-fixture.js";
+import { joinRetrying } from "./join-retrying.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -53,7 +54,7 @@ describe("results a distributor acknowledged", () => {
     processes.push(distributor);
 
     const client = createClient(DistributorService, createConnectTransport({ baseUrl: distributor.url, httpVersion: "1.1" }));
-    const { sessionToken } = await client.join({ platform: "node", cores: 1 });
+    const { sessionToken } = await joinRetrying(client);
     const headers = { authorization: `Bearer ${sessionToken}` };
     /** unit id → the output this client reported for it and got acknowledged. */
     const acked = new Map<string, string>();

@@ -12,6 +12,7 @@ import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
 import { startDistributor, type RunningDistributor } from "../distributor/index.js";
 import { startManager, type RunningManager } from "../manager/index.js";
+import { joinRetrying } from "./join-retrying.js";
 
 const log = pino({ level: "silent" });
 
@@ -52,7 +53,7 @@ describe("a Lease answer lost in a distributor crash", () => {
 
     distributor = await startDistributor({ port: 0, managerUrls: [manager.url], token, dataDir: tempDir(), log, leaseWaitMs: 200 });
     const client = createClient(DistributorService, createConnectTransport({ baseUrl: distributor.url, httpVersion: "1.1" }));
-    const joined = await client.join({ platform: "node", cores: 1 });
+    const joined = await joinRetrying(client);
     const given: string[] = [];
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), 10_000);

@@ -11,6 +11,7 @@ import { createAdminClient } from "../cli/admin-client.js";
 import { startDistributor, type RunningDistributor } from "../distributor/index.js";
 import { startManager, type RunningManager } from "../manager/index.js";
 import { waitFor } from "./grid-fixture.js";
+import { joinRetrying } from "./join-retrying.js";
 
 const log = pino({ level: "silent" });
 const encoder = new TextEncoder();
@@ -64,7 +65,7 @@ describe("a Work stream over a JSON codec", () => {
   for (const [name, transport] of codecs) {
     it(`${name}: receives tasks with copy ids and inputs, reports them, and they complete`, async () => {
       const client = createClient(DistributorService, transport());
-      const { sessionToken } = await client.join({ platform: "node", cores: 1 });
+      const { sessionToken } = await joinRetrying(client);
       const headers = { authorization: `Bearer ${sessionToken}` };
       const stream = new AbortController();
       const received: Task[] = [];

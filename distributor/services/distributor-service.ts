@@ -7,7 +7,7 @@ import { UnauthenticatedError } from "../../core/errors.js";
 import { VERSION } from "../../core/version.js";
 import { parseWorkSlots } from "../../core/work-credit.js";
 import { principalKey, usesJsonCodec } from "../../server/index.js";
-import { BadClientRequestError, DistributorFullError } from "../errors.js";
+import { BadClientRequestError, DistributorFullError, NotRegisteredError } from "../errors.js";
 import type { ProgramCache } from "../program-cache.js";
 import { decodedWorkResponse, workResponseFromTasks } from "../raw-task.js";
 import { redirectPeer, type PeerInfo } from "../redirect-peer.js";
@@ -73,6 +73,8 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
         if (peer === undefined) throw new DistributorFullError(deps.settings.maxClients);
         return { redirectUrl: peer.publicUrl, managerPublicKey: link.managerPublicKey };
       }
+      // Without the manager's key a client could verify no program and would fail every task it got.
+      if (link.managerPublicKey.length === 0) throw new NotRegisteredError();
       const { clientId, sessionToken } = deps.tokens.issue();
       deps.hub.joined(clientId, request.platform === "browser" ? "browser" : request.platform === "node" ? "node" : "other");
       return {
