@@ -7,6 +7,7 @@ export { principalKey } from "./principal-key.js";
 export { RPC_CALLS_METRIC, RPC_DURATION_METRIC } from "./metrics-interceptor.js";
 export type {
   Authenticate,
+  Health,
   RunningServer,
   ServerOptions,
   ServicePolicy,
