@@ -137,3 +137,11 @@ export class StoreUnavailableError extends UnavailableError {
 
 /** A store failure of either kind ({@link StoreFullError}, {@link StoreUnavailableError}). */
 export type StoreError = StoreFullError | StoreUnavailableError;
+
+/**
+ * Whether `error` is a {@link StoreError}. Background loops log those quietly: the store guard
+ * logged the failure once when it began, and `/healthz` reports it while it lasts.
+ */
+export function isStoreError(error: unknown): error is StoreError {
+  return error instanceof StoreFullError || error instanceof StoreUnavailableError;
+}

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Registry } from "prom-client";
+import { isStoreError } from "../core/errors.js";
 import { StoreHealth } from "../core/store-health.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { AckedCopies } from "./acked-copies.js";
@@ -305,7 +306,10 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           lastAgePruneMs = now;
           await store.pruneAssignments(now - o.assignmentRetentionMs);
         }
-      })().catch((error: unknown) => log.error({ err: error }, "assignment prune failed"));
+      })().catch((error: unknown) => {
+        if (isStoreError(error)) log.debug({ reason: error.message }, "assignment prune failed");
+        else log.error({ err: error }, "assignment prune failed");
+      });
     }, PRUNE_EVERY_MS);
     sweepTimer.unref();
     pruneTimer.unref();
