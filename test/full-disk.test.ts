@@ -148,14 +148,18 @@ describe.skipIf(cannotMount !== undefined)("a full disk", () => {
   let client: ReturnType<typeof startClient> | undefined;
 
   afterEach(async () => {
-    await client?.handler.stop({ graceMs: 0 });
-    await distributor?.close({ graceMs: 100 });
-    await manager?.close({ graceMs: 100 });
-    client = undefined;
-    distributor = undefined;
-    manager = undefined;
-    if (disk !== "") unmount(disk);
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await client?.handler.stop({ graceMs: 0 });
+      await distributor?.close({ graceMs: 100 });
+      await manager?.close({ graceMs: 100 });
+    } finally {
+      client = undefined;
+      distributor = undefined;
+      manager = undefined;
+      if (disk !== "") unmount(disk);
+      disk = "";
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /** A manager and a distributor, one of them (`full`) with its data folder on the small disk. */
