@@ -104,3 +104,44 @@ export class UnavailableError extends DisioError {
     this.name = "UnavailableError";
   }
 }
+
+/**
+ * The store's disk or database is full (SQLite `SQLITE_FULL`): writes fail until space is freed.
+ * Reads may still work. `reason` is the engine's own words, e.g. "database or disk is full".
+ */
+export class StoreFullError extends ResourceExhaustedError {
+  constructor(
+    /** The engine's message. */
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`store full: ${reason}`, options);
+    this.name = "StoreFullError";
+  }
+}
+
+/**
+ * The store cannot be used right now (an I/O error, the database busy or locked, a read-only
+ * file): retrying later may work. `reason` is the engine's own words.
+ */
+export class StoreUnavailableError extends UnavailableError {
+  constructor(
+    /** The engine's message. */
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`store unavailable: ${reason}`, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** A store failure of either kind ({@link StoreFullError}, {@link StoreUnavailableError}). */
+export type StoreError = StoreFullError | StoreUnavailableError;
+
+/**
+ * Whether `error` is a {@link StoreError}. Background loops log those quietly: the store guard
+ * logged the failure once when it began, and `/healthz` reports it while it lasts.
+ */
+export function isStoreError(error: unknown): error is StoreError {
+  return error instanceof StoreFullError || error instanceof StoreUnavailableError;
+}

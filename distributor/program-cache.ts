@@ -5,8 +5,8 @@ import { ProgramNotFoundError } from "./errors.js";
 export type FetchProgram = (hash: string) => Promise<StoredProgram | undefined>;
 
 /**
- * Programs by hash: memory, then the store, then the manager (kept in both afterwards). Concurrent
- * misses for one hash share one fetch. Nothing is verified here: clients check signatures.
+ * Programs by hash: memory, then the store, then the manager (kept in both afterwards; in memory
+ * only when the store fails to take it). Concurrent misses for one hash share one fetch. Nothing is verified here: clients check signatures.
  */
 export class ProgramCache {
   readonly #memory = new Map<string, StoredProgram>();
@@ -34,7 +34,9 @@ export class ProgramCache {
     if (program === undefined) {
       program = await this.fetch(hash);
       if (program === undefined || program.hash !== hash) throw new ProgramNotFoundError(hash);
-      await this.store.putProgram(program);
+      // Only a cache for the next start: a store that cannot take it (a full disk) must not keep
+      // clients from running, else they report every task of the program as a "program" error.
+      await this.store.putProgram(program).catch(() => undefined);
     }
     this.#memory.set(hash, program);
     return program;

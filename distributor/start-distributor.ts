@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Registry } from "prom-client";
+import { isStoreError } from "../core/errors.js";
+import { StoreHealth } from "../core/store-health.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { AckedCopies } from "./acked-copies.js";
 import { resolveDistributorOptions, type DistributorOptions } from "./distributor-options.js";
@@ -19,7 +21,7 @@ import { reportRequestFromStored } from "./result-mapper.js";
 import { distributorPolicies, distributorRoutes } from "./routes.js";
 import { createSessionTokens } from "./session-tokens.js";
 import { Signal } from "./signal.js";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import { openDistributorStore } from "./store/open-distributor-store.js";
 import type { Registration } from "./store/store.js";
 import { leasedCopyFromTask } from "./task-mapper.js";
 import { WorkHub } from "./work-hub.js";
@@ -49,6 +51,8 @@ export interface RunningDistributor {
 const MAX_RECONCILE_COPY_IDS = 200_000;
 /** Largest Report batch sent to a manager, bytes (its default read limit is 64 MiB). */
 const MAX_REPORT_BYTES = 8 * 1024 * 1024;
+/** Longest wait for a Release of copies the store could not take, ms. */
+const RELEASE_TIMEOUT_MS = 10_000;
 /** How often assignments are pruned, ms. */
 const PRUNE_EVERY_MS = 5_000;
 /** How long after a manager acknowledged a result its client may still retry the Report (answered as duplicate), ms. */
@@ -65,13 +69,15 @@ const LEASE_ANSWER_WAIT_MS = 1_000;
  * Starts a distributor: opens its store in `dataDir` (resuming held copies and buffered results
  * after any stop, including kill -9), serves DistributorService on one port, and keeps a link to
  * its managers (register, lease, renew, report, heartbeat). It starts and serves what it holds even
- * when no manager is reachable.
+ * when no manager is reachable. `/healthz` answers 503 with the reason while the last store write
+ * failed (e.g. the disk is full), 200 again once one succeeds.
  */
 export async function startDistributor(options: DistributorOptions): Promise<RunningDistributor> {
   const o = resolveDistributorOptions(options);
   const log = o.log.child({ part: "distributor" });
   let state: DistributorState = "initialized";
-  const store = openSqliteStore({ path: join(o.dataDir, "distributor.sqlite") });
+  const storeHealth = new StoreHealth();
+  const store = openDistributorStore({ path: join(o.dataDir, "distributor.sqlite"), health: storeHealth, log: log.child({ component: "store" }) });
   let server: RunningServer | undefined;
   try {
     const tokens = createSessionTokens(await store.ensureSecret(() => new Uint8Array(randomBytes(32))));
@@ -127,7 +133,11 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       log,
       registry,
       policies: distributorPolicies(tokens),
-      healthy: () => state === "running" || state === "draining",
+      healthy: () => {
+        if (state !== "running" && state !== "draining") return false;
+        const status = storeHealth.status;
+        return status.healthy || { unhealthy: status.reason };
+      },
       routes: distributorRoutes({
         hub,
         tokens,
@@ -222,6 +232,14 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
             metrics.leased(await store.addLeased(copies));
             hub.notifyReady();
           },
+          release: async (tasks) => {
+            const copyIds = tasks.flatMap((t) => leasedCopyFromTask(t, 0)?.copyId ?? []);
+            if (copyIds.length === 0) return 0;
+            // Its own deadline: the loops' signal is already aborted when this runs during close.
+            const signal = AbortSignal.timeout(RELEASE_TIMEOUT_MS);
+            const answer = await manager.call("release", (c) => c.release({ copyIds }, { signal, timeoutMs: RELEASE_TIMEOUT_MS }), signal);
+            return answer.released;
+          },
           waitForDemand: (ms, signal) => demand.wait(ms, signal),
           log,
         },
@@ -289,7 +307,10 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           lastAgePruneMs = now;
           await store.pruneAssignments(now - o.assignmentRetentionMs);
         }
-      })().catch((error: unknown) => log.error({ err: error }, "assignment prune failed"));
+      })().catch((error: unknown) => {
+        if (isStoreError(error)) log.debug({ reason: error.message }, "assignment prune failed");
+        else log.error({ err: error }, "assignment prune failed");
+      });
     }, PRUNE_EVERY_MS);
     sweepTimer.unref();
     pruneTimer.unref();

@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import { Counter, Gauge } from "prom-client";
 import { AdminService } from "../gen/disio/v1/admin_service_pb.js";
 import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
+import { StoreHealth } from "../core/store-health.js";
 import { startServer } from "../server/index.js";
 import { loadOrCreateAdminToken } from "./admin-token.js";
 import { adminAuthenticator, distributorAuthenticator } from "./authenticators.js";
@@ -17,7 +18,7 @@ import { DEFAULT_LIMITS, type ManagerContext } from "./manager-context.js";
 import { managerRoutes } from "./routes.js";
 import { loadOrCreateSigningKey } from "./signing-key.js";
 import { allProjects } from "./store/all-projects.js";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import { openManagerStore } from "./store/open-manager-store.js";
 import { Sweeper } from "./sweeper.js";
 import { ThroughputMeter } from "./throughput-meter.js";
 import { WakeSignal } from "./wake-signal.js";
@@ -100,7 +101,10 @@ function resolveManagerOptions(o: ManagerOptions) {
   };
 }
 
-/** Starts a manager on its data folder. Resolves once it listens. */
+/**
+ * Starts a manager on its data folder. Resolves once it listens. `/healthz` answers 503 with the
+ * reason while the last store write failed (e.g. the disk is full), 200 again once one succeeds.
+ */
 export async function startManager(options: ManagerOptions): Promise<RunningManager> {
   const o = resolveManagerOptions(options);
   const log = options.log.child({ part: "manager" });
@@ -108,7 +112,8 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const adminToken = loadOrCreateAdminToken(o.dataDir, options.adminToken);
   const signer = loadOrCreateSigningKey(o.dataDir);
   const managerId = loadOrCreateManagerId(o.dataDir);
-  const store = openSqliteStore({ path: join(o.dataDir, "manager.sqlite") });
+  const storeHealth = new StoreHealth();
+  const store = openManagerStore({ path: join(o.dataDir, "manager.sqlite"), health: storeHealth, log: log.child({ component: "store" }) });
   try {
     const groupId = await store.groupId();
     const workAvailable = new WakeSignal();
@@ -147,6 +152,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         { service: ManagerService.typeName, authenticate: distributorAuthenticator(store) },
       ],
       readMaxBytes: o.readMaxBytes,
+      healthy: () => {
+        const status = storeHealth.status;
+        return status.healthy || { unhealthy: status.reason };
+      },
       log,
     });
     metrics.leased = new Counter({ name: "disio_units_leased_total", help: "Unit copies leased to distributors.", registers: [server.registry] });

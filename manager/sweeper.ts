@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { isStoreError } from "../core/errors.js";
 import { finishedUnits } from "./grid-stats.js";
 import { allProjects } from "./store/all-projects.js";
 import type { ManagerStore } from "./store/store.js";
@@ -91,7 +92,10 @@ export class Sweeper {
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
       this.running = this.sweep()
-        .catch((error: unknown) => this.deps.log.error({ err: error }, "sweep failed"))
+        .catch((error: unknown) => {
+          if (isStoreError(error)) this.deps.log.debug({ reason: error.message }, "sweep failed");
+          else this.deps.log.error({ err: error }, "sweep failed");
+        })
         .finally(() => {
           this.running = undefined;
           if (this._state === "running") this.schedule(this.deps.intervalMs);

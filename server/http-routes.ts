@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { requestPath, type HttpListener } from "./http-listener.js";
-import type { StaticRoute } from "./server-options.js";
+import type { Health, StaticRoute } from "./server-options.js";
 
 const GRPC_UNIMPLEMENTED = "12";
 
@@ -14,7 +14,7 @@ const GRPC_UNIMPLEMENTED = "12";
  */
 export function createHttpRoutes(options: {
   registry: Registry;
-  healthy: () => boolean;
+  healthy: () => Health;
   staticRoutes: readonly StaticRoute[];
   log: Logger;
 }): HttpListener {
@@ -32,8 +32,9 @@ export function createHttpRoutes(options: {
     const method = req.method;
     if (method === "GET" || method === "HEAD") {
       if (path === "/healthz") {
-        const ok = healthy();
-        send(res, method, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "unhealthy\n", "no-store");
+        const health = healthy();
+        const body = health === true ? "ok\n" : health === false ? "unhealthy\n" : `unhealthy: ${health.unhealthy}\n`;
+        send(res, method, health === true ? 200 : 503, "text/plain; charset=utf-8", body, "no-store");
         return;
       }
       if (path === "/metrics") {

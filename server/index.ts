@@ -8,6 +8,7 @@ export { usesJsonCodec } from "./json-codec.js";
 export { RPC_CALLS_METRIC, RPC_DURATION_METRIC } from "./metrics-interceptor.js";
 export type {
   Authenticate,
+  Health,
   RunningServer,
   ServerOptions,
   ServicePolicy,

@@ -1,5 +1,5 @@
 import { Registry } from "prom-client";
-import type { ServerOptions, ServicePolicy, StaticRoute } from "./server-options.js";
+import type { Health, ServerOptions, ServicePolicy, StaticRoute } from "./server-options.js";
 
 /** {@link ServerOptions} with every default filled in. */
 export interface ResolvedServerOptions {
@@ -18,7 +18,7 @@ export interface ResolvedServerOptions {
   maxConnections: number;
   maxConnectionsPerAddress: number;
   registry: Registry;
-  healthy: () => boolean;
+  healthy: () => Health;
   log: ServerOptions["log"];
 }
 

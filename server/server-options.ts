@@ -39,6 +39,9 @@ export interface StaticRoute {
     | Promise<{ body: string | Uint8Array; contentType: string; cacheSeconds?: number } | undefined>;
 }
 
+/** What a part tells `/healthz`: healthy or not, and if not, optionally why. */
+export type Health = boolean | { unhealthy: string };
+
 /** Options of {@link startServer}. All optional but `routes` and `log`. */
 export interface ServerOptions {
   /** Interface to bind. Default `127.0.0.1`. */
@@ -90,8 +93,11 @@ export interface ServerOptions {
   writeMaxBytes?: number;
   /** Prometheus registry to serve at `/metrics` and to record RPC counts/latencies in. Default: a new one. */
   registry?: Registry;
-  /** Answers `GET /healthz`: true → 200 `ok`, false → 503. Default always true. */
-  healthy?: () => boolean;
+  /**
+   * Answers `GET /healthz`: true → 200 `ok`; false → 503 `unhealthy`; `{ unhealthy: reason }` →
+   * 503 `unhealthy: <reason>` (e.g. the store is full). Default always true.
+   */
+  healthy?: () => Health;
   /** Logger; the server logs one line per failed call (warn for client faults, error for internal). */
   log: Logger;
 }

@@ -11,7 +11,7 @@ import { NotFoundError, UnauthenticatedError } from "../core/errors.js";
 import { VERSION } from "../core/version.js";
 import { AdminService, GetStatsResponseSchema, ProjectSchema } from "../gen/disio/v1/admin_service_pb.js";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
-import { principalKey, startServer, type RunningServer, type ServerOptions } from "../server/index.js";
+import { principalKey, startServer, type Health, type RunningServer, type ServerOptions } from "../server/index.js";
 
 /** The admin token the fixture accepts. */
 export const ADMIN_TOKEN = "s3cret-admin-token";
@@ -27,7 +27,7 @@ export interface PortFixture {
   server: RunningServer;
   logs: LogLine[];
   /** What `/healthz` reports. */
-  health: { ok: boolean };
+  health: { ok: Health };
 }
 
 function testRoutes(router: ConnectRouter): void {

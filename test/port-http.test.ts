@@ -38,13 +38,19 @@ describe("plain HTTP on the RPC port", () => {
     await fx.server.close({ graceMs: 100 });
   });
 
-  it("GET /healthz → 200 ok, 503 when unhealthy", async () => {
+  it("GET /healthz → 200 ok, 503 when unhealthy, with the reason when one is given", async () => {
     const ok = await request(`${fx.server.url}/healthz`);
     expect(ok.status).toBe(200);
     expect(ok.body.toString()).toBe("ok\n");
     fx.health.ok = false;
     try {
-      expect((await request(`${fx.server.url}/healthz`)).status).toBe(503);
+      const unhealthy = await request(`${fx.server.url}/healthz`);
+      expect(unhealthy.status).toBe(503);
+      expect(unhealthy.body.toString()).toBe("unhealthy\n");
+      fx.health.ok = { unhealthy: "store full: database or disk is full" };
+      const withReason = await request(`${fx.server.url}/healthz`);
+      expect(withReason.status).toBe(503);
+      expect(withReason.body.toString()).toBe("unhealthy: store full: database or disk is full\n");
     } finally {
       fx.health.ok = true;
     }

@@ -51,8 +51,11 @@ describe("ReportQueue", () => {
     expect(calls.map((call) => call.copyIds)).toEqual([["big"], ["x"], ["y"]]);
   });
 
-  it("retries a batch after a transient failure", async () => {
-    const { queue, calls, settlements } = harness((call) => (call === 1 ? new ConnectError("down", Code.Unavailable) : undefined));
+  it.each([
+    ["the distributor unreachable", new ConnectError("down", Code.Unavailable)],
+    ["the distributor's store full", new ConnectError("store full: database or disk is full", Code.ResourceExhausted)],
+  ])("retries a batch after a transient failure: %s", async (_what, failure) => {
+    const { queue, calls, settlements } = harness((call) => (call === 1 ? failure : undefined));
     for (const id of ["a", "b", "c"]) queue.add("s", result(id), true, 1);
     await settle();
     expect(calls.map((call) => call.copyIds)).toEqual([["a", "b", "c"], ["a", "b", "c"]]);

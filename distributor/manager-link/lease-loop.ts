@@ -29,6 +29,11 @@ export interface LeaseLoopDeps {
   settings(): BufferSettings & { leaseWaitMs: number };
   /** Stores leased tasks and makes them available to clients. */
   add(tasks: Uint8Array[]): Promise<void>;
+  /**
+   * Gives leased tasks that could not be stored back to the manager (Release: no attempt used).
+   * Resolves to how many went back.
+   */
+  release(tasks: Uint8Array[]): Promise<number>;
   /** Resolves when copies were handed out (the buffer may need filling) or after `timeoutMs`. */
   waitForDemand(timeoutMs: number, signal: AbortSignal): Promise<unknown>;
   log: Logger;
@@ -43,7 +48,8 @@ const EMPTY_PAUSE_MS = 1_000;
 /**
  * Keeps the buffer of ready copies between the watermarks: leases a batch whenever
  * {@link bufferPlan} says so, long-polling when the manager has no work, backing off while it is
- * unreachable. Runs until `signals.stop` aborts, then returns once the Lease in flight (if any) was
+ * unreachable or while the store cannot take what it leased (those copies are released to the
+ * manager at once). Runs until `signals.stop` aborts, then returns once the Lease in flight (if any) was
  * answered and its copies stored, or was cancelled by `signals.cancel`.
  */
 export async function runLeaseLoop(deps: LeaseLoopDeps, signals: LeaseLoopSignals): Promise<void> {
@@ -68,7 +74,6 @@ export async function runLeaseLoop(deps: LeaseLoopDeps, signals: LeaseLoopSignal
     let tasks: Uint8Array[];
     try {
       tasks = await deps.lease(plan.count, settings.leaseWaitMs, signals);
-      attempt = 0;
     } catch (error) {
       if (signals.cancel.aborted) {
         log.info(
@@ -87,14 +92,26 @@ export async function runLeaseLoop(deps: LeaseLoopDeps, signals: LeaseLoopSignal
       try {
         await deps.add(tasks);
       } catch (error) {
-        // The manager's leases run out on their own; the copies go back to its queue.
-        log.error({ err: error, lost: tasks.length }, "could not store leased copies");
-        await sleep(backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF), stop);
+        // Copies we cannot hold go back to the manager's queue at once, for other distributors (or
+        // us, once the store takes writes again): left leased there they would wait for their lease
+        // to run out, each using an attempt, while we lease batch after batch we cannot store. The
+        // backoff keeps growing until a batch is stored, so a store that stays full costs the manager
+        // one Lease and one Release every few seconds.
+        const delay = backoffDelayMs(attempt++, deps.backoff ?? DEFAULT_BACKOFF);
+        const released = await deps.release(tasks).catch((releaseError: unknown) => {
+          // Then their manager leases run out on their own and the copies go back to its queue.
+          log.warn({ err: releaseError, copies: tasks.length }, "could not release the leased copies that could not be stored");
+          return 0;
+        });
+        log[attempt === 1 ? "warn" : "debug"]({ err: error, leased: tasks.length, released, retryInMs: delay }, "could not store leased copies, released them");
+        await sleep(delay, stop);
         continue;
       }
+      attempt = 0;
       log.debug({ leased: tasks.length, asked: plan.count }, "copies leased");
-    } else if (Date.now() - started < settings.leaseWaitMs / 2) {
-      await sleep(EMPTY_PAUSE_MS, stop);
+    } else {
+      attempt = 0;
+      if (Date.now() - started < settings.leaseWaitMs / 2) await sleep(EMPTY_PAUSE_MS, stop);
     }
   }
 }

@@ -1,7 +1,9 @@
 import { pino } from "pino";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { TaskSchema } from "../../gen/disio/v1/common_pb.js";
+import { StoreFullError } from "../../core/errors.js";
+import { sleep } from "../signal.js";
 import type { StoredResult } from "../store/store.js";
 import { runHeartbeatLoop, type Directives } from "./heartbeat-loop.js";
 import { runLeaseLoop } from "./lease-loop.js";
@@ -39,6 +41,7 @@ describe("runLeaseLoop", () => {
         add: async (tasks: Uint8Array[]) => {
           ready += tasks.length;
         },
+        release: async () => 0,
         waitForDemand: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))),
         log,
       },
@@ -67,6 +70,7 @@ describe("runLeaseLoop", () => {
         state: async () => ({ ready: 0, held: 0, heldBytes: 0, draining: false }),
         settings: () => ({ lowWatermark: 1, highWatermark: 2, capacity: 2, capacityBytes: 1e9, leaseBatch: 2, leaseWaitMs: 10 }),
         add: async () => undefined,
+        release: async () => 0,
         waitForDemand: async () => undefined,
         log,
         backoff: fastBackoff,
@@ -77,6 +81,47 @@ describe("runLeaseLoop", () => {
     abort.abort();
     await loop;
     expect(calls).toBeLessThan(20);
+  });
+
+  it("gives copies the store cannot take back to the manager at once, and backs off more until a batch is stored", async () => {
+    const lines: Array<{ msg: string; retryInMs?: number; released?: number }> = [];
+    const captured = pino({ level: "debug" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    let leases = 0;
+    let failuresLeft = 3;
+    const released: string[][] = [];
+    const added: string[][] = [];
+    const abort = new AbortController();
+    const idsOf = (tasks: Uint8Array[]) => tasks.map((t) => fromBinary(TaskSchema, t).copyId);
+    const loop = runLeaseLoop(
+      {
+        lease: async () => {
+          leases++;
+          return [1, 2].map((k) => toBinary(TaskSchema, create(TaskSchema, { copyId: `c${leases}-${k}` })));
+        },
+        state: async () => ({ ready: added.flat().length, held: added.flat().length, heldBytes: 0, draining: false }),
+        settings: () => ({ lowWatermark: 1, highWatermark: 2, capacity: 2, capacityBytes: 1e9, leaseBatch: 2, leaseWaitMs: 10 }),
+        add: async (tasks) => {
+          if (failuresLeft-- > 0) throw new StoreFullError("database or disk is full");
+          added.push(idsOf(tasks));
+        },
+        release: async (tasks) => {
+          released.push(idsOf(tasks));
+          return tasks.length;
+        },
+        waitForDemand: (ms, signal) => sleep(Math.min(ms, 5), signal),
+        log: captured,
+        backoff: fastBackoff,
+      },
+      { stop: abort.signal, cancel: abort.signal },
+    );
+    await until(() => added.length === 1);
+    abort.abort();
+    await loop;
+    expect(released).toEqual([["c1-1", "c1-2"], ["c2-1", "c2-2"], ["c3-1", "c3-2"]]);
+    expect(added).toEqual([["c4-1", "c4-2"]]);
+    expect(leases).toBe(4);
+    const failures = lines.filter((l) => l.msg === "could not store leased copies, released them");
+    expect(failures.map((l) => [l.retryInMs, l.released])).toEqual([[5, 2], [10, 2], [20, 2]]);
   });
 });
 
@@ -103,6 +148,7 @@ describe("runLeaseLoop on stop", () => {
         add: async (tasks) => {
           added.push(tasks.length);
         },
+        release: async () => 0,
         waitForDemand: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))),
         log,
       },
