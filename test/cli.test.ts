@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../bench/grid-processes.js";
 import { VERSION } from "../core/version.js";
-import { startGrid, waitFor, type GridFixture } from "./grid-fixture.js";
+import { startGrid, waitFor, type GridFixture } from "../bench/grid-fixture.js";
 
 const run = promisify(execFile);
 
