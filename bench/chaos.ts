@@ -10,8 +10,8 @@ import { parseArgs } from "node:util";
 import { anonymousFlood } from "./chaos/anonymous-flood.js";
 import { errorClient } from "./chaos/error-client.js";
 import { frozenWorker } from "./chaos/frozen-worker.js";
-import { distributorRestart, managerRestart, type ChaosSize } from "./chaos/restart-scenarios.js";
-import { runSpinScenario } from "./chaos/spin-scenario.js";
+import { distributorRestart, managerRestart } from "./chaos/restart-scenarios.js";
+import { runSpinScenario, type ChaosSize } from "./chaos/spin-scenario.js";
 import { formatVerdict, type Verdict } from "./chaos/verdict.js";
 
 const { values } = parseArgs({

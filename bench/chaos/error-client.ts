@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GridServers } from "../grid-fixture.js";
 import { startLyingClient, type LyingClient } from "./lying-client.js";
-import type { ChaosSize } from "./restart-scenarios.js";
-import type { SpinScenario } from "./spin-scenario.js";
+import type { ChaosSize, SpinScenario } from "./spin-scenario.js";
 
 /**
  * error-client: a client that reports every task as an error joins 300 ms before an honest worker

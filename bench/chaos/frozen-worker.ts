@@ -2,8 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GridServers } from "../grid-fixture.js";
-import type { ChaosSize } from "./restart-scenarios.js";
-import type { SpinScenario } from "./spin-scenario.js";
+import type { ChaosSize, SpinScenario } from "./spin-scenario.js";
 
 /** What the distributor logs when it takes a silent client for dead and requeues its tasks. */
 const SILENT_CLIENT_LOG = "client silent while holding tasks, its stream ended";

@@ -1,10 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GridServers } from "../grid-fixture.js";
 import type { ProgressWatch } from "./progress-watch.js";
-import type { Disturbed, SpinScenario } from "./spin-scenario.js";
-
-/** How big a chaos run is: the full one, or the short one CI runs. */
-export type ChaosSize = "full" | "short";
+import type { ChaosSize, Disturbed, SpinScenario } from "./spin-scenario.js";
 
 /**
  * SIGKILLs a server when the done count reaches each fraction of `units`, restarts it after

@@ -4,6 +4,9 @@ import { ProgressWatch } from "./progress-watch.js";
 import { auditResults, createSpinWorkload } from "./spin-workload.js";
 import { failedChecks, type Check, type Verdict } from "./verdict.js";
 
+/** How big a chaos run is: the full one, or the short one CI runs. */
+export type ChaosSize = "full" | "short";
+
 /** What a disturbance reports once the grid got over it. */
 export interface Disturbed {
   /** The worst recovery time it measured, ms (undefined: it never recovered). */
@@ -47,7 +50,8 @@ export async function runSpinScenario(scenario: SpinScenario): Promise<Verdict> 
   let watch: ProgressWatch | undefined;
   let cleanUp: (() => Promise<void>) | undefined;
   try {
-    const workload = await createSpinWorkload(grid, { name: scenario.scenario, ...scenario });
+    const { units, spinMs, replication, quorum } = scenario;
+    const workload = await createSpinWorkload(grid, { name: scenario.scenario, units, spinMs, replication, quorum });
     watch = new ProgressWatch(grid, workload.projectId);
     await scenario.startClients(grid);
     const disturbed = await scenario.disturb(grid, watch);
