@@ -35,6 +35,8 @@ export interface GridProcess {
   rssMb(): number;
   /** Sends a signal and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends a signal to the process and all its descendants (a worker's cluster processes), e.g. to freeze it. */
+  signalTree(signal: NodeJS.Signals): void;
 }
 
 /** A TCP port that was free a moment ago. */
@@ -70,6 +72,17 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
+/** The pids of a process and its descendants, read from /proc (parents first). */
+export function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // gone
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
 /** Spawns `node dist/cli/main.js …args` with its output in `<logDir>/<name>.log`. */
 export function spawnDisio(name: string, args: string[], logDir: string, url = "", env: NodeJS.ProcessEnv = {}): GridProcess {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
@@ -88,6 +101,16 @@ export function spawnDisio(name: string, args: string[], logDir: string, url = "
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
+    },
+    signalTree(signal) {
+      if (child.pid === undefined) return;
+      for (const pid of processTree(child.pid)) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // exited meanwhile
+        }
+      }
     },
   };
 }
@@ -113,7 +136,7 @@ export async function startDistributorProcess(options: { dataDir: string; port: 
   return distributor;
 }
 
-/** Starts `disio worker` with `workers` processes. */
-export function startWorkerProcess(options: { distributorUrl: string; workers: number; logDir: string; extraArgs?: string[] }): GridProcess {
-  return spawnDisio("worker", ["worker", "--distributor", options.distributorUrl, "--workers", String(options.workers), ...(options.extraArgs ?? [])], options.logDir);
+/** Starts `disio worker` with `workers` processes, logging to `<logDir>/<name>.log` (default `worker`). */
+export function startWorkerProcess(options: { distributorUrl: string; workers: number; logDir: string; extraArgs?: string[]; name?: string }): GridProcess {
+  return spawnDisio(options.name ?? "worker", ["worker", "--distributor", options.distributorUrl, "--workers", String(options.workers), ...(options.extraArgs ?? [])], options.logDir);
 }

@@ -10,7 +10,7 @@ import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { freePort, startDistributorProcess, startManagerProcess, type GridProcess } from "../bench/grid-processes.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
-import { waitFor } from "./grid-fixture.js";
+import { waitFor } from "../bench/grid-fixture.js";
 import { joinRetrying } from "./join-retrying.js";
 
 const encoder = new TextEncoder();

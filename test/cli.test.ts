@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../bench/grid-processes.js";
 import { VERSION } from "../core/version.js";
-import { startGrid, waitFor, type GridFixture } from "./grid-fixture.js";
+import { startGrid, waitFor, type GridFixture } from "../bench/grid-fixture.js";
 
 const run = promisify(execFile);
 
@@ -99,6 +99,7 @@ describe("the disio CLI as a user runs it", () => {
     ["a malformed NDJSON line", ["units", "add", "--project", "p", "--file", "BAD_NDJSON"], /^error: .*:2: not JSON/],
     ["a count of zero", ["worker", "--distributor", "http://127.0.0.1:1", "--workers", "0"], /^error: option '--workers <n>' argument '0' is invalid/],
     ["a missing required option", ["worker"], /^error: required option '--distributor <url>' not specified$/],
+    ["a malformed duration", ["distributor", "--manager", "http://127.0.0.1:1", "--token", "t", "--client-heartbeat", "soon"], /^error: option '--client-heartbeat <duration>' argument 'soon' is invalid/],
     ["an output file that cannot be opened", ["results", "--project", "PROJECT", "--out", "/nonexistent-dir/results.ndjson"], /^error: ENOENT: .*nonexistent-dir/],
   ];
   for (const [what, args, message, token] of failures) {

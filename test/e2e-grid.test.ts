@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ProjectState } from "../gen/disio/v1/common_pb.js";
-import { addNumberUnits, createProjectFrom, doneCount, resultsByUnit, startGrid, waitFor, type GridFixture } from "./grid-fixture.js";
+import { addNumberUnits, createProjectFrom, doneCount, resultsByUnit, startGrid, waitFor, type GridFixture } from "../bench/grid-fixture.js";
 
 /** Squares its input after a little busy work, so a run lasts long enough to disturb it. */
 const SQUARE = `

@@ -15,7 +15,7 @@ import type { RunnableTask, UnitProcessor, UnitResult } from "../core/client/uni
 import { startDistributor, type RunningDistributor } from "../distributor/index.js";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { startManager, type RunningManager } from "../manager/index.js";
-import { waitFor } from "./grid-fixture.js";
+import { waitFor } from "../bench/grid-fixture.js";
 
 const log = pino({ level: process.env.DISIO_TEST_LOG ?? "silent" });
 const encoder = new TextEncoder();

@@ -10,7 +10,7 @@ import { UnitState, type Task } from "../gen/disio/v1/common_pb.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { startDistributor, type RunningDistributor } from "../distributor/index.js";
 import { startManager, type RunningManager } from "../manager/index.js";
-import { waitFor } from "./grid-fixture.js";
+import { waitFor } from "../bench/grid-fixture.js";
 import { joinRetrying } from "./join-retrying.js";
 
 const log = pino({ level: "silent" });

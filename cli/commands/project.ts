@@ -5,22 +5,13 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { CreateProjectRequestSchema, ProjectSchema, type Project } from "../../gen/disio/v1/admin_service_pb.js";
 import { Encoding, ProjectState } from "../../gen/disio/v1/common_pb.js";
 import { createAdminClient, withAdminFlags, type AdminFlags } from "../admin-client.js";
-import { wholeNumber } from "../option-parsers.js";
-import { parseDurationMs } from "../parse-duration.js";
+import { duration, wholeNumber } from "../option-parsers.js";
 import { formatTable, messageJson, printJson, printLine } from "../print.js";
 
 /** commander parser for an integer (may be negative). */
 function integer(text: string): number {
   if (!/^-?\d+$/.test(text)) throw new InvalidArgumentError("expected an integer");
   return Number(text);
-}
-
-function duration(text: string): number {
-  try {
-    return parseDurationMs(text);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
 }
 
 function isoDate(text: string): Date {

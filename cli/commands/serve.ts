@@ -6,7 +6,7 @@ import { startWorker } from "../../client-node/index.js";
 import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA } from "../defaults.js";
 import { createCliLogger } from "../logger.js";
 import { untilSignal } from "../until-signal.js";
-import { countOf, wholeNumber } from "../option-parsers.js";
+import { countOf, duration, wholeNumber } from "../option-parsers.js";
 
 function port(text: string): number {
   const value = wholeNumber(text);
@@ -63,7 +63,8 @@ export function distributorCommand(): Command {
     .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
     .option("--public-url <url>", "where clients reach this distributor (default: the listen URL)")
     .option("--region <region>", "region label, e.g. eu-west", "")
-    .action(async (flags: { host: string; port: number; manager: string; token: string; data: string; store: "sqlite"; publicUrl?: string; region: string }) => {
+    .option("--client-heartbeat <duration>", "how often a client holding tasks must report; silent for 3 intervals, its tasks go to others (default 10s)", duration)
+    .action(async (flags: { host: string; port: number; manager: string; token: string; data: string; store: "sqlite"; publicUrl?: string; region: string; clientHeartbeat?: number }) => {
       const log = createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
       const distributor = await startDistributor({
@@ -75,6 +76,7 @@ export function distributorCommand(): Command {
         store: flags.store,
         publicUrl: flags.publicUrl,
         region: flags.region,
+        clientHeartbeatMs: flags.clientHeartbeat,
         log,
       });
       const signal = await untilSignal();

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@connectrpc/connect";
 import { AdminService } from "../gen/disio/v1/admin_service_pb.js";
-import { CLI, freePort, startDistributorProcess, startManagerProcess, startWorkerProcess, type GridProcess } from "../bench/grid-processes.js";
+import { CLI, freePort, startDistributorProcess, startManagerProcess, startWorkerProcess, type GridProcess } from "./grid-processes.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
 
-/** A whole grid of real processes in a temp folder: manager, distributor, worker. */
-export interface GridFixture {
+/** A manager and a registered distributor as real processes in a temp folder, and the workers added to them. */
+export interface GridServers {
   dir: string;
   adminToken: string;
   managerPort: number;
@@ -16,30 +16,52 @@ export interface GridFixture {
   distributorToken: string;
   manager: GridProcess;
   distributor: GridProcess;
-  worker: GridProcess;
+  /** Every worker started with {@link GridServers.addWorker}, stopped by `close`. */
+  workers: GridProcess[];
   admin: Client<typeof AdminService>;
+  /** Starts a `disio worker` with `processes` processes (logging to `worker-<k>.log`). */
+  addWorker(processes: number): GridProcess;
   /** Restarts the manager on the same port and data folder. */
   restartManager(): Promise<void>;
-  /** Restarts the distributor on the same port and data folder. */
+  /** Restarts the distributor on the same port, data folder and flags. */
   restartDistributor(): Promise<void>;
-  /** Stops everything and removes the folder. */
+  /** Stops everything and removes the folder (kept when `DISIO_TEST_KEEP` is set). */
   close(): Promise<void>;
 }
 
-/** Starts a manager, registers a distributor, starts it and a worker with `workers` processes. */
-export async function startGrid(workers = 2): Promise<GridFixture> {
+/** A whole grid: {@link GridServers} and one worker. */
+export interface GridFixture extends GridServers {
+  worker: GridProcess;
+}
+
+/** Options of {@link startGridServers}. */
+export interface GridServerOptions {
+  /** Extra `disio distributor` flags, e.g. `["--client-heartbeat", "1s"]`. */
+  distributorArgs?: string[];
+  /** Prefix of the temp folder. Default `disio-e2e-`. */
+  prefix?: string;
+}
+
+/** Starts a manager, registers a distributor and starts it; no worker yet. */
+export async function startGridServers(options: GridServerOptions = {}): Promise<GridServers> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
-  const dir = mkdtempSync(join(tmpdir(), "disio-e2e-"));
+  const dir = mkdtempSync(join(tmpdir(), options.prefix ?? "disio-e2e-"));
   const adminToken = "e2e-admin-token";
   const [managerPort, distributorPort] = [await freePort(), await freePort()];
   const managerArgs = { dataDir: join(dir, "manager"), port: managerPort, adminToken, logDir: dir };
   const manager = await startManagerProcess(managerArgs);
   const admin = createAdminClient({ manager: manager.url, token: adminToken });
   const { token: distributorToken } = await admin.createDistributor({ name: "e2e" });
-  const distributorArgs = { dataDir: join(dir, "distributor"), port: distributorPort, managerUrl: manager.url, token: distributorToken, logDir: dir };
+  const distributorArgs = {
+    dataDir: join(dir, "distributor"),
+    port: distributorPort,
+    managerUrl: manager.url,
+    token: distributorToken,
+    logDir: dir,
+    extraArgs: options.distributorArgs,
+  };
   const distributor = await startDistributorProcess(distributorArgs);
-  const worker = startWorkerProcess({ distributorUrl: distributor.url, workers, logDir: dir });
-  const grid: GridFixture = {
+  const grid: GridServers = {
     dir,
     adminToken,
     managerPort,
@@ -47,8 +69,13 @@ export async function startGrid(workers = 2): Promise<GridFixture> {
     distributorToken,
     manager,
     distributor,
-    worker,
+    workers: [],
     admin,
+    addWorker(processes) {
+      const worker = startWorkerProcess({ distributorUrl: grid.distributor.url, workers: processes, logDir: dir, name: `worker-${grid.workers.length}` });
+      grid.workers.push(worker);
+      return worker;
+    },
     async restartManager() {
       grid.manager = await startManagerProcess(managerArgs);
     },
@@ -56,7 +83,9 @@ export async function startGrid(workers = 2): Promise<GridFixture> {
       grid.distributor = await startDistributorProcess(distributorArgs);
     },
     async close() {
-      await Promise.all([grid.worker.stop("SIGKILL"), grid.distributor.stop("SIGKILL"), grid.manager.stop("SIGKILL")]);
+      // A frozen (SIGSTOP) worker's cluster processes would outlive it stopped: continue them first.
+      for (const worker of grid.workers) worker.signalTree("SIGCONT");
+      await Promise.all([...grid.workers.map((w) => w.stop("SIGKILL")), grid.distributor.stop("SIGKILL"), grid.manager.stop("SIGKILL")]);
       // DISIO_TEST_KEEP=1 keeps the logs and data of every grid for debugging.
       if (process.env.DISIO_TEST_KEEP) console.error(`grid kept in ${dir}`);
       else rmSync(dir, { recursive: true, force: true });
@@ -65,9 +94,15 @@ export async function startGrid(workers = 2): Promise<GridFixture> {
   return grid;
 }
 
+/** Starts a manager, registers a distributor, starts it and a worker with `workers` processes. */
+export async function startGrid(workers = 2, options: GridServerOptions = {}): Promise<GridFixture> {
+  const servers = await startGridServers(options);
+  return Object.assign(servers, { worker: servers.addWorker(workers) });
+}
+
 /** Writes a program file into the grid folder and creates a project from it. */
 export async function createProjectFrom(
-  grid: GridFixture,
+  grid: GridServers,
   name: string,
   source: string,
   settings: { leaseTimeoutSeconds?: number; replication?: number; quorum?: number } = {},
@@ -85,7 +120,7 @@ export async function createProjectFrom(
 }
 
 /** Adds `n` units `{ n: i }` for i in [0, n) and returns their ids. */
-export async function addNumberUnits(grid: GridFixture, projectId: string, n: number): Promise<string[]> {
+export async function addNumberUnits(grid: GridServers, projectId: string, n: number): Promise<string[]> {
   const encoder = new TextEncoder();
   const ids: string[] = [];
   for (let start = 0; start < n; start += 5_000) {
@@ -96,7 +131,7 @@ export async function addNumberUnits(grid: GridFixture, projectId: string, n: nu
 }
 
 /** Done units of a project, per GetStats. */
-export async function doneCount(grid: GridFixture, projectId: string): Promise<number> {
+export async function doneCount(grid: GridServers, projectId: string): Promise<number> {
   const { projects } = await grid.admin.getStats({ projectId });
   return Number(projects[0]?.counts?.done ?? 0n);
 }
@@ -111,7 +146,7 @@ export async function waitFor(what: string, predicate: () => Promise<boolean>, t
 }
 
 /** Every result row of a project: unit id → decoded output, failing on a unit listed twice. */
-export async function resultsByUnit(grid: GridFixture, projectId: string): Promise<Map<string, unknown>> {
+export async function resultsByUnit(grid: GridServers, projectId: string): Promise<Map<string, unknown>> {
   const decoder = new TextDecoder();
   const byUnit = new Map<string, unknown>();
   for await (const result of listAllResults(grid.admin, projectId)) {
