@@ -76,3 +76,17 @@ export function guardStore<T extends object>(store: T, options: StoreGuardOption
     },
   });
 }
+
+/**
+ * Opens a store with `open` and guards it with {@link guardStore}; a storage failure while opening
+ * throws the same domain errors the guarded store does.
+ */
+export function openGuarded<T extends object>(open: () => T, options: StoreGuardOptions<T>): T {
+  let store: T;
+  try {
+    store = open();
+  } catch (error) {
+    throw storageErrorOf(error) ?? error;
+  }
+  return guardStore(store, options);
+}

@@ -28,42 +28,47 @@ async function killAndRestart(
   return { recoveryMs: worst };
 }
 
-/**
- * distributor-restart: replication 2, quorum 2, one worker of 2 processes; the distributor is
- * SIGKILLed and restarted 1 s later three times during the run.
- */
-export function distributorRestart(size: ChaosSize): SpinScenario {
+/** What one restart scenario kills, when, and for how long. */
+interface RestartPlan {
+  scenario: string;
+  /** Which server is SIGKILLed. */
+  server: "distributor" | "manager";
+  /** Shares of the units done at which it is killed. */
+  at: number[];
+  /** How long it stays down, ms. */
+  downMs: number;
+  /** Longest stall the verdict allows, s. */
+  stallS: number;
+}
+
+/** A restart scenario: replication 2, quorum 2, one worker of 2 processes, a server killed and restarted. */
+function restartScenario(size: ChaosSize, plan: RestartPlan): SpinScenario {
   const units = size === "full" ? 6_000 : 1_500;
   return {
-    scenario: "distributor-restart",
+    scenario: plan.scenario,
     units,
     spinMs: 2,
     replication: 2,
     quorum: 2,
     timeoutMs: size === "full" ? 300_000 : 100_000,
-    limits: { stallS: 20, recoveryS: 15 },
+    limits: { stallS: plan.stallS, recoveryS: 15 },
     async startClients(grid: GridServers) {
       grid.addWorker(2);
     },
     disturb: (grid, watch) =>
-      killAndRestart(watch, units, [0.2, 0.45, 0.7], 1_000, { kill: () => grid.distributor.stop("SIGKILL"), restart: () => grid.restartDistributor() }),
+      killAndRestart(watch, units, plan.at, plan.downMs, {
+        kill: () => grid[plan.server].stop("SIGKILL"),
+        restart: () => (plan.server === "manager" ? grid.restartManager() : grid.restartDistributor()),
+      }),
   };
 }
 
-/** manager-restart: as distributor-restart, but the manager is SIGKILLed once, at 40 %, and restarted 3 s later. */
+/** distributor-restart: the distributor is SIGKILLed and restarted 1 s later three times during the run. */
+export function distributorRestart(size: ChaosSize): SpinScenario {
+  return restartScenario(size, { scenario: "distributor-restart", server: "distributor", at: [0.2, 0.45, 0.7], downMs: 1_000, stallS: 20 });
+}
+
+/** manager-restart: the manager is SIGKILLed once, at 40 %, and restarted 3 s later. */
 export function managerRestart(size: ChaosSize): SpinScenario {
-  const units = size === "full" ? 6_000 : 1_500;
-  return {
-    scenario: "manager-restart",
-    units,
-    spinMs: 2,
-    replication: 2,
-    quorum: 2,
-    timeoutMs: size === "full" ? 300_000 : 100_000,
-    limits: { stallS: 30, recoveryS: 15 },
-    async startClients(grid: GridServers) {
-      grid.addWorker(2);
-    },
-    disturb: (grid, watch) => killAndRestart(watch, units, [0.4], 3_000, { kill: () => grid.manager.stop("SIGKILL"), restart: () => grid.restartManager() }),
-  };
+  return restartScenario(size, { scenario: "manager-restart", server: "manager", at: [0.4], downMs: 3_000, stallS: 30 });
 }

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { StoreHealth } from "../../core/store-health.js";
-import { guardStore } from "../../sqlite/guard-store.js";
-import { storageErrorOf } from "../../sqlite/storage-error.js";
+import { openGuarded } from "../../sqlite/guard-store.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
 import type { DistributorStore } from "./store.js";
 
@@ -24,11 +23,5 @@ const DISTRIBUTOR_STORE_WRITES = [
  * `/healthz`). A storage failure while opening throws the same domain errors.
  */
 export function openDistributorStore(options: { path: string; health: StoreHealth; log: Logger }): DistributorStore {
-  let store: DistributorStore;
-  try {
-    store = openSqliteStore({ path: options.path });
-  } catch (error) {
-    throw storageErrorOf(error) ?? error;
-  }
-  return guardStore(store, { writes: DISTRIBUTOR_STORE_WRITES, health: options.health, log: options.log });
+  return openGuarded(() => openSqliteStore({ path: options.path }), { writes: DISTRIBUTOR_STORE_WRITES, health: options.health, log: options.log });
 }

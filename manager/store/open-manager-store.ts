@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { StoreHealth } from "../../core/store-health.js";
-import { guardStore } from "../../sqlite/guard-store.js";
-import { storageErrorOf } from "../../sqlite/storage-error.js";
+import { openGuarded } from "../../sqlite/guard-store.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
 import type { ManagerStore } from "./store.js";
 
@@ -29,11 +28,5 @@ const MANAGER_STORE_WRITES = [
  * `/healthz`). A storage failure while opening throws the same domain errors.
  */
 export function openManagerStore(options: { path: string; health: StoreHealth; log: Logger }): ManagerStore {
-  let store: ManagerStore;
-  try {
-    store = openSqliteStore({ path: options.path });
-  } catch (error) {
-    throw storageErrorOf(error) ?? error;
-  }
-  return guardStore(store, { writes: MANAGER_STORE_WRITES, health: options.health, log: options.log });
+  return openGuarded(() => openSqliteStore({ path: options.path }), { writes: MANAGER_STORE_WRITES, health: options.health, log: options.log });
 }
