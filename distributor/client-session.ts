@@ -10,8 +10,6 @@ export interface Session {
   lastHeardMs: number;
   /** Error results in a row since the last OK one. */
   errorStreak: number;
-  /** Last OK result, ms (0: none yet). */
-  lastOkMs: number;
   results: number;
   stream: Stream | undefined;
 }
@@ -36,5 +34,5 @@ export interface Stream {
 
 /** A session just joined (or seen again after a restart) at `nowMs`. */
 export function newSession(clientId: string, platform: string, nowMs: number): Session {
-  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, lastOkMs: 0, results: 0, stream: undefined };
+  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, results: 0, stream: undefined };
 }

@@ -91,6 +91,8 @@ export class WorkHub {
    * old session a copy its new session was handed again, and that credit must not leak.
    */
   readonly #holders = new Map<string, Stream>();
+  /** The two clients with the latest OK results, most recent first, for `errorBackoff`. */
+  #okLeaders: Array<{ clientId: string; atMs: number }> = [];
   readonly #ledger = new HeartbeatLedger();
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
@@ -293,12 +295,11 @@ export class WorkHub {
         session.lastSeenMs = now;
         session.results += stored.accepted;
         for (const result of kept) {
-          if (result.outcome.case === "output") {
-            session.errorStreak = 0;
-            session.lastOkMs = now;
-          } else session.errorStreak++;
+          if (result.outcome.case === "output") session.errorStreak = 0;
+          else session.errorStreak++;
         }
       }
+      if (kept.some((result) => result.outcome.case === "output")) this.#noteOk(clientId, now);
       this.#free(session?.stream, kept.map((r) => r.copyId), true);
     }
     if (returnedCopyIds.length > 0) {
@@ -340,11 +341,15 @@ export class WorkHub {
   }
 
   #othersSucceeding(session: Session, now: number): boolean {
-    for (const other of this.#sessions.values()) {
-      if (other !== session && other.lastOkMs > 0 && now - other.lastOkMs <= RECENT_OK_MS) return true;
-    }
-    return false;
+    const other = this.#okLeaders.find((leader) => leader.clientId !== session.clientId);
+    return other !== undefined && now - other.atMs <= RECENT_OK_MS;
   }
+
+  /** Keeps the two clients with the latest OK results (enough to tell whether someone else succeeds). */
+  #noteOk(clientId: string, now: number): void {
+    this.#okLeaders = [{ clientId, atMs: now }, ...this.#okLeaders.filter((leader) => leader.clientId !== clientId)].slice(0, 2);
+  }
+
 
   /** Sets the credit of a client's open Work stream (a Report's `slots`); more credit sends more tasks at once. */
   setCredit(clientId: string, slots: number): void {
