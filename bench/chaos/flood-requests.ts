@@ -7,14 +7,16 @@ export interface FloodOutcome {
   answered: number;
   /** Requests reset, or not answered within the timeout. */
   unanswered: number;
-  /** How many of each status came back, e.g. `{ "401": 24 }`. */
+  /** How many of each status came back, e.g. `{ "401": 24 }`, and of each failure, e.g. `{ "no answer: ECONNRESET": 1 }`. */
   statuses: Record<string, number>;
 }
 
-/** POSTs `body` once on its own connection; resolves with the status, or undefined on a reset or timeout. */
-function postOnce(url: URL, body: Buffer, contentType: string, timeoutMs: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
+/** POSTs `body` once on its own connection; resolves with the status, or why there was none. */
+function postOnce(url: URL, body: Buffer, contentType: string, timeoutMs: number): Promise<{ status?: number; failure?: string }> {
+  return new Promise((done) => {
     let status: number | undefined;
+    const resolve = (answered: number | undefined, error?: NodeJS.ErrnoException) =>
+      done(answered !== undefined ? { status: answered } : { failure: `no answer: ${error?.code ?? error?.message ?? "closed"}` });
     const req = request(url, { method: "POST", agent: false, timeout: timeoutMs, headers: { "content-type": contentType, "content-length": body.length } });
     req.on("response", (response) => {
       status = response.statusCode;
@@ -24,7 +26,7 @@ function postOnce(url: URL, body: Buffer, contentType: string, timeoutMs: number
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     // An error after the answer (the server closed before the whole body went) still counts as answered.
-    req.on("error", () => resolve(status));
+    req.on("error", (error: NodeJS.ErrnoException) => resolve(status, error));
     req.end(body);
   });
 }
@@ -33,11 +35,14 @@ function postOnce(url: URL, body: Buffer, contentType: string, timeoutMs: number
  * Sends `count` concurrent POSTs of `body` (the same buffer, never copied) to `url`, each on its own
  * connection and with no credentials, and counts the answers.
  */
-export async function floodPost(url: string, body: Buffer, contentType: string, count: number, timeoutMs = 60_000): Promise<FloodOutcome> {
+export async function floodPost(url: string, body: Buffer, contentType: string, count: number, timeoutMs = 120_000): Promise<FloodOutcome> {
   const target = new URL(url);
   const results = await Promise.all(Array.from({ length: count }, () => postOnce(target, body, contentType, timeoutMs)));
   const statuses: Record<string, number> = {};
-  for (const status of results) if (status !== undefined) statuses[status] = (statuses[status] ?? 0) + 1;
-  const answered = results.filter((status) => status !== undefined).length;
+  for (const { status, failure } of results) {
+    const key = status !== undefined ? String(status) : (failure as string);
+    statuses[key] = (statuses[key] ?? 0) + 1;
+  }
+  const answered = results.filter((result) => result.status !== undefined).length;
   return { sent: count, answered, unanswered: count - answered, statuses };
 }
