@@ -37,6 +37,8 @@ export interface GridProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Sends a signal to the process and all its descendants (a worker's cluster processes), e.g. to freeze it. */
   signalTree(signal: NodeJS.Signals): void;
+  /** The last lines of its log (for the error when it exits unexpectedly). */
+  logTail(lines?: number): string;
 }
 
 /** A TCP port that was free a moment ago. */
@@ -93,10 +95,18 @@ export function spawnDisio(name: string, args: string[], logDir: string, url = "
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const logPath = join(logDir, `${name}.log`);
   return {
     child,
     url,
     exited,
+    logTail(lines = 15) {
+      try {
+        return readFileSync(logPath, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+      } catch {
+        return "(no log)";
+      }
+    },
     rssMb: () => (child.exitCode === null && child.signalCode === null ? rssMb(child.pid) : 0),
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -115,11 +125,17 @@ export function spawnDisio(name: string, args: string[], logDir: string, url = "
   };
 }
 
+/** Waits until a server process answers /healthz; fails with its log's last lines if it exits first. */
+async function untilHealthy(server: GridProcess, name: string): Promise<void> {
+  const exitedFirst = server.exited.then((code) => Promise.reject(new Error(`${name} exited with ${code}; its log ends:\n${server.logTail()}`)));
+  await Promise.race([waitHealthy(server.url), exitedFirst]);
+}
+
 /** Starts `disio manager` on `port` and waits until it is healthy. */
 export async function startManagerProcess(options: { dataDir: string; port: number; adminToken: string; logDir: string }): Promise<GridProcess> {
   const url = `http://127.0.0.1:${options.port}`;
   const manager = spawnDisio("manager", ["manager", "--port", String(options.port), "--data", options.dataDir, "--admin-token", options.adminToken], options.logDir, url);
-  await Promise.race([waitHealthy(url), manager.exited.then((code) => Promise.reject(new Error(`manager exited with ${code}`)))]);
+  await untilHealthy(manager, "manager");
   return manager;
 }
 
@@ -132,7 +148,7 @@ export async function startDistributorProcess(options: { dataDir: string; port: 
     options.logDir,
     url,
   );
-  await Promise.race([waitHealthy(url), distributor.exited.then((code) => Promise.reject(new Error(`distributor exited with ${code}`)))]);
+  await untilHealthy(distributor, "distributor");
   return distributor;
 }
 
