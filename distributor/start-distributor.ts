@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Registry } from "prom-client";
 import { startServer, type RunningServer } from "../server/index.js";
 import { AckedCopies } from "./acked-copies.js";
+import { browserRoutes, defaultBrowserAssetsDir } from "./browser-assets.js";
 import { resolveDistributorOptions, type DistributorOptions } from "./distributor-options.js";
 import { ManagerUnavailableError } from "./errors.js";
 import { runHeartbeatLoop } from "./manager-link/heartbeat-loop.js";
@@ -127,6 +128,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       log,
       registry,
       policies: distributorPolicies(tokens),
+      staticRoutes: browserRoutes(o.browserAssetsDir ?? defaultBrowserAssetsDir(), log),
       healthy: () => state === "running" || state === "draining",
       routes: distributorRoutes({
         hub,

@@ -10,5 +10,6 @@ export type {
   RunningServer,
   ServerOptions,
   ServicePolicy,
+  StaticAsset,
   StaticRoute,
 } from "./server-options.js";
