@@ -8,6 +8,7 @@ import type { Client } from "@connectrpc/connect";
 import { pino } from "pino";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { AdminService } from "../gen/disio/v1/admin_service_pb.js";
+import type { Outcome } from "../gen/disio/v1/common_pb.js";
 import { buildBrowserBundle } from "../client-browser/build-bundle.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
@@ -66,7 +67,9 @@ export interface BrowserGrid {
   distributor: RunningDistributor;
   admin: Client<typeof AdminService>;
   /** Creates a project and adds one unit per input; returns its id. */
-  project(name: string, source: string, inputs: unknown[], settings?: { leaseTimeoutSeconds?: number }): Promise<string>;
+  project(name: string, source: string, inputs: unknown[], settings?: { leaseTimeoutSeconds?: number; maxAttempts?: number }): Promise<string>;
+  /** Every copy of every unit of a project (outcome, error text). */
+  copies(projectId: string): Promise<{ unitId: string; outcome: Outcome; error: string }[]>;
   /** Every result of a project, input and output parsed. */
   results(projectId: string): Promise<{ unitId: string; input: unknown; output: unknown }[]>;
   close(): Promise<void>;
@@ -99,10 +102,19 @@ export async function startBrowserGrid(distributorOptions: Partial<DistributorOp
     admin,
     async project(name, source, inputs, settings = {}) {
       const leaseTimeout = settings.leaseTimeoutSeconds === undefined ? undefined : { seconds: BigInt(settings.leaseTimeoutSeconds), nanos: 0 };
-      const { project } = await admin.createProject({ name, programSource: source, leaseTimeout });
+      const { project } = await admin.createProject({ name, programSource: source, leaseTimeout, maxAttempts: settings.maxAttempts });
       const projectId = project!.id;
       await admin.addUnits({ projectId, units: inputs.map((input) => ({ input: encoder.encode(JSON.stringify(input)) })) });
       return projectId;
+    },
+    async copies(projectId) {
+      const { units } = await admin.listUnits({ projectId, pageSize: 1000 });
+      const out: { unitId: string; outcome: Outcome; error: string }[] = [];
+      for (const unit of units) {
+        const { unit: full } = await admin.getUnit({ id: unit.id });
+        for (const copy of full?.copies ?? []) out.push({ unitId: unit.id, outcome: copy.outcome, error: copy.error });
+      }
+      return out;
     },
     async results(projectId) {
       const out: { unitId: string; input: unknown; output: unknown }[] = [];
