@@ -18,18 +18,31 @@ export async function programHash(source: string): Promise<string> {
 }
 
 /**
+ * Checks an Ed25519 signature: true when `signature` signs `message` under `publicKey` (raw 32
+ * bytes). May throw on malformed input (callers treat that as false).
+ */
+export type Ed25519Verify = (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array) => Promise<boolean>;
+
+/** Ed25519 verification with WebCrypto (Node ≥ 20, Chromium ≥ 137, Firefox, Safari ≥ 17). */
+export const webCryptoEd25519Verify: Ed25519Verify = async (publicKey, signature, message) => {
+  // Copies give WebCrypto plain ArrayBuffer-backed views, as its typings require.
+  const key = await crypto.subtle.importKey("raw", new Uint8Array(publicKey), { name: "Ed25519" }, false, ["verify"]);
+  return crypto.subtle.verify("Ed25519", key, new Uint8Array(signature), new Uint8Array(message));
+};
+
+/**
  * True when `source` hashes to `hash` and `signature` is the Ed25519 signature of that hash by
- * `publicKey` (raw 32 bytes). Anything malformed verifies as false rather than throwing.
+ * `publicKey` (raw 32 bytes). Anything malformed verifies as false rather than throwing. `verify`
+ * defaults to WebCrypto; a browser without Ed25519 in WebCrypto passes a library's.
  */
 export async function verifyProgram(
   program: { hash: string; source: string; signature: Uint8Array },
   publicKey: Uint8Array,
+  verify: Ed25519Verify = webCryptoEd25519Verify,
 ): Promise<boolean> {
   if ((await programHash(program.source)) !== program.hash) return false;
   try {
-    // Copies give WebCrypto plain ArrayBuffer-backed views, as its typings require.
-    const key = await crypto.subtle.importKey("raw", new Uint8Array(publicKey), { name: "Ed25519" }, false, ["verify"]);
-    return await crypto.subtle.verify("Ed25519", key, new Uint8Array(program.signature), new Uint8Array(programSignatureMessage(program.hash)));
+    return await verify(publicKey, program.signature, programSignatureMessage(program.hash));
   } catch {
     return false;
   }

@@ -70,10 +70,19 @@ export interface DistributorOptions {
   assignmentRetentionMs?: number;
   /** How long `close()` waits for buffered results to reach a manager by default, ms. Default 5,000. */
   closeGraceMs?: number;
+  /**
+   * Folder of the built browser embed (client.js, runner.html, demo.html: `npm run build` writes
+   * `dist/browser/`), served at `/client.js`, `/runner.html`, `/client.d.ts` and `/`. Default: the
+   * package's `dist/browser/`.
+   */
+  browserAssetsDir?: string;
 }
 
 /** {@link DistributorOptions} with every default filled in and checked. */
-export type ResolvedDistributorOptions = Required<Omit<DistributorOptions, "publicUrl">> & { publicUrl: string | undefined };
+export type ResolvedDistributorOptions = Required<Omit<DistributorOptions, "publicUrl" | "browserAssetsDir">> & {
+  publicUrl: string | undefined;
+  browserAssetsDir: string | undefined;
+};
 
 function positive(name: string, value: number, integer = true): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
@@ -130,5 +139,6 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     heartbeatIntervalMs: positive("heartbeatIntervalMs", options.heartbeatIntervalMs ?? 5_000),
     assignmentRetentionMs: positive("assignmentRetentionMs", options.assignmentRetentionMs ?? 3_600_000),
     closeGraceMs: positive("closeGraceMs", options.closeGraceMs ?? 5_000),
+    browserAssetsDir: options.browserAssetsDir,
   };
 }

@@ -6,6 +6,7 @@ import { isStoreError } from "../core/errors.js";
 import { StoreHealth } from "../core/store-health.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { AckedCopies } from "./acked-copies.js";
+import { browserRoutes, defaultBrowserAssetsDir } from "./browser-assets.js";
 import { resolveDistributorOptions, type DistributorOptions } from "./distributor-options.js";
 import { ManagerUnavailableError } from "./errors.js";
 import { runHeartbeatLoop } from "./manager-link/heartbeat-loop.js";
@@ -133,6 +134,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       log,
       registry,
       policies: distributorPolicies(tokens),
+      staticRoutes: browserRoutes(o.browserAssetsDir ?? defaultBrowserAssetsDir(), log),
       healthy: () => {
         if (state !== "running" && state !== "draining") return false;
         const status = storeHealth.status;

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { requestPath, type HttpListener } from "./http-listener.js";
+import { sendAsset } from "./send-asset.js";
 import type { Health, StaticRoute } from "./server-options.js";
 
 const GRPC_UNIMPLEMENTED = "12";
@@ -44,8 +45,7 @@ export function createHttpRoutes(options: {
       const staticRoute = exact.get(path) ?? prefixes.find((p) => path.startsWith(p.path));
       const found = await staticRoute?.serve(path);
       if (found !== undefined) {
-        const cache = found.cacheSeconds ? `public, max-age=${found.cacheSeconds}` : "no-cache";
-        send(res, method, 200, found.contentType, found.body, cache);
+        sendAsset(req, res, found);
         return;
       }
     }

@@ -12,5 +12,6 @@ export type {
   RunningServer,
   ServerOptions,
   ServicePolicy,
+  StaticAsset,
   StaticRoute,
 } from "./server-options.js";

@@ -28,15 +28,26 @@ export interface ServicePolicy {
   cors?: boolean;
 }
 
+/** What a {@link StaticRoute} answers with. */
+export interface StaticAsset {
+  body: string | Uint8Array;
+  contentType: string;
+  /** `Cache-Control: public, max-age=…` when set, else `no-cache` (revalidate with the ETag). */
+  cacheSeconds?: number;
+  /** Strong ETag (quoted); a matching `If-None-Match` gets a 304. */
+  etag?: string;
+  /** The same body compressed, chosen by the request's `Accept-Encoding` (brotli first). */
+  encoded?: { br?: Uint8Array; gzip?: Uint8Array };
+  /** More response headers (CORS, Content-Security-Policy…). */
+  headers?: Record<string, string>;
+}
+
 /** A plain HTTP route served beside the RPCs (panel pages, client.js, a demo page). */
 export interface StaticRoute {
   /** Exact path, e.g. `/client.js`, or a prefix ending in `/`, e.g. `/panel/`. */
   path: string;
-  /** Answers the request; returns the body and its content type, or undefined for 404. */
-  serve: (path: string) =>
-    | { body: string | Uint8Array; contentType: string; cacheSeconds?: number }
-    | undefined
-    | Promise<{ body: string | Uint8Array; contentType: string; cacheSeconds?: number } | undefined>;
+  /** Answers the request; returns the asset, or undefined for 404. */
+  serve: (path: string) => StaticAsset | undefined | Promise<StaticAsset | undefined>;
 }
 
 /** What a part tells `/healthz`: healthy or not, and if not, optionally why. */

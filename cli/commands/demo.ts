@@ -22,6 +22,7 @@ interface DemoFlags {
   workers: number;
   keep?: boolean;
   json?: boolean;
+  browser?: boolean;
 }
 
 /** Starts a server on its usual port, or on a free one when the usual port is taken. */
@@ -80,6 +81,7 @@ export function demoCommand(): Command {
     .option("--samples <n>", "random points per unit", countOf, 1_000_000)
     .option("--workers <n>", "worker processes", countOf, availableParallelism())
     .option("--keep", "leave everything running when done (Ctrl-C stops)")
+    .option("--browser", "no Node worker: open the printed demo page URL and watch your browser(s) compute the units")
     .option("--json", "print the summary as one JSON object")
     .action(async (flags: DemoFlags) => {
       const log = createCliLogger(process.env.DISIO_LOG_LEVEL ?? "warn");
@@ -102,12 +104,16 @@ export function demoCommand(): Command {
         await admin.addUnits({ projectId, units: inputs.slice(i, i + 10_000).map((input) => ({ input: encoder.encode(JSON.stringify(input)) })) });
       }
       if (!flags.json) {
-        printLine(`dis.io demo: ${flags.units} units of ${flags.samples} samples, ${flags.workers} workers`);
+        printLine(`dis.io demo: ${flags.units} units of ${flags.samples} samples, ${flags.browser ? "computed by browsers" : `${flags.workers} workers`}`);
         printLine(`  manager      ${manager.url}  (admin token in ${join(dataDir, "manager", "admin-token")})`);
         printLine(`  distributor  ${distributor.url}`);
         printLine(`  data         ${dataDir}`);
       }
-      const worker = await startWorker({ distributorUrl: distributor.url, workers: flags.workers, log });
+      const say = flags.json ? (line: string) => process.stderr.write(`${line}\n`) : printLine;
+      if (flags.browser) say(`open ${distributor.url}/ in a browser: every tab that shows it computes (embed: <script src="${distributor.url}/client.js" async></script>)`);
+      const worker = flags.browser
+        ? { closed: new Promise<void>(() => undefined), stop: async () => undefined }
+        : await startWorker({ distributorUrl: distributor.url, workers: flags.workers, log });
       try {
         const computeStarted = Date.now();
         const counts = await showProgress(admin, projectId, flags.units, worker.closed);

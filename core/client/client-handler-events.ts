@@ -1,8 +1,8 @@
 /** The lifecycle, counters and events a `ClientHandler` exposes to its host. */
 import type { ConnectError } from "@connectrpc/connect";
 
-/** Lifecycle of a `ClientHandler`. */
-export type ClientHandlerState = "initialized" | "connecting" | "running" | "draining" | "stopped" | "failed";
+/** Lifecycle of a `ClientHandler` (`paused`: suspended by its host, e.g. a hidden browser tab). */
+export type ClientHandlerState = "initialized" | "connecting" | "running" | "paused" | "draining" | "stopped" | "failed";
 
 /** Counters of a `ClientHandler`. */
 export interface ClientHandlerStats {

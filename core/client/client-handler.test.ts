@@ -63,6 +63,17 @@ function fakeDistributor(options: {
       }
       state.slotsAsked.push(request.slots);
       credit = request.slots;
+      const mine = new Set<string>();
+      // Like the real distributor, a stream's end requeues what it gave and nobody reported.
+      ctx.signal.addEventListener("abort", () => {
+        for (const copyId of mine) {
+          const task = state.given.get(copyId);
+          if (task === undefined) continue;
+          state.given.delete(copyId);
+          state.queue.push(task);
+          state.held--;
+        }
+      });
       while (!ctx.signal.aborted) {
         if (state.breakStream) {
           state.breakStream = false;
@@ -73,7 +84,10 @@ function fakeDistributor(options: {
           state.held += n;
           state.maxHeld = Math.max(state.maxHeld, state.held);
           const batch = state.queue.splice(0, n);
-          for (const task of batch) state.given.set(task.copyId, task);
+          for (const task of batch) {
+            state.given.set(task.copyId, task);
+            mine.add(task.copyId);
+          }
           yield { tasks: batch };
         } else {
           await new Promise((resolve) => setTimeout(resolve, 2));
@@ -206,7 +220,7 @@ async function setup(
     { connect: (url) => createClient(DistributorService, transports.get(url)!), processor },
   );
   handlers.push(handler);
-  return { handler, processor, state: main.state, restart: main.restart, front: front.state, hash, key, other };
+  return { handler, processor, state: main.state, restart: main.restart, front: front.state, hash, key, other, mainClient: createClient(DistributorService, transports.get("http://peer.test")!) };
 }
 
 describe("ClientHandler", () => {
@@ -392,4 +406,73 @@ describe("ClientHandler", () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(state.heartbeats).toBe(afterWork);
   });
+
+  it("suspends: hands unfinished tasks back, flushes finished results in one farewell, resumes", async () => {
+    const { state, hash, mainClient } = await setup({ maxSlots: 4 });
+    const processor = manualProcessor();
+    const suspendable = new ClientHandler(
+      { distributorUrl: "http://peer.test", platform: "browser", backoff: fastBackoff, reportDelayMs: 200, maxSlots: 4 },
+      { connect: () => mainClient, processor },
+    );
+    handlers.push(suspendable);
+    state.queue.push(...tasks(10, hash));
+    suspendable.start();
+    await until(() => processor.running.length === 4);
+    const [first, second, third, fourth] = processor.running.map((task) => task.copyId);
+    processor.finish([first!, second!]);
+    const farewells: { headers: Readonly<Record<string, string>>; returned: string[]; results: string[] }[] = [];
+    const suspended = suspendable.suspend(async (target, requests) => {
+      for (const request of requests) {
+        farewells.push({ headers: target.headers, returned: request.returnedCopyIds, results: request.results.map((r) => r.copyId) });
+        await mainClient.report(request, { headers: target.headers });
+      }
+    });
+    expect(suspendable.state).toBe("paused");
+    expect(processor.abandoned).toBe(1);
+    expect(farewells).toEqual([{ headers: { authorization: "Bearer token-1" }, returned: [third, fourth], results: [first, second] }]);
+    await suspended;
+    expect(state.returned).toEqual([third, fourth]);
+    expect(suspendable.stats()).toEqual({ completed: 2, failed: 0, inFlight: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(processor.ran).toHaveLength(4);
+    expect(state.reportCalls.flat().map((r) => r.copyId)).toEqual([first, second]);
+    processor.auto = true;
+    suspendable.resume();
+    await until(() => suspendable.stats().completed === 10);
+    expect(state.joins).toBe(1);
+    expect(new Set(state.reportCalls.flat().map((r) => r.copyId)).size).toBe(10);
+  });
 });
+
+/** A processor whose tasks finish when the test says (or at once with `auto`); counts abandons. */
+function manualProcessor() {
+  let listener: (results: UnitResult[]) => void = () => undefined;
+  const ok = (task: RunnableTask): UnitResult => ({ copyId: task.copyId, outcome: { ok: true, output: task.input }, durationMs: 1 });
+  const processor = {
+    slots: 4,
+    executors: 1,
+    ran: [] as RunnableTask[],
+    running: [] as RunnableTask[],
+    abandoned: 0,
+    auto: false,
+    run(tasks: readonly RunnableTask[]) {
+      processor.ran.push(...tasks);
+      if (processor.auto) setTimeout(() => listener(tasks.map(ok)), 1);
+      else processor.running.push(...tasks);
+    },
+    finish(copyIds: string[]) {
+      const done = processor.running.filter((task) => copyIds.includes(task.copyId));
+      processor.running = processor.running.filter((task) => !copyIds.includes(task.copyId));
+      listener(done.map(ok));
+    },
+    abandon() {
+      processor.abandoned++;
+      processor.running = [];
+    },
+    onResults(next: (results: UnitResult[]) => void) {
+      listener = next;
+    },
+    async stop() {},
+  };
+  return processor;
+}

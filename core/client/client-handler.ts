@@ -2,10 +2,12 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Task, TaskResult } from "../../gen/disio/v1/common_pb.js";
 import { backoffDelayMs } from "../backoff.js";
 import { limitOutput } from "../output-limit.js";
+import type { Ed25519Verify } from "../program-signature.js";
 import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
 import { TrustKeyMismatchError } from "./errors.js";
 import type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
 import { CreditTuner } from "./credit-tuner.js";
+import { farewellReports, type FarewellLimits, type FarewellRequest } from "./farewell-reports.js";
 import { Heartbeats } from "./heartbeats.js";
 import { joinDistributor, type DistributorClient, type Session } from "./join-distributor.js";
 import { inHandCheck } from "./in-hand-check.js";
@@ -23,11 +25,21 @@ export interface ClientHandlerDeps {
   processor: UnitProcessor;
   /** Monotonic clock in ms. Default `performance.now`. */
   now?: () => number;
+  /** Ed25519 check of program signatures. Default WebCrypto (browsers without it pass a library's). */
+  verify?: Ed25519Verify;
 }
 
 type Listener<K extends keyof ClientHandlerEvents> = (event: ClientHandlerEvents[K]) => void;
 
+/**
+ * Sends a farewell's Report requests to the distributor the session belongs to, with its session
+ * headers. Called synchronously by {@link ClientHandler.suspend}: the first request must be on its
+ * way before this returns (it may be the page's last act, e.g. a `fetch` with `keepalive`).
+ */
+export type FarewellSend = (target: { url: string; headers: Readonly<Record<string, string>> }, requests: readonly FarewellRequest[]) => Promise<void>;
 
+/** Default farewell budgets: a keepalive fetch may carry 64 KiB (all such requests together). */
+const DEFAULT_FAREWELL_LIMITS = { firstBytes: 60_000, restBytes: 4 * 1024 * 1024 };
 
 /**
  * The client handler core, shared by `disio worker` and the browser client: joins a distributor
@@ -69,6 +81,9 @@ export class ClientHandler {
   private inHandStrikes = 0;
   /** The Work stream is being reopened on purpose (see `inHandCheck`), not lost. */
   private reopening = false;
+  /** Suspended (see {@link ClientHandler.suspend}): no tasks taken, no stream reopened until resume. */
+  private suspended = false;
+  private wakeResumed: (() => void) | undefined;
 
   private completed = 0;
   private failed = 0;
@@ -91,6 +106,7 @@ export class ClientHandler {
       backoff: this.options.backoff,
       attempts: this.options.programFetchAttempts,
       sleep: (ms) => this.sleep(ms),
+      verify: deps.verify,
     });
     this.reports = new ReportQueue<Session>(
       {
@@ -167,6 +183,56 @@ export class ClientHandler {
   }
 
   /**
+   * Suspends work, for a browser tab that is hidden or closing: stops taking tasks, drops every task
+   * the processor holds (its `abandon`), and settles what the client owes in one go through `send`,
+   * called before this returns: the unfinished copies handed back (the distributor gives them to
+   * others at once, no attempt used) and the finished results not yet reported. The Work stream ends
+   * once that farewell settled (so the results are stored before the stream's end requeues what it
+   * held). State `paused` until {@link ClientHandler.resume}; resolves when the farewell settled.
+   */
+  suspend(send: FarewellSend, limits: Partial<Omit<FarewellLimits, "maxEntries">> = {}): Promise<void> {
+    if (this.lifecycle !== "running" && this.lifecycle !== "connecting") return Promise.resolve();
+    this.suspended = true;
+    this.setState("paused");
+    this.deps.processor.abandon?.();
+    this.inProcessor = 0;
+    const session = this.session;
+    const owed = session === undefined ? [] : this.reports.takePending(session);
+    const returned = this.heartbeats.takeReturns();
+    const finished = new Set(owed.map((entry) => entry.result.copyId));
+    for (const [copyId, holder] of this.inHand) if (holder === session && !finished.has(copyId)) returned.push(copyId);
+    this.inHand.clear();
+    this.notify();
+    const requests = farewellReports(
+      owed.map((entry) => entry.result),
+      returned,
+      { ...DEFAULT_FAREWELL_LIMITS, ...limits, maxEntries: this.options.reportBatch },
+    );
+    const sent = session === undefined || requests.length === 0 ? Promise.resolve() : send({ url: session.url, headers: session.headers }, requests);
+    return sent
+      .then(
+        () => {
+          const ok = owed.filter((entry) => entry.ok).length;
+          this.completed += ok;
+          this.failed += owed.length - ok;
+          if (returned.length > 0) this.emit("returned", { tasks: returned.length });
+        },
+        (error: unknown) => this.emit("reportFailed", { error: ConnectError.from(error), results: owed.length, dropped: true }),
+      )
+      .finally(() => {
+        if (this.suspended) this.streamAbort?.abort();
+      });
+  }
+
+  /** Takes tasks again after {@link ClientHandler.suspend} (the Work stream reopens on the same session). */
+  resume(): void {
+    if (!this.suspended || this.stopSignal.signal.aborted) return;
+    this.suspended = false;
+    this.setState(this.streamAbort?.signal.aborted === false ? "running" : "connecting");
+    this.wakeResumed?.();
+  }
+
+  /**
    * Stops taking tasks, lets the processor finish the tasks in hand for up to `graceMs` (default
    * 10,000), reports every finished result (giving the reports at least 2 s more), stops the processor
    * and resolves. Tasks not finished in time are not reported: their leases give them to others.
@@ -198,6 +264,11 @@ export class ClientHandler {
   private async workLoop(): Promise<void> {
     let failures = 0;
     while (!this.stopSignal.signal.aborted) {
+      if (this.suspended) {
+        await this.untilResumed();
+        failures = 0;
+        continue;
+      }
       const streamAbort = new AbortController();
       this.streamAbort = streamAbort;
       let failure: unknown;
@@ -210,7 +281,7 @@ export class ClientHandler {
         this.credit.streamOpened();
         this.inHandStrikes = 0;
         this.emit("streamOpened", { slots: this.credit.slots });
-        this.setState("running");
+        if (!this.suspended) this.setState("running");
         const stream = session.client.work({ slots: this.credit.slots }, { headers: session.headers, signal: streamAbort.signal });
         for await (const response of stream) {
           failures = 0;
@@ -223,6 +294,7 @@ export class ClientHandler {
         failure = error;
       }
       if (this.stopSignal.signal.aborted) break;
+      if (this.suspended) continue;
       if (this.reopening) {
         this.reopening = false;
         continue;
@@ -269,6 +341,8 @@ export class ClientHandler {
   private accept(session: Session, tasks: Task[]): void {
     const byProgram = new Map<string, Task[]>();
     const adopted = new Set<string>();
+    // Tasks still arriving on a stream being closed for a suspension: that stream's end requeues them.
+    if (this.suspended) return;
     for (const task of tasks) {
       const holder = this.inHand.get(task.copyId);
       if (holder !== undefined) {
@@ -292,18 +366,21 @@ export class ClientHandler {
       void this.programs.get(hash, session.publicKey).then((verdict) => {
         this.awaitingProgram -= group.length;
         this.notify();
+        // A suspension meanwhile handed these back.
+        const live = group.filter((task) => this.inHand.has(task.copyId));
+        if (live.length === 0) return;
         if (!verdict.ok && verdict.retryable === true) {
-          this.handBack(group.map((task) => task.copyId));
-          this.emit("programUnavailable", { hash, reason: verdict.reason, tasks: group.length });
+          this.handBack(live.map((task) => task.copyId));
+          this.emit("programUnavailable", { hash, reason: verdict.reason, tasks: live.length });
           return;
         }
         if (!verdict.ok) {
-          this.emit("programRejected", { hash, reason: verdict.reason, tasks: group.length });
-          this.addResults(group.map((task) => programErrorResult(task.copyId, verdict.reason)));
+          this.emit("programRejected", { hash, reason: verdict.reason, tasks: live.length });
+          this.addResults(live.map((task) => programErrorResult(task.copyId, verdict.reason)));
           return;
         }
-        this.inProcessor += group.length;
-        this.deps.processor.run(group.map((task) => toRunnableTask(task, verdict.source, session.maxRunTimeMs)));
+        this.inProcessor += live.length;
+        this.deps.processor.run(live.map((task) => toRunnableTask(task, verdict.source, session.maxRunTimeMs)));
       });
     }
   }
@@ -448,6 +525,21 @@ export class ClientHandler {
         this.waiters.add(finish);
       });
     }
+  }
+
+  /** Resolves on {@link ClientHandler.resume} or stop. */
+  private untilResumed(): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.stopSignal.signal;
+      const done = (): void => {
+        this.wakeResumed = undefined;
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      if (!this.suspended || signal.aborted) return resolve();
+      this.wakeResumed = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   /** Sleeps `ms`, cut short by stop. */

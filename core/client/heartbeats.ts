@@ -49,6 +49,13 @@ export class Heartbeats {
     this.#returns.push(...copyIds);
   }
 
+  /** Takes the copies waiting to be handed back (the caller sends them itself). */
+  takeReturns(): string[] {
+    const returns = this.#returns;
+    this.#returns = [];
+    return returns;
+  }
+
   /** A new session: copies waiting to go back under the old one are dropped (that stream's end requeued them). */
   reset(): void {
     this.#returns = [];

@@ -3,7 +3,9 @@
  * unit-processor protocol it drives, and its pure decisions.
  */
 export { ClientHandler } from "./client-handler.js";
-export type { ClientHandlerDeps } from "./client-handler.js";
+export type { ClientHandlerDeps, FarewellSend } from "./client-handler.js";
+export { farewellReports } from "./farewell-reports.js";
+export type { FarewellLimits, FarewellRequest } from "./farewell-reports.js";
 export type { DistributorClient } from "./join-distributor.js";
 export type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
 export { resolveClientHandlerOptions, MAX_WORK_SLOTS } from "./client-handler-options.js";

@@ -1,5 +1,5 @@
 import { backoffDelayMs, type BackoffPolicy } from "../backoff.js";
-import { verifyProgram } from "../program-signature.js";
+import { verifyProgram, type Ed25519Verify } from "../program-signature.js";
 
 /** A program as GetProgram returns it. */
 export interface SignedProgram {
@@ -26,6 +26,8 @@ export interface ProgramCacheDeps {
   attempts: number;
   /** Waits (injectable for tests). */
   sleep(ms: number): Promise<void>;
+  /** Ed25519 check; default WebCrypto. */
+  verify?: Ed25519Verify;
 }
 
 /**
@@ -70,7 +72,7 @@ export class ProgramCache {
       if (program.hash !== hash) {
         return { verdict: { ok: false, reason: `asked for program ${hash}, got ${program.hash}` }, cache: false };
       }
-      const valid = await verifyProgram(program, publicKey);
+      const valid = await verifyProgram(program, publicKey, this.deps.verify);
       return valid
         ? { verdict: { ok: true, source: program.source }, cache: true }
         : { verdict: { ok: false, reason: `program ${hash} failed signature verification` }, cache: true };

@@ -82,4 +82,15 @@ describe("ReportQueue", () => {
       { key: "new", copyIds: ["b"] },
     ]);
   });
+
+  it("hands the waiting results of one session to a farewell and keeps the others", async () => {
+    const { queue, calls } = harness();
+    queue.add("now", result("b"), true, 1);
+    queue.add("old", result("a"), true, 1);
+    const taken = queue.takePending("now");
+    expect(taken.map((entry) => [entry.key, entry.result.copyId])).toEqual([["now", "b"]]);
+    await settle();
+    expect(calls).toEqual([{ key: "old", copyIds: ["a"] }]);
+    expect(queue.idle).toBe(true);
+  });
 });

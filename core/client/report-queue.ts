@@ -91,6 +91,16 @@ export class ReportQueue<K> {
     this.pending = this.pending.map((entry) => (entry.key !== key && copyIds.has(entry.result.copyId) ? { ...entry, key } : entry));
   }
 
+  /**
+   * Takes the results of session `key` waiting (not on the wire) out of the queue, for the caller
+   * to send itself (a farewell as the page closes). Results of other sessions stay queued.
+   */
+  takePending(key: K): QueuedResult<K>[] {
+    const taken = this.pending.filter((entry) => entry.key === key);
+    this.pending = this.pending.filter((entry) => entry.key !== key);
+    return taken;
+  }
+
   /** From now on, sends everything waiting without delay (stopping). */
   drain(): void {
     this.draining = true;

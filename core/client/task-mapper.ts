@@ -19,6 +19,7 @@ export function unitEncoding(encoding: Encoding): UnitEncoding {
 export function toRunnableTask(task: Task, programSource: string, maxRunTimeMs: number | undefined): RunnableTask {
   return {
     copyId: task.copyId,
+    projectId: task.projectId,
     programHash: task.programHash,
     programSource,
     input: task.input,

@@ -14,6 +14,8 @@ export type UnitErrorKind = "throw" | "timeout" | "crash" | "encoding" | "progra
 export interface RunnableTask {
   /** The copy's id; results are matched by it. */
   readonly copyId: string;
+  /** The project the unit belongs to (for display: the browser shows what it computes). */
+  readonly projectId: string;
   /** Lower-case hex SHA-256 of the program source. Processors load each program once per hash. */
   readonly programHash: string;
   /** The verified ES module source (the same string for every task of a program). */
@@ -62,4 +64,10 @@ export interface UnitProcessor {
   onResults(listener: (results: UnitResult[]) => void): void;
   /** Drops queued work and tears the executors down. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Drops every task given so far, queued or running, without results (running ones are killed);
+   * the processor stays ready for new tasks. Needed by `ClientHandler.suspend` (a browser tab that
+   * is hidden or closing hands its tasks back); processors that never suspend may leave it out.
+   */
+  abandon?(): void;
 }

@@ -1,0 +1,115 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { fromBinary } from "@bufbuild/protobuf";
+import { pino } from "pino";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorker } from "../client-node/index.js";
+import { DistributorServiceReportRequestSchema } from "../gen/disio/v1/distributor_service_pb.js";
+import { hostPage, launchChromium, pageStats, startBrowserGrid, startHostSite, until, type BrowserGrid, type HostSite } from "./browser-fixture.js";
+
+/** How long a client may hold a task before the distributor gives it to someone else, ms. */
+const TASK_LEASE_MS = 60_000;
+
+let grid: BrowserGrid;
+let host: HostSite;
+let browser: Browser;
+
+beforeAll(async () => {
+  [grid, host, browser] = await Promise.all([startBrowserGrid({ taskLeaseMs: TASK_LEASE_MS }), startHostSite(), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await grid?.close();
+});
+
+/** CPU time (user + system, s) of every process under this one (the browser and its children), from /proc. */
+function childrenCpuSeconds(rootPid: number): number {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parent.set(Number(entry), Number(fields[1]));
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === rootPid) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, t] of ticks) if (inTree(pid)) total += t;
+  return total / 100; // USER_HZ
+}
+
+describe("visitors come and go", () => {
+  it("closing the page mid-task hands its tasks back at once: they finish elsewhere long before the lease ends", async () => {
+    const slow = "export default function work(n) { const end = performance.now() + 300; while (performance.now() < end) {} return n * 2; }";
+    const inputs = Array.from({ length: 16 }, (_, i) => i);
+    const projectId = await grid.project("leaving", slow, inputs, { leaseTimeoutSeconds: 300 });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const farewells: { returned: string[]; results: number }[] = [];
+    context.on("request", (request) => {
+      if (!request.url().endsWith("/Report")) return;
+      const body = request.postDataBuffer();
+      if (body === null) return;
+      const report = fromBinary(DistributorServiceReportRequestSchema, new Uint8Array(body));
+      if (report.returnedCopyIds.length > 0) farewells.push({ returned: report.returnedCopyIds, results: report.results.length });
+    });
+    await page.goto(host.page("/leaving", hostPage(grid.distributor.url, { threads: "1" })));
+    await until(async () => ((await pageStats(page))?.tasksDone ?? 0) >= 1, 60_000, "the page computing");
+    // Leaving the page while a task runs and others wait. Playwright does not show requests of a
+    // document being unloaded, so the page's pagehide handler is first run here, where its
+    // farewell can be seen; then the page really goes.
+    await page.evaluate(() => dispatchEvent(new PageTransitionEvent("pagehide", { persisted: false })));
+    const leftAt = Date.now();
+    await until(() => farewells.length > 0, 10_000, "the farewell report");
+    expect(farewells.length).toBe(1);
+    expect(farewells[0]!.returned.length).toBeGreaterThan(0);
+    expect((await pageStats(page))?.state).toBe("paused");
+    await page.goto("about:blank");
+    const worker = await startWorker({ distributorUrl: grid.distributor.url, workers: 1, log: pino({ level: "silent" }) });
+    try {
+      await until(async () => (await grid.results(projectId)).length === inputs.length, TASK_LEASE_MS, "every unit done");
+      expect(Date.now() - leftAt).toBeLessThan(TASK_LEASE_MS / 3);
+      expect((await grid.results(projectId)).map((r) => r.output).sort((a, b) => Number(a) - Number(b))).toEqual(inputs.map((n) => n * 2));
+    } finally {
+      await worker.stop({ graceMs: 1_000 });
+      await context.close();
+    }
+  });
+
+  it("data-cpu=0.25 uses measurably less CPU than data-cpu=1", async () => {
+    const program = "export default function work(n) { let s = 0; for (let i = 0; i < 8_000_000; i++) s = (s + i * n) % 1_000_003; return s; }";
+    await grid.project("duty-cycle", program, Array.from({ length: 5_000 }, (_, i) => i));
+    // Chromium runs as a child of this test process (the manager and distributor run in it, not under it).
+    const pid = process.pid;
+    const measure = async (cpu: string) => {
+      const page = await browser.newPage();
+      await page.goto(host.page(`/cpu-${cpu}`, hostPage(grid.distributor.url, { threads: "1", cpu })));
+      await until(async () => ((await pageStats(page))?.tasksDone ?? 0) >= 3, 60_000, "the page computing");
+      const before = childrenCpuSeconds(pid);
+      const doneBefore = (await pageStats(page))!.tasksDone;
+      await page.waitForTimeout(4_000);
+      const seconds = childrenCpuSeconds(pid) - before;
+      const tasks = (await pageStats(page))!.tasksDone - doneBefore;
+      await page.evaluate(() => (window as unknown as { disio: { stop(): Promise<void> } }).disio.stop());
+      await page.close();
+      return { seconds, tasks };
+    };
+    const full = await measure("1");
+    const quarter = await measure("0.25");
+    // CPU time of the whole browser (messaging and page included) and units computed, with room
+    // for a busy machine: a quarter duty cycle is far below the full one on both.
+    expect(full.seconds).toBeGreaterThan(0.5);
+    expect(quarter.seconds / full.seconds).toBeLessThan(0.6);
+    expect(quarter.tasks / full.tasks).toBeLessThan(0.5);
+  });
+});

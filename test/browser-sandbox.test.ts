@@ -1,0 +1,116 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Outcome } from "../gen/disio/v1/common_pb.js";
+import { DistributorServiceGetProgramResponseSchema } from "../gen/disio/v1/distributor_service_pb.js";
+import { hostPage, launchChromium, pageStats, startBrowserGrid, startHostSite, until, type BrowserGrid, type HostSite } from "./browser-fixture.js";
+
+/**
+ * A program runs in a stranger's browser only if the manager signed it, and then it reaches neither
+ * the network nor the page: checked in a real Chromium against a real manager and distributor.
+ */
+let grid: BrowserGrid;
+let host: HostSite;
+let browser: Browser;
+
+beforeAll(async () => {
+  // A short run-time limit, so the endless program below is killed soon.
+  [grid, host, browser] = await Promise.all([startBrowserGrid({ maxRunTimeMs: 1_500 }), startHostSite(), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await grid?.close();
+});
+
+async function finalCopies(projectId: string, units: number) {
+  let copies: Awaited<ReturnType<BrowserGrid["copies"]>> = [];
+  await until(async () => {
+    copies = (await grid.copies(projectId)).filter((copy) => copy.outcome !== Outcome.PENDING);
+    return copies.length >= units;
+  }, 60_000, "copies reported");
+  return copies;
+}
+
+describe("the browser sandbox", () => {
+  it("never runs a program whose signature does not verify: an error event, no ok result", async () => {
+    const projectId = await grid.project("tampered", "export default function work(n) { return n + 1; }", [1, 2, 3], { maxAttempts: 1 });
+    const page = await browser.newPage();
+    // A distributor (or anyone on the path) swapping the signature: flip one bit of it.
+    await page.route("**/disio.v1.DistributorService/GetProgram", async (route) => {
+      const response = await route.fetch();
+      const answer = fromBinary(DistributorServiceGetProgramResponseSchema, new Uint8Array(await response.body()));
+      answer.program!.signature[0]! ^= 1;
+      await route.fulfill({ response, body: Buffer.from(toBinary(DistributorServiceGetProgramResponseSchema, create(DistributorServiceGetProgramResponseSchema, answer))) });
+    });
+    await page.goto(host.page("/tampered", hostPage(grid.distributor.url, { threads: "1" })));
+    await page.evaluate(() => {
+      const w = window as unknown as { disio: { on(e: string, f: (p: unknown) => void): void }; seen: unknown[]; results: unknown[] };
+      w.seen = [];
+      w.results = [];
+      w.disio.on("error", (e) => w.seen.push(e));
+      w.disio.on("result", (r) => w.results.push(r));
+    });
+    const copies = await finalCopies(projectId, 3);
+    expect(copies.map((copy) => copy.outcome)).toEqual([Outcome.ERROR, Outcome.ERROR, Outcome.ERROR]);
+    expect(copies.every((copy) => /signature verification/.test(copy.error))).toBe(true);
+    const seen = (await page.evaluate(() => (window as unknown as { seen: { kind: string; message: string }[] }).seen)).filter((e) => e.kind === "program");
+    expect(seen[0]?.message).toMatch(/failed signature verification/);
+    expect(await page.evaluate(() => (window as unknown as { results: unknown[] }).results)).toEqual([]);
+    expect((await grid.results(projectId)).length).toBe(0);
+    await page.close();
+  });
+
+  it("gives a program no network: fetch is an error outcome, nothing reaches the test server; throws and endless loops are error outcomes", async () => {
+    const leak = `${host.url}/leak`;
+    const fetcher = `export default async function work() { await fetch(${JSON.stringify(leak)}); return "leaked"; }`;
+    // Tries every other way out, each in its own try, and says which got through.
+    const probe = `
+      const leak = ${JSON.stringify(leak)};
+      const tries = {
+        xhr: () => new Promise((ok, ko) => { const x = new XMLHttpRequest(); x.onload = ok; x.onerror = ko; x.open("GET", leak + "?xhr"); x.send(); }),
+        websocket: () => new Promise((ok, ko) => { const s = new WebSocket(leak.replace("http", "ws") + "?ws"); s.onopen = ok; s.onerror = ko; }),
+        importScripts: () => importScripts(leak + "?importScripts"),
+        dynamicImport: () => import(leak + "?import"),
+        eventSource: () => new Promise((ok, ko) => { const e = new EventSource(leak + "?sse"); e.onopen = ok; e.onerror = ko; }),
+        nestedWorkerFetch: () => new Promise((ok, ko) => {
+          const url = URL.createObjectURL(new Blob(["fetch(" + JSON.stringify(leak + "?nested") + ").then(() => postMessage('ok'), () => postMessage('blocked'))"]));
+          const w = new Worker(url); w.onmessage = (e) => (e.data === "ok" ? ok() : ko(new Error("blocked"))); w.onerror = ko;
+        }),
+        indexedDB: () => new Promise((ok, ko) => { const r = indexedDB.open("x"); r.onsuccess = ok; r.onerror = ko; }),
+        dom: () => { if (typeof document === "undefined" || typeof parent === "undefined") throw new Error("no DOM"); return document.cookie; },
+      };
+      export default async function work() {
+        const out = {};
+        for (const [name, attempt] of Object.entries(tries)) {
+          try { await Promise.race([attempt(), new Promise((_, ko) => setTimeout(() => ko(new Error("timeout")), 300))]); out[name] = "reached"; }
+          catch { out[name] = "blocked"; }
+        }
+        return out;
+      }`;
+    const fetchProject = await grid.project("fetcher", fetcher, [1, 2], { maxAttempts: 1 });
+    const probeProject = await grid.project("probe", probe, [1], { maxAttempts: 1 });
+    const throwProject = await grid.project("thrower", "export default function work(n) { if (n === 0) throw new RangeError('zero'); return 10 / n; }", [0, 5], { maxAttempts: 1 });
+    const loopProject = await grid.project("looper", "export default function work() { for (;;) {} }", [1], { maxAttempts: 1 });
+    const page = await browser.newPage();
+    await page.goto(host.page("/sandbox", hostPage(grid.distributor.url, { threads: "1" })));
+    const hostRequestsBefore = host.requests.length;
+    const fetches = await finalCopies(fetchProject, 2);
+    expect(fetches.map((copy) => copy.outcome)).toEqual([Outcome.ERROR, Outcome.ERROR]);
+    expect(fetches[0]?.error).toMatch(/fetch/);
+    await finalCopies(probeProject, 1);
+    const [probed] = await grid.results(probeProject);
+    expect(probed?.output).toEqual({ xhr: "blocked", websocket: "blocked", importScripts: "blocked", dynamicImport: "blocked", eventSource: "blocked", nestedWorkerFetch: "blocked", indexedDB: "blocked", dom: "blocked" });
+    const thrown = await finalCopies(throwProject, 2);
+    expect(thrown.map((copy) => copy.outcome).sort()).toEqual([Outcome.OK, Outcome.ERROR].sort());
+    expect(thrown.find((copy) => copy.outcome === Outcome.ERROR)?.error).toMatch(/RangeError: zero/);
+    const [looped] = await finalCopies(loopProject, 1);
+    expect(looped?.outcome).toBe(Outcome.ERROR);
+    expect(looped?.error).toBe("timeout: the unit ran past its wall-clock limit of 1500 ms");
+    // The thread was replaced and carries on: the page is still computing.
+    expect((await pageStats(page))?.state).toBe("running");
+    expect(host.requests.slice(hostRequestsBefore).filter((request) => request.path !== "/favicon.ico")).toEqual([]);
+    await page.close();
+  });
+});
