@@ -1,0 +1,27 @@
+/**
+ * Trust (consecutive validated results, see core/client-trust.ts) a client needs before any of its
+ * results may stand alone under adaptive replication. Default 10, as BOINC's reliable-host bar.
+ */
+export const ADAPTIVE_MIN_TRUST = 10;
+
+/** Smallest share of a trusted client's results that are still replicated (spot checks): 5 %. */
+export const ADAPTIVE_MIN_REPLICATE = 0.05;
+
+/**
+ * The probability that a result of a client with `trust` is replicated anyway under adaptive
+ * replication: 1 below {@link ADAPTIVE_MIN_TRUST}, then `ADAPTIVE_MIN_TRUST / trust`, falling as
+ * trust grows, never below {@link ADAPTIVE_MIN_REPLICATE}.
+ */
+export function replicateProbability(trust: number): number {
+  if (trust < ADAPTIVE_MIN_TRUST) return 1;
+  return Math.max(ADAPTIVE_MIN_REPLICATE, ADAPTIVE_MIN_TRUST / trust);
+}
+
+/**
+ * Whether the first OK result of a unit may stand alone (the unit done without more copies): the
+ * project has adaptive replication on, the client's trust is high enough, and the draw `random`
+ * (uniform in [0, 1)) falls past the replication probability.
+ */
+export function acceptsAlone(input: { adaptive: boolean; trust: number; random: number }): boolean {
+  return input.adaptive && input.random >= replicateProbability(input.trust);
+}
