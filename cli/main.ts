@@ -7,6 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../core/version.js";
 import { demoCommand } from "./commands/demo.js";
+import { clientsCommand } from "./commands/clients.js";
 import { distributorsCommand } from "./commands/distributors.js";
 import { projectCommand } from "./commands/project.js";
 import { resultsCommand } from "./commands/results.js";
@@ -27,6 +28,7 @@ export function disioProgram(): Command {
     .addCommand(unitsCommand())
     .addCommand(resultsCommand())
     .addCommand(distributorsCommand())
+    .addCommand(clientsCommand())
     .addCommand(statusCommand());
 }
 

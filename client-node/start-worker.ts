@@ -7,6 +7,7 @@ import type { ClientHandlerStats } from "../core/client/client-handler-events.js
 import { MAX_WORK_SLOTS } from "../core/client/client-handler-options.js";
 import { ClusterProcessor } from "./cluster-processor.js";
 import { unitRunnerEntry } from "./unit-runner-entry-path.js";
+import { loadOrCreateWorkerKey } from "./worker-key.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 
 /** A running `disio worker`. */
@@ -48,6 +49,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       platform: "node",
       userAgent: `node/${process.versions.node} ${platform()}/${release()} ${arch()}`,
       trustKey: resolved.trustKey,
+      clientKey: resolved.clientKey ?? (resolved.homeDir === undefined ? "" : loadOrCreateWorkerKey(resolved.homeDir)),
       maxSlots: Math.min(MAX_WORK_SLOTS, Math.max(resolved.maxSlots, processor.slots)),
       reportBatch: resolved.reportBatch,
       reportDelayMs: resolved.reportDelayMs,

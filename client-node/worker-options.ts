@@ -9,6 +9,13 @@ export interface WorkerOptions {
   workers?: number;
   /** Pinned manager key, base64 of the raw 32-byte Ed25519 key. Default: trust the key Join returns. */
   trustKey?: string;
+  /**
+   * The worker's stable client key (see ClientHandlerOptions.clientKey). Default: the one kept in
+   * `homeDir` when that is set (see worker-key.ts), else none (an anonymous client).
+   */
+  clientKey?: string;
+  /** The worker's state folder (the CLI passes $DISIO_HOME, default ~/.disio): holds its client key. Default: none. */
+  homeDir?: string;
   /** Fraction of each core to use, 0 < cpu ≤ 1: a runner idles `(1 - cpu) / cpu` × run time after each unit. Default 1. */
   cpu?: number;
   /** Wall-clock limit of one unit, ms (the distributor may set a lower one). Default 60,000. */
@@ -36,8 +43,10 @@ export interface WorkerOptions {
 }
 
 /** {@link WorkerOptions} with defaults filled in and the trust key decoded. */
-export interface ResolvedWorkerOptions extends Required<Omit<WorkerOptions, "trustKey">> {
+export interface ResolvedWorkerOptions extends Required<Omit<WorkerOptions, "trustKey" | "clientKey" | "homeDir">> {
   trustKey: Uint8Array | undefined;
+  clientKey: string | undefined;
+  homeDir: string | undefined;
 }
 
 /** Fills defaults and checks ranges; throws `TypeError` on nonsense. */
@@ -46,6 +55,8 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     distributorUrl: options.distributorUrl,
     workers: options.workers ?? availableParallelism(),
     trustKey: options.trustKey === undefined ? undefined : decodeTrustKey(options.trustKey),
+    clientKey: options.clientKey,
+    homeDir: options.homeDir,
     cpu: options.cpu ?? 1,
     maxRunTimeMs: options.maxRunTimeMs ?? 60_000,
     heapLimitMb: options.heapLimitMb ?? 512,

@@ -53,3 +53,23 @@ describe("decideQuorum", () => {
     expect(decideQuorum({ okHashes: ["a"], pending: 1, attempts: 3, repeatFailures: 12 }, r3q2)).toEqual({ kind: "open", need: 0 });
   });
 });
+
+describe("decideQuorum across volunteers", () => {
+  const q2 = { replication: 2, quorum: 2, maxAttempts: 5 };
+  const A = ["k:a"];
+  const B = ["k:b"];
+  const cases: Array<{ name: string; okHashes: string[]; okVoters: Array<string[] | undefined>; pending: number; attempts: number; want: unknown }> = [
+    { name: "two volunteers agree", okHashes: ["h", "h"], okVoters: [A, B], pending: 0, attempts: 2, want: { kind: "done", hash: "h" } },
+    { name: "one volunteer twice, a copy still out: wait for it", okHashes: ["h", "h"], okVoters: [A, A], pending: 1, attempts: 3, want: { kind: "open", need: 0 } },
+    { name: "one volunteer twice, nothing out: self-agreement", okHashes: ["h", "h"], okVoters: [A, A], pending: 0, attempts: 2, want: { kind: "done", hash: "h", selfAgreement: true } },
+    { name: "a liar twice beside an honest one: the honest group wins with a third", okHashes: ["w", "w", "h", "h"], okVoters: [A, A, B, ["k:c"]], pending: 0, attempts: 4, want: { kind: "done", hash: "h" } },
+    { name: "a liar twice against one honest output: more copies, not self-agreement", okHashes: ["w", "w", "h"], okVoters: [A, A, B], pending: 0, attempts: 3, want: { kind: "open", need: 1 } },
+    { name: "a liar twice, an honest one pending", okHashes: ["w", "w"], okVoters: [A, A], pending: 1, attempts: 3, want: { kind: "open", need: 0 } },
+    { name: "disagreement between two volunteers asks for another copy", okHashes: ["w", "h"], okVoters: [A, B], pending: 0, attempts: 2, want: { kind: "open", need: 1 } },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(decideQuorum({ okHashes: c.okHashes, okVoters: c.okVoters, pending: c.pending, attempts: c.attempts, repeatFailures: 0 }, q2)).toEqual(c.want);
+    });
+  }
+});

@@ -7,6 +7,8 @@
  */
 export const ROUND_COPY_CEILING_FACTOR = 3;
 
+import { distinctVoters } from "./voter-tags.js";
+
 /** The settings quorum decisions depend on. */
 export interface QuorumSettings {
   /** Copies of each unit to compute. */
@@ -21,6 +23,11 @@ export interface QuorumSettings {
 export interface QuorumTally {
   /** Output hashes of the round's OK copies (one entry per copy). */
   okHashes: readonly string[];
+  /**
+   * Who computed each OK copy, as voter tags (see core/voter-tags.ts), in the order of `okHashes`.
+   * Agreement counts distinct volunteers only. Absent (or an absent entry): every copy is its own voter.
+   */
+  okVoters?: readonly (readonly string[] | undefined)[];
   /** Copies out with no result yet (their lease not expired). */
   pending: number;
   /**
@@ -40,17 +47,25 @@ export interface QuorumTally {
 
 /** What to do with a unit after its copies changed. */
 export type QuorumDecision =
-  /** `quorum` copies agree on `hash`: the unit is done; OK copies with another hash are invalid. */
-  | { kind: "done"; hash: string }
+  /**
+   * `quorum` copies agree on `hash`: the unit is done; OK copies with another hash are invalid.
+   * `selfAgreement`: they do not come from `quorum` distinct volunteers (one client agreed with
+   * itself, its distributor having no one else to send the copy to): the result is unverified.
+   */
+  | { kind: "done"; hash: string; selfAgreement?: true }
   /** No group can reach the quorum within max_attempts: the unit fails. */
   | { kind: "failed" }
   /** Keep going: lease `need` more copies now (0: wait for the pending ones). */
   | { kind: "open"; need: number };
 
 /**
- * Decides a unit's fate from its round's copies. Agreement is equality of output hashes.
+ * Decides a unit's fate from its round's copies. Agreement is equality of output hashes, counted
+ * across distinct volunteers (see {@link QuorumTally.okVoters}).
  *
- * * A hash group with `quorum` copies wins.
+ * * A hash group with `quorum` distinct volunteers wins.
+ * * A group with `quorum` copies from fewer volunteers, and no other output in the round, wins as
+ *   self-agreement once no copy is pending (a pending one may still come from someone else): the distributor gave a refused copy
+ *   back to the same client because no other was there, and the unit would otherwise never finish.
  * * Otherwise the unit keeps `replication` attempts in flight at first, and later sends more copies
  *   only when the pending ones could not lift the best group to the quorum (the copies that came in
  *   disagree, errored or timed out), never beyond `maxAttempts` attempts nor beyond
@@ -59,18 +74,31 @@ export type QuorumDecision =
  *   the copies it may still send.
  */
 export function decideQuorum(tally: QuorumTally, settings: QuorumSettings): QuorumDecision {
-  const groups = new Map<string, number>();
+  const groups = new Map<string, { copies: number; voters: Array<readonly string[] | undefined> }>();
+  tally.okHashes.forEach((hash, i) => {
+    let group = groups.get(hash);
+    if (group === undefined) groups.set(hash, (group = { copies: 0, voters: [] }));
+    group.copies += 1;
+    group.voters.push(tally.okVoters?.[i]);
+  });
   let best = 0;
   let bestHash = "";
-  for (const hash of tally.okHashes) {
-    const size = (groups.get(hash) ?? 0) + 1;
-    groups.set(hash, size);
-    if (size > best) {
-      best = size;
+  let selfHash: string | undefined;
+  let selfCopies = 0;
+  for (const [hash, group] of groups) {
+    const distinct = tally.okVoters === undefined ? group.copies : distinctVoters(group.voters);
+    if (distinct > best) {
+      best = distinct;
       bestHash = hash;
+    }
+    if (group.copies >= settings.quorum && group.copies > selfCopies) {
+      selfCopies = group.copies;
+      selfHash = hash;
     }
   }
   if (best >= settings.quorum) return { kind: "done", hash: bestHash };
+  // Self-agreement stands only uncontested: another volunteer's differing output calls for more copies.
+  if (selfHash !== undefined && groups.size === 1) return tally.pending === 0 ? { kind: "done", hash: selfHash, selfAgreement: true } : { kind: "open", need: 0 };
   const ceiling = settings.maxAttempts * ROUND_COPY_CEILING_FACTOR - tally.attempts - tally.repeatFailures;
   const budget = Math.max(0, Math.min(settings.maxAttempts - tally.attempts, ceiling));
   const missing = settings.quorum - best;

@@ -105,3 +105,20 @@ describe("unitAfterSettingsChange", () => {
       .toEqual({ state: "running", need: 2, pending: 1, attempts: 1, repeatFailures: 0 });
   });
 });
+
+describe("unitAfterCopyEvent with voters", () => {
+  const q2 = { replication: 2, quorum: 2, maxAttempts: 4 };
+  it("finishes verified when a second volunteer agrees", () => {
+    const t = unitAfterCopyEvent({ pending: 1, attempts: 2, repeatFailures: 0, okHashes: ["h"], okVoters: [["k:a"]] }, { type: "result", outcome: "ok", hash: "h", wasPending: true, voter: ["k:b"] }, q2);
+    expect(t).toEqual({ state: "done", need: 0, pending: 0, attempts: 2, repeatFailures: 0, winningHash: "h" });
+  });
+  it("marks agreement of one volunteer with itself as self-agreement", () => {
+    const t = unitAfterCopyEvent({ pending: 1, attempts: 2, repeatFailures: 0, okHashes: ["h"], okVoters: [["k:a"]] }, { type: "result", outcome: "ok", hash: "h", wasPending: true, voter: ["k:a"] }, q2);
+    expect(t).toEqual({ state: "done", need: 0, pending: 0, attempts: 2, repeatFailures: 0, winningHash: "h", selfAgreement: true });
+  });
+  it("counts copies recorded without voters as distinct", () => {
+    const t = unitAfterCopyEvent({ pending: 1, attempts: 2, repeatFailures: 0, okHashes: ["h"] }, { type: "result", outcome: "ok", hash: "h", wasPending: true, voter: ["k:a"] }, q2);
+    expect(t.selfAgreement).toBeUndefined();
+    expect(t.state).toBe("done");
+  });
+});

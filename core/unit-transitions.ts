@@ -21,6 +21,8 @@ export interface UnitTally {
   repeatFailures: number;
   /** Output hashes of the round's OK copies. */
   okHashes: readonly string[];
+  /** Voter tags of the round's OK copies, in the order of `okHashes` (see core/quorum.ts). */
+  okVoters?: readonly (readonly string[] | undefined)[];
 }
 
 /**
@@ -32,13 +34,13 @@ export interface UnitTally {
  */
 export type CopyEvent =
   /** A result came in. `wasPending` is false for a copy whose lease had already expired. */
-  | { type: "result"; outcome: "ok" | "error" | "invalid"; hash?: string; wasPending: boolean; repeatClient?: boolean }
+  | { type: "result"; outcome: "ok" | "error" | "invalid"; hash?: string; wasPending: boolean; repeatClient?: boolean; voter?: readonly string[] }
   /** The copy's lease expired without a result. */
   | { type: "timeout" }
   /** The distributor gave the copy back unstarted: it stops counting as an attempt. */
   | { type: "released" }
   /** A result came in for a copy that had been released (it is an attempt again after all). */
-  | { type: "result-after-release"; outcome: "ok" | "error" | "invalid"; hash?: string; repeatClient?: boolean };
+  | { type: "result-after-release"; outcome: "ok" | "error" | "invalid"; hash?: string; repeatClient?: boolean; voter?: readonly string[] };
 
 /** An open unit after a copy event. */
 export interface UnitTransition {
@@ -54,6 +56,8 @@ export interface UnitTransition {
   repeatFailures: number;
   /** The winning output hash when the unit is now done. */
   winningHash?: string;
+  /** Set when the unit is done by self-agreement: its copies did not come from distinct volunteers. */
+  selfAgreement?: true;
 }
 
 /**
@@ -64,6 +68,7 @@ export interface UnitTransition {
 export function unitAfterCopyEvent(tally: UnitTally, event: CopyEvent, settings: QuorumSettings): UnitTransition {
   let { pending, attempts, repeatFailures } = tally;
   let okHashes = tally.okHashes;
+  let okVoters = tally.okVoters;
   switch (event.type) {
     case "timeout":
       pending -= 1;
@@ -78,17 +83,25 @@ export function unitAfterCopyEvent(tally: UnitTally, event: CopyEvent, settings:
         attempts -= 1;
         repeatFailures += 1;
       }
-      if (event.outcome === "ok" && event.hash !== undefined) okHashes = [...okHashes, event.hash];
+      if (event.outcome === "ok" && event.hash !== undefined) ({ okHashes, okVoters } = withOk(tally, event.hash, event.voter));
       break;
     case "result-after-release":
       if (isRepeatFailure(event)) repeatFailures += 1;
       else attempts += 1;
-      if (event.outcome === "ok" && event.hash !== undefined) okHashes = [...okHashes, event.hash];
+      if (event.outcome === "ok" && event.hash !== undefined) ({ okHashes, okVoters } = withOk(tally, event.hash, event.voter));
       break;
   }
   pending = Math.max(0, pending);
   attempts = Math.max(0, attempts);
-  return transitionOf({ pending, attempts, repeatFailures, okHashes }, settings);
+  return transitionOf({ pending, attempts, repeatFailures, okHashes, ...(okVoters !== undefined && { okVoters }) }, settings);
+}
+
+/** The tally's OK copies with one more; voters are tracked once any copy has one. */
+function withOk(tally: UnitTally, hash: string, voter: readonly string[] | undefined): Pick<UnitTally, "okHashes" | "okVoters"> {
+  const okHashes = [...tally.okHashes, hash];
+  if (tally.okVoters === undefined && voter === undefined) return { okHashes };
+  const okVoters = [...(tally.okVoters ?? tally.okHashes.map(() => undefined)), voter];
+  return { okHashes, okVoters };
 }
 
 /**
@@ -108,7 +121,11 @@ function isRepeatFailure(event: { outcome: "ok" | "error" | "invalid"; repeatCli
 function transitionOf(tally: UnitTally, settings: QuorumSettings): UnitTransition {
   const decision = decideQuorum(tally, settings);
   const { pending, attempts, repeatFailures } = tally;
-  if (decision.kind === "done") return { state: "done", need: 0, pending, attempts, repeatFailures, winningHash: decision.hash };
+  if (decision.kind === "done") {
+    const done: UnitTransition = { state: "done", need: 0, pending, attempts, repeatFailures, winningHash: decision.hash };
+    if (decision.selfAgreement) done.selfAgreement = true;
+    return done;
+  }
   if (decision.kind === "failed") return { state: "failed", need: 0, pending, attempts, repeatFailures };
   return { state: pending > 0 ? "running" : "queued", need: decision.need, pending, attempts, repeatFailures };
 }

@@ -1,3 +1,4 @@
+import type { ClientIdentity } from "./client-identity.js";
 import type { Signal } from "./signal.js";
 
 /** A joined client as the work hub tracks it. */
@@ -12,6 +13,10 @@ export interface Session {
   errorStreak: number;
   results: number;
   stream: Stream | undefined;
+  /** Who the client is beyond this session (vouched for in its results). */
+  identity: ClientIdentity;
+  /** The identity's tags (see client-identity.ts `identityTags`): sessions sharing one are one volunteer. */
+  tags: readonly string[];
 }
 
 /** One open Work stream of a client. */
@@ -27,12 +32,14 @@ export interface Stream {
   lastGiveMs: number;
   /** While a held-back client waits: when it may have its next task, ms. */
   holdUntilMs: number | undefined;
+  /** When copies refused to this client (it had their units) may be its own: look for work again then, ms. */
+  retryAtMs: number | undefined;
   wake: Signal;
   abort: AbortController;
   done: Promise<void>;
 }
 
 /** A session just joined (or seen again after a restart) at `nowMs`. */
-export function newSession(clientId: string, platform: string, nowMs: number): Session {
-  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, results: 0, stream: undefined };
+export function newSession(clientId: string, platform: string, nowMs: number, identity: ClientIdentity, tags: readonly string[]): Session {
+  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, results: 0, stream: undefined, identity, tags };
 }

@@ -68,6 +68,12 @@ export interface DistributorOptions {
    * (e.g. re-issued after its lease and computed by someone else), ms. Default 1 hour.
    */
   assignmentRetentionMs?: number;
+  /**
+   * How long a copy refused to a client that already had a copy of its unit waits before that client
+   * may have it anyway, when no other volunteer is connected (12 × as long when others are), ms.
+   * Default 5,000. See WorkHubSettings.selfCopyDelayMs.
+   */
+  selfCopyDelayMs?: number;
   /** How long `close()` waits for buffered results to reach a manager by default, ms. Default 5,000. */
   closeGraceMs?: number;
   /**
@@ -140,5 +146,6 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     assignmentRetentionMs: positive("assignmentRetentionMs", options.assignmentRetentionMs ?? 3_600_000),
     closeGraceMs: positive("closeGraceMs", options.closeGraceMs ?? 5_000),
     browserAssetsDir: options.browserAssetsDir,
+    selfCopyDelayMs: positive("selfCopyDelayMs", options.selfCopyDelayMs ?? 5_000),
   };
 }

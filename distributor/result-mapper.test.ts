@@ -12,11 +12,16 @@ describe("result mapper", () => {
       outcome: { case: "output", value: new Uint8Array([1, 2]) },
       clientId: "forged",
       unitId: "forged",
+      clientKey: "k-forged",
+      clientHost: "6.6.6.6",
       duration: { seconds: 2n, nanos: 500 },
     });
-    const stored = storedResultFromClient(fromClient, "client-a", "u1", 1_700_000_000_123);
+    const stored = storedResultFromClient(fromClient, "client-a", "u1", 1_700_000_000_123, { clientKey: "k-abc", clientHost: "203.0.113.9" });
     const decoded = fromBinary(TaskResultSchema, stored.result);
     expect(decoded.clientId).toBe("client-a");
+    expect([decoded.clientKey, decoded.clientHost]).toEqual(["k-abc", "203.0.113.9"]);
+    const anonymous = fromBinary(TaskResultSchema, storedResultFromClient(fromClient, "client-a", "u1", 0).result);
+    expect([anonymous.clientKey, anonymous.clientHost]).toEqual(["", ""]);
     expect(decoded.unitId).toBe("u1");
     expect(timestampMs(decoded.receiveTime!)).toBe(1_700_000_000_123);
     expect(decoded.outcome).toEqual({ case: "output", value: new Uint8Array([1, 2]) });
@@ -32,8 +37,9 @@ describe("result mapper", () => {
     ];
     for (const { duration, nowMs, copyId } of cases) {
       const fromClient = create(TaskResultSchema, { copyId, outcome: { case: "output", value: new Uint8Array(200).fill(7) }, duration });
-      const decoded = fromBinary(TaskResultSchema, storedResultFromClient(fromClient, "clïent", "ünit", nowMs).result);
-      expect(decoded).toEqual(create(TaskResultSchema, { ...fromClient, clientId: "clïent", unitId: "ünit", receiveTime: timestampFromMs(nowMs) }));
+      const identity = { clientKey: "k-ünïcode", clientHost: "2001:db8::1" };
+      const decoded = fromBinary(TaskResultSchema, storedResultFromClient(fromClient, "clïent", "ünit", nowMs, identity).result);
+      expect(decoded).toEqual(create(TaskResultSchema, { ...fromClient, clientId: "clïent", unitId: "ünit", receiveTime: timestampFromMs(nowMs), ...identity }));
     }
   });
 

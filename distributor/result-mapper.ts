@@ -6,6 +6,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { TaskErrorSchema, type TaskResult } from "../gen/disio/v1/common_pb.js";
 import { ManagerServiceReportRequestSchema, type ManagerServiceReportRequest } from "../gen/disio/v1/manager_service_pb.js";
+import type { ClientIdentity } from "./client-identity.js";
 import type { StoredResult } from "./store/store.js";
 import { int32Size, int64Size, stringFieldSize, varintSize, Writer } from "../wire/sized-writer.js";
 
@@ -13,11 +14,13 @@ import { int32Size, int64Size, stringFieldSize, varintSize, Writer } from "../wi
 const REPORT_RESULTS_FIELD = 1;
 
 /**
- * Stamps a client's result with what the distributor vouches for (client, unit, receive time; the
- * client's own values of those fields are dropped) and encodes it as a `disio.v1.TaskResult` for
+ * Stamps a client's result with what the distributor vouches for (client, unit, receive time, the
+ * client's identity; the client's own values of those fields are dropped) and encodes it as a `disio.v1.TaskResult` for
  * the store. Written field by field: this runs once per result on the hot path.
  */
-export function storedResultFromClient(result: TaskResult, clientId: string, unitId: string, nowMs: number): StoredResult {
+export function storedResultFromClient(result: TaskResult, clientId: string, unitId: string, nowMs: number, identity?: ClientIdentity): StoredResult {
+  const clientKey = identity?.clientKey ?? "";
+  const clientHost = identity?.clientHost ?? "";
   const outcome =
     result.outcome.case === "output" ? result.outcome.value : result.outcome.case === "error" ? toBinary(TaskErrorSchema, result.outcome.value) : undefined;
   const durationSeconds = Number(result.duration?.seconds ?? 0n);
@@ -32,7 +35,9 @@ export function storedResultFromClient(result: TaskResult, clientId: string, uni
     (result.duration !== undefined ? 1 + varintSize(durationSize) + durationSize : 0) +
     stringFieldSize(clientId) +
     1 + varintSize(receivedSize) + receivedSize +
-    stringFieldSize(unitId);
+    stringFieldSize(unitId) +
+    stringFieldSize(clientKey) +
+    stringFieldSize(clientHost);
   const w = new Writer(Buffer.allocUnsafe(size));
   w.stringField(1, result.copyId);
   if (outcome !== undefined) w.bytesField(result.outcome.case === "output" ? 2 : 3, outcome);
@@ -48,6 +53,8 @@ export function storedResultFromClient(result: TaskResult, clientId: string, uni
   w.int64Field(1, seconds);
   w.int32Field(2, nanos);
   w.stringField(7, unitId);
+  w.stringField(8, clientKey);
+  w.stringField(9, clientHost);
   return { copyId: result.copyId, unitId, clientId, receivedAtMs: nowMs, result: new Uint8Array(w.buf.buffer, w.buf.byteOffset, size) };
 }
 

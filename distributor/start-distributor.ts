@@ -101,6 +101,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         keepAliveMs: o.keepAliveMs,
         maxReportResults: o.maxReportResults,
         heartbeatMs: o.clientHeartbeatMs,
+        selfCopyDelayMs: o.selfCopyDelayMs,
       },
       events: {
         tasksGiven(count) {

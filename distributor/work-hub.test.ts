@@ -219,4 +219,59 @@ describe("WorkHub", () => {
     await liar.return(undefined);
     await honest.return(undefined);
   });
+
+  describe("distinct volunteers per unit", () => {
+    const ka = { clientKey: "k-a", clientHost: "" };
+    const kb = { clientKey: "k-b", clientHost: "" };
+    /** Two copies of unit u1 (c1, c2) and one of u3. */
+    async function twoCopiesOfOneUnit(settings: Partial<WorkHubSettings> = {}, clock: { now?: () => number } = {}) {
+      const made = await setup(0, settings, clock);
+      await made.store.addLeased([leasedCopy(1), { ...leasedCopy(2), unitId: "u1" }, leasedCopy(3)]);
+      return made;
+    }
+
+    it("gives a unit's second copy to another volunteer, never to a second session of the same install", async () => {
+      const { hub } = await twoCopiesOfOneUnit();
+      hub.joined("a1", "node", ka);
+      hub.joined("a2", "node", ka);
+      hub.joined("b", "node", kb);
+      const a1 = hub.work("a1", 10, new AbortController().signal);
+      expect(copyIds(await a1.next())).toEqual(["c1", "c3"]);
+      const a2 = hub.work("a2", 10, new AbortController().signal);
+      const sybil = a2.next();
+      const b = hub.work("b", 10, new AbortController().signal);
+      expect(copyIds(await b.next())).toEqual(["c2"]);
+      // The Sybil session only ever gets keep-alives.
+      expect(await sybil).toMatchObject({ value: { tasks: [] } });
+      await Promise.all([a1.return(undefined), a2.return(undefined), b.return(undefined)]);
+    });
+
+    it("tells hosts apart too: a second install on one IP is the same volunteer", async () => {
+      const { hub } = await twoCopiesOfOneUnit();
+      hub.joined("a", "node", { clientKey: "k-a", clientHost: "198.51.100.1" });
+      hub.joined("c", "node", { clientKey: "k-c", clientHost: "198.51.100.1" });
+      hub.joined("b", "node", { clientKey: "k-b", clientHost: "198.51.100.2" });
+      const a = hub.work("a", 1, new AbortController().signal);
+      expect(copyIds(await a.next())).toEqual(["c1"]);
+      const c = hub.work("c", 10, new AbortController().signal);
+      expect(copyIds(await c.next())).toEqual(["c3"]);
+      const b = hub.work("b", 10, new AbortController().signal);
+      expect(copyIds(await b.next())).toEqual(["c2"]);
+      await Promise.all([a.return(undefined), b.return(undefined), c.return(undefined)]);
+    });
+
+    it("gives a refused copy to the only volunteer once it waited selfCopyDelayMs, so a one-client grid finishes", async () => {
+      let now = 1_000_000;
+      const { hub } = await twoCopiesOfOneUnit({ selfCopyDelayMs: 1_000, keepAliveMs: 60_000 }, { now: () => now });
+      hub.joined("a", "node", ka);
+      const a = hub.work("a", 10, new AbortController().signal);
+      expect(copyIds(await a.next())).toEqual(["c1", "c3"]);
+      const next = a.next();
+      expect(await Promise.race([next, new Promise((r) => setTimeout(() => r("waiting"), 200))])).toBe("waiting");
+      now += 1_000;
+      hub.notifyReady();
+      expect(copyIds(await next)).toEqual(["c2"]);
+      await a.return(undefined);
+    });
+  });
 });

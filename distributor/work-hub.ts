@@ -8,6 +8,8 @@ import { BadClientRequestError, TaskNotGivenError } from "./errors.js";
 import { storedResultFromClient } from "./result-mapper.js";
 import { HeartbeatLedger, type EndedSession, type GivenCopyRecord } from "./heartbeat-ledger.js";
 import { newSession, type Session, type Stream } from "./client-session.js";
+import { ANONYMOUS, identityTags, type ClientIdentity } from "./client-identity.js";
+import { UnitHolders } from "./unit-holders.js";
 import { Signal } from "./signal.js";
 import type { DistributorStore, GivenCopy, StoreResultsOutcome } from "./store/store.js";
 
@@ -28,7 +30,20 @@ export interface WorkHubSettings {
    * was silent for three intervals while holding tasks is ended and its tasks requeued.
    */
   heartbeatMs: number;
+  /**
+   * A client is not given a copy of a unit it (or its host) already had while others could compute
+   * it: two copies from one volunteer prove nothing. Such a refused copy goes to that client anyway
+   * once it has waited this long with no other volunteer connected (so a grid with one client still
+   * finishes, the manager marking the agreement as self-agreement), or 12 times as long when others
+   * are connected but none takes it (e.g. every one of them had a copy too). Default 5,000 ms.
+   */
+  selfCopyDelayMs?: number;
 }
+
+/** {@link WorkHubSettings.selfCopyDelayMs} by default. */
+const DEFAULT_SELF_COPY_DELAY_MS = 5_000;
+/** How much longer a refused copy waits when other volunteers are connected. */
+const SELF_COPY_CROWD_FACTOR = 12;
 
 /** Counters the hub bumps (metrics). */
 export interface WorkHubEvents {
@@ -94,6 +109,7 @@ export class WorkHub {
   /** The two clients with the latest OK results, most recent first, for `errorBackoff`. */
   #okLeaders: Array<{ clientId: string; atMs: number }> = [];
   readonly #ledger = new HeartbeatLedger();
+  readonly #unitHolders = new UnitHolders();
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
 
@@ -128,10 +144,13 @@ export class WorkHub {
     for (const stream of this.#streams) stream.wake.notify();
   }
 
-  /** Records a joined client. */
-  joined(clientId: string, platform: string): void {
+  /**
+   * Records a joined client with its identity (its hashed stable key and host, see
+   * client-identity.ts), which its results carry to the manager. Default: anonymous.
+   */
+  joined(clientId: string, platform: string, identity: ClientIdentity = ANONYMOUS): void {
     const now = this.#now();
-    this.#sessions.set(clientId, newSession(clientId, platform, now));
+    this.#sessions.set(clientId, newSession(clientId, platform, now, identity, identityTags(clientId, identity)));
   }
 
   /**
@@ -149,6 +168,7 @@ export class WorkHub {
       outstanding: new Set(),
       lastGiveMs: 0,
       holdUntilMs: undefined,
+      retryAtMs: undefined,
       wake: new Signal(),
       abort: new AbortController(),
       done: new Promise((r) => (finish = r)),
@@ -196,6 +216,9 @@ export class WorkHub {
       const allowance = this.#allowance(session, stream, now);
       const credit = workCredit({ slots: allowance.slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
       if (credit > 0 && now >= allowance.notBeforeMs) {
+        const selfDelayMs = this.#selfCopyDelayMs(session);
+        let refused = false;
+        const batchUnits = new Map<string, string>();
         const given = await this.#store.takeReady({
           clientId: session.clientId,
           max: credit,
@@ -203,8 +226,19 @@ export class WorkHub {
           clientDeadlineMs: now + this.#settings.taskLeaseMs,
           skipProjects: this.#paused,
           maxBytes: this.#settings.workBatchBytes,
+          skipCopy: ({ copyId, unitId, refusedSinceMs }) => {
+            const sibling = batchUnits.get(unitId);
+            const held = (sibling !== undefined && sibling !== copyId) || this.#unitHolders.holds(unitId, copyId, session.tags, now);
+            const skip = held && now - refusedSinceMs < selfDelayMs;
+            if (skip) refused = true;
+            else batchUnits.set(unitId, copyId);
+            return skip;
+          },
         });
+        // Refused copies become this client's once they waited long enough: look again by then.
+        stream.retryAtMs = refused ? now + Math.min(selfDelayMs, this.#settings.keepAliveMs) : undefined;
         if (given.length > 0) {
+          for (const copy of given) this.#unitHolders.note(copy.unitId, copy.copyId, session.tags, now);
           const copyIds = given.map((copy) => copy.copyId);
           for (const copyId of copyIds) {
             stream.outstanding.add(copyId);
@@ -227,7 +261,8 @@ export class WorkHub {
         continue;
       }
       const heldBackMs = credit > 0 ? allowance.notBeforeMs - now : Infinity;
-      await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs), 1), signal);
+      const retryInMs = credit > 0 && stream.retryAtMs !== undefined ? stream.retryAtMs - now : Infinity;
+      await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs, retryInMs), 1), signal);
     }
   }
 
@@ -286,7 +321,8 @@ export class WorkHub {
       if (given.size === 0) throw new TaskNotGivenError(results.map((r) => r.copyId));
       const kept = given.size === results.length ? results : results.filter((r) => given.has(r.copyId));
       outcome.refusedCopyIds = results.filter((r) => !given.has(r.copyId)).map((r) => r.copyId);
-      const stored = await this.#store.storeResults(kept.map((r) => storedResultFromClient(r, clientId, given.get(r.copyId) as string, now)));
+      const identity = session?.identity ?? ANONYMOUS;
+      const stored = await this.#store.storeResults(kept.map((r) => storedResultFromClient(r, clientId, given.get(r.copyId) as string, now, identity)));
       outcome.accepted = stored.accepted;
       outcome.duplicates = stored.duplicates;
       this.#events?.resultsReceived(stored);
@@ -338,6 +374,18 @@ export class WorkHub {
       this.#log.debug({ clientId: session.clientId, errorStreak: session.errorStreak, delayMs: backoff.delayMs }, "client held back for its errors");
     }
     return { slots: Math.min(stream.slots, backoff.credit), notBeforeMs: stream.holdUntilMs };
+  }
+
+  /**
+   * How long a copy refused to this client must wait before it gets it anyway (see
+   * {@link WorkHubSettings.selfCopyDelayMs}): longer while another volunteer has a Work stream open.
+   */
+  #selfCopyDelayMs(session: Session): number {
+    const delay = this.#settings.selfCopyDelayMs ?? DEFAULT_SELF_COPY_DELAY_MS;
+    for (const other of this.#sessions.values()) {
+      if (other.stream !== undefined && !other.tags.some((tag) => session.tags.includes(tag))) return delay * SELF_COPY_CROWD_FACTOR;
+    }
+    return delay;
   }
 
   #othersSucceeding(session: Session, now: number): boolean {
@@ -414,7 +462,7 @@ export class WorkHub {
     if (session === undefined) {
       // A client that joined before a restart comes back with its still-valid token.
       const now = this.#now();
-      session = newSession(clientId, "unknown", now);
+      session = newSession(clientId, "unknown", now, ANONYMOUS, identityTags(clientId, ANONYMOUS));
       this.#sessions.set(clientId, session);
     }
     return session;

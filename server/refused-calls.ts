@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { requestPath } from "./http-listener.js";
 import { registeredMetric } from "./registered-metric.js";
+import { remoteAddressKey } from "./remote-address-key.js";
 
 /** Name of the counter of RPCs refused before they reached a service, by `service` and `method`. */
 export const RPC_REFUSED_METRIC = "disio_rpc_refused_total";
@@ -18,7 +19,7 @@ const callMarkKey = createContextKey<CallMark | undefined>(undefined, { descript
 
 /** The hooks of {@link watchRefusedCalls}, to plug into connect-node and the port's listener. */
 export interface RefusedCallWatch {
-  /** connect-node's `contextValues`: marks each RPC request as not reached yet. */
+  /** connect-node's `contextValues`: marks each RPC request as not reached yet, and notes its remote address. */
   contextValues(req: http.IncomingMessage | http2.Http2ServerRequest): ContextValues;
   /** Must run first among the interceptors: marks the call as reached. */
   interceptor: Interceptor;
@@ -50,7 +51,7 @@ export function watchRefusedCalls(log: Logger, registry: Registry): RefusedCallW
     contextValues(req) {
       const mark: CallMark = { reached: false };
       marks.set(req, mark);
-      return createContextValues().set(callMarkKey, mark);
+      return createContextValues().set(callMarkKey, mark).set(remoteAddressKey, req.socket?.remoteAddress ?? "");
     },
     interceptor: (next) => (req) => {
       const mark = req.contextValues.get(callMarkKey);

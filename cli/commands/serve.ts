@@ -1,4 +1,5 @@
-import { availableParallelism } from "node:os";
+import { availableParallelism, homedir } from "node:os";
+import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { startDistributor } from "../../distributor/index.js";
 import { startManager } from "../../manager/index.js";
@@ -96,7 +97,9 @@ export function workerCommand(): Command {
     .action(async (flags: { distributor: string; workers: number; trust?: string; cpu: number }) => {
       const log = createCliLogger();
       // startWorker logs "worker started" and, once stopped, "worker stopped" with its counts.
-      const worker = await startWorker({ distributorUrl: flags.distributor, workers: flags.workers, trustKey: flags.trust, cpu: flags.cpu, log });
+      // The worker's state folder (its stable client key): $DISIO_HOME, default ~/.disio.
+      const homeDir = process.env.DISIO_HOME ?? join(homedir(), ".disio");
+      const worker = await startWorker({ distributorUrl: flags.distributor, workers: flags.workers, trustKey: flags.trust, cpu: flags.cpu, homeDir, log });
       // `closed` rejects when the worker gave up (the command then fails); it resolves only after stop().
       const signal = await Promise.race([untilSignal(), worker.closed.then(() => undefined)]);
       if (signal) {

@@ -11,6 +11,12 @@ export interface ClientHandlerOptions {
   cores?: number;
   /** OS description or browser user agent, for statistics. Default "". */
   userAgent?: string;
+  /**
+   * The install's stable secret key, announced in Join (JoinRequest.client_key, 16 to 128 printable
+   * ASCII characters): the grid counts this client as one volunteer across sessions and keeps its
+   * trust. Default "": an anonymous client, with limited weight.
+   */
+  clientKey?: string;
   /** Client software version announced in Join. Default the dis.io VERSION. */
   version?: string;
   /**
@@ -78,6 +84,7 @@ export function resolveClientHandlerOptions(
     platform: options.platform,
     cores: options.cores ?? processor.executors,
     userAgent: options.userAgent ?? "",
+    clientKey: options.clientKey ?? "",
     version: options.version ?? VERSION,
     trustKey: options.trustKey,
     slots,

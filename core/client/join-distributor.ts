@@ -35,7 +35,7 @@ export async function joinDistributor(
   for (let hop = 0; ; hop++) {
     const client = connect(url);
     const response = await client.join(
-      { platform: options.platform, cores: options.cores, version: options.version, userAgent: options.userAgent },
+      { platform: options.platform, cores: options.cores, version: options.version, userAgent: options.userAgent, clientKey: options.clientKey },
       { signal, timeoutMs: options.callTimeoutMs },
     );
     if (response.redirectUrl !== "") {

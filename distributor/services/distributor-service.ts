@@ -6,7 +6,8 @@ import type { DistributorService } from "../../gen/disio/v1/distributor_service_
 import { UnauthenticatedError } from "../../core/errors.js";
 import { VERSION } from "../../core/version.js";
 import { parseWorkSlots } from "../../core/work-credit.js";
-import { principalKey, usesJsonCodec } from "../../server/index.js";
+import { principalKey, remoteAddressKey, usesJsonCodec } from "../../server/index.js";
+import { clientIdentityOf } from "../client-identity.js";
 import { BadClientRequestError, DistributorFullError, NotRegisteredError } from "../errors.js";
 import type { ProgramCache } from "../program-cache.js";
 import { decodedWorkResponse, workResponseFromTasks } from "../raw-task.js";
@@ -66,7 +67,8 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
       };
     },
 
-    join(request) {
+    join(request, ctx) {
+      const identity = clientIdentityOf(request.clientKey, ctx.values.get(remoteAddressKey));
       const link = deps.link();
       if (deps.hub.connectedClients >= deps.settings.maxClients) {
         const peer = redirectPeer(link.peers, { distributorId: link.distributorId, region: deps.settings.region });
@@ -76,7 +78,7 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
       // Without the manager's key a client could verify no program and would fail every task it got.
       if (link.managerPublicKey.length === 0) throw new NotRegisteredError();
       const { clientId, sessionToken } = deps.tokens.issue();
-      deps.hub.joined(clientId, request.platform === "browser" ? "browser" : request.platform === "node" ? "node" : "other");
+      deps.hub.joined(clientId, request.platform === "browser" ? "browser" : request.platform === "node" ? "node" : "other", identity);
       return {
         clientId,
         sessionToken,

@@ -106,6 +106,29 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.requeueExpiredClientLeases(T0 + 1000)).toBe(5);
     });
 
+    it("skips the copies skipCopy refuses, leaving them first in line, and tells since when they were refused", async () => {
+      const { store } = await fresh();
+      await store.addLeased([1, 2, 3, 4].map((n) => leasedCopy(n)));
+      const seen: Array<[string, number]> = [];
+      const refuse = (units: string[]) => ({ unitId, refusedSinceMs }: { unitId: string; refusedSinceMs: number }) => {
+        seen.push([unitId, refusedSinceMs]);
+        return units.includes(unitId);
+      };
+      const a = await store.takeReady({ clientId: "a", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000, skipCopy: refuse(["u1", "u2"]) });
+      expect(ids(a)).toEqual(["c3", "c4"]);
+      expect(seen).toEqual([["u1", T0], ["u2", T0], ["u3", T0], ["u4", T0]]);
+      seen.length = 0;
+      expect(await store.counts()).toMatchObject({ ready: 2, given: 2 });
+      expect(await store.takeReady({ clientId: "a", max: 5, nowMs: T0 + 50, clientDeadlineMs: T0 + 1000, skipCopy: refuse(["u1", "u2"]) })).toEqual([]);
+      expect(seen).toEqual([["u1", T0], ["u2", T0]]);
+      const b = await store.takeReady({ clientId: "b", max: 1, nowMs: T0 + 100, clientDeadlineMs: T0 + 1000, skipCopy: refuse([]) });
+      expect(ids(b)).toEqual(["c1"]);
+      await store.requeueClient("b", ["c1"]);
+      seen.length = 0;
+      await store.takeReady({ clientId: "a", max: 5, nowMs: T0 + 200, clientDeadlineMs: T0 + 1000, skipCopy: refuse(["u1", "u2"]) });
+      expect(seen).toEqual([["u1", T0 + 200], ["u2", T0]]);
+    });
+
     it("remembers which client was given which copy", async () => {
       const { store } = await fresh();
       await store.addLeased([leasedCopy(1), leasedCopy(2)]);

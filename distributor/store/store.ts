@@ -106,6 +106,14 @@ export interface TakeReadyRequest {
   skipProjects?: ReadonlySet<string>;
   /** Most task bytes to give (the first copy is given whatever its size). Default: no limit. */
   maxBytes?: number;
+  /**
+   * Whether this client must not get this copy now (it, or its host, already had another copy of
+   * its unit: see unit-holders.ts). A skipped copy stays ready, first in line for other clients.
+   * `refusedSinceMs` is when the copy was first skipped (`nowMs` the first time; reset once it is
+   * given), so the caller can give it anyway after a while. At most 1,000 skipped copies are
+   * looked at per call. Default: nothing skipped.
+   */
+  skipCopy?: (copy: { copyId: string; unitId: string; refusedSinceMs: number }) => boolean;
 }
 
 /** A copy given to a client. */

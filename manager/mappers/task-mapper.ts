@@ -28,6 +28,8 @@ export function fromProtoTaskResult(r: TaskResult): ReportedResult {
   else if (r.outcome.case === "error") result.error = { message: r.outcome.value.message, kind: r.outcome.value.kind };
   else result.error = { message: "the result carried neither output nor error", kind: "crash" };
   if (r.clientId !== "") result.clientId = r.clientId;
+  if (r.clientKey !== "") result.clientKey = r.clientKey;
+  if (r.clientHost !== "") result.clientHost = r.clientHost;
   if (r.duration) result.durationMs = Math.max(0, Math.round(durationMs(r.duration)));
   return result;
 }

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { CopySchema, ResultSchema, UnitSchema, type Copy, type Result, type Unit } from "../../gen/disio/v1/admin_service_pb.js";
-import type { CopyRecord, ResultRecord, UnitRecord } from "../store/store.js";
+import { ClientSchema, CopySchema, ResultSchema, UnitSchema, type Client, type Copy, type Result, type Unit } from "../../gen/disio/v1/admin_service_pb.js";
+import type { ClientTrustRecord, CopyRecord, ResultRecord, UnitRecord } from "../store/store.js";
 import { toProtoOutcome, toProtoUnitState } from "./enums.js";
 
 /** A stored unit (with its copies when given) → proto. */
@@ -20,6 +20,7 @@ export function toProtoUnit(u: UnitRecord & { copies?: CopyRecord[] }): Unit {
     ...(u.finishedAtMs !== undefined && { finishTime: timestampFromMs(u.finishedAtMs) }),
     error: u.state === "failed" ? (u.error ?? "") : "",
     copies: (u.copies ?? []).map(toProtoCopy),
+    selfAgreement: u.selfAgreement,
   });
 }
 
@@ -36,6 +37,8 @@ export function toProtoCopy(c: CopyRecord): Copy {
     outcome: toProtoOutcome(c.outcome),
     outputHash: c.outputHash ?? "",
     error: c.error ?? "",
+    clientKey: c.clientKey ?? "",
+    clientHost: c.clientHost ?? "",
   });
 }
 
@@ -50,5 +53,18 @@ export function toProtoResult(r: ResultRecord): Result {
     finishTime: timestampFromMs(r.finishedAtMs),
     copiesSent: r.copiesSent,
     cursor: r.cursor,
+    selfAgreement: r.selfAgreement,
+  });
+}
+
+/** A client identity's trust → proto. */
+export function toProtoClient(c: ClientTrustRecord): Client {
+  return create(ClientSchema, {
+    clientKey: c.clientKey,
+    distributorId: c.distributorId,
+    trust: BigInt(c.trust),
+    validated: BigInt(c.validated),
+    wrong: BigInt(c.wrong),
+    lastSeenTime: timestampFromMs(c.lastSeenMs),
   });
 }

@@ -19,7 +19,7 @@ import type { ManagerContext } from "../manager-context.js";
 import { toProtoDistributor } from "../mappers/distributor-mapper.js";
 import { fromProtoUnitState } from "../mappers/enums.js";
 import { fromCreateProjectRequest, fromUpdateProjectRequest, toProtoProject } from "../mappers/project-mapper.js";
-import { toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
+import { toProtoClient, toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
 import { sha256Hex } from "../output-hash.js";
 import type { NewUnit } from "../store/store.js";
 
@@ -219,6 +219,11 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       ctx.log.info({ distributorId: req.id, requeuedCopies }, "distributor revoked");
       if (requeuedCopies > 0) ctx.workAvailable.notify();
       return { requeuedCopies: BigInt(requeuedCopies) };
+    },
+
+    async listClients(req) {
+      const clients = await store.listClients(pageSize(req.pageSize, 100, 1_000));
+      return { clients: clients.map(toProtoClient) };
     },
 
     async drainDistributor(req) {

@@ -388,6 +388,78 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(unit.copies.map((c) => c.outcome)).toEqual(["invalid", "ok", "ok"]);
     });
 
+    describe("distinct volunteers and trust", () => {
+      /** A unit of a replication-2 / quorum-2 project with its two copies leased. */
+      async function twoCopies(maxAttempts = 4) {
+        const p = await project({ replication: 2, quorum: 2, maxAttempts });
+        const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+        const copies = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];
+        return { p, u: u!, copies };
+      }
+      const by = (clientKey: string, clientHost?: string) => ({ clientId: `s-${clientKey}-${clientHost ?? ""}`, clientKey, ...(clientHost !== undefined && { clientHost }) });
+
+      it("finishes verified when two distinct clients agree, showing who agreed, and counts their trust", async () => {
+        const { u, copies } = await twoCopies();
+        await store.recordResults(distributorId, [
+          { copyId: copies[0]!.copyId, output: json(5), ...by("k-a", "198.51.100.1") },
+          { copyId: copies[1]!.copyId, output: json(5), ...by("k-b") },
+        ], T0);
+        const unit = await store.getUnit(u);
+        expect(unit).toMatchObject({ state: "done", selfAgreement: false });
+        expect(unit.copies.map((c) => [c.clientKey, c.clientHost, c.outcome])).toEqual([["k-a", "198.51.100.1", "ok"], ["k-b", undefined, "ok"]]);
+        expect((await store.listClients(10)).map((c) => [c.clientKey, c.distributorId, c.trust, c.validated, c.wrong, c.lastSeenMs])).toEqual([
+          ["k-a", distributorId, 1, 1, 0, T0],
+          ["k-b", distributorId, 1, 1, 0, T0],
+        ]);
+      });
+
+      it("marks agreement of one client with itself (two sessions, one key) as self-agreement, judging no one", async () => {
+        const { p, u, copies } = await twoCopies();
+        await store.recordResults(distributorId, [
+          { copyId: copies[0]!.copyId, output: json(5), clientId: "s1", clientKey: "k-a" },
+          { copyId: copies[1]!.copyId, output: json(5), clientId: "s2", clientKey: "k-a" },
+        ], T0);
+        expect(await store.getUnit(u)).toMatchObject({ state: "done", selfAgreement: true });
+        expect((await store.listResults(p.id, "", 10)).results.map((r) => [r.unitId, r.selfAgreement])).toEqual([[u, true]]);
+        expect(await store.listClients(10)).toEqual([]);
+      });
+
+      it("counts two keys on one host as one volunteer, and keyless clients of a distributor as one", async () => {
+        for (const [a, b] of [[by("k-a", "198.51.100.1"), by("k-b", "198.51.100.1")], [by(""), by("")]] as const) {
+          const { u, copies } = await twoCopies();
+          await store.recordResults(distributorId, [{ copyId: copies[0]!.copyId, output: json(5), ...a }, { copyId: copies[1]!.copyId, output: json(5), ...b }], T0);
+          expect(await store.getUnit(u)).toMatchObject({ state: "done", selfAgreement: true });
+        }
+      });
+
+      it("never lets a liar's two sessions outvote an honest client: it asks for more copies, and the liar's trust falls to zero", async () => {
+        const { u, copies } = await twoCopies(5);
+        // The liar earned some trust first.
+        const warm = await twoCopies();
+        await store.recordResults(distributorId, [
+          { copyId: warm.copies[0]!.copyId, output: json(1), ...by("k-liar") },
+          { copyId: warm.copies[1]!.copyId, output: json(1), ...by("k-honest") },
+        ], T0);
+        await store.recordResults(distributorId, [
+          { copyId: copies[0]!.copyId, output: json("wrong"), ...by("k-liar") },
+          { copyId: copies[1]!.copyId, output: json(5), ...by("k-honest") },
+        ], T0 + 1);
+        expect(await store.getUnit(u)).toMatchObject({ state: "queued" });
+        const [third] = await store.leaseCopies(distributorId, 10, T0);
+        await store.recordResults(distributorId, [{ copyId: third!.copyId, output: json("wrong"), clientId: "s-liar-2", clientKey: "k-liar" }], T0 + 2);
+        expect(await store.getUnit(u)).toMatchObject({ state: "queued" });
+        const [fourth] = await store.leaseCopies(distributorId, 10, T0);
+        await store.recordResults(distributorId, [{ copyId: fourth!.copyId, output: json(5), ...by("k-other") }], T0 + 3);
+        const unit = await store.getUnit(u);
+        expect(unit).toMatchObject({ state: "done", selfAgreement: false });
+        expect(new TextDecoder().decode(unit.output)).toBe("5");
+        expect(unit.copies.map((c) => [c.clientKey, c.outcome])).toEqual([["k-liar", "invalid"], ["k-honest", "ok"], ["k-liar", "invalid"], ["k-other", "ok"]]);
+        const trust = new Map((await store.listClients(10)).map((c) => [c.clientKey, [c.trust, c.validated, c.wrong]]));
+        expect(Object.fromEntries(trust)).toEqual({ "k-honest": [2, 2, 0], "k-other": [1, 1, 0], "k-liar": [0, 1, 2] });
+        expect((await store.listClients(10))[0]!.clientKey).toBe("k-honest");
+      });
+    });
+
     it("fails when disagreement uses up max_attempts", async () => {
       const p = await project({ replication: 2, quorum: 2, maxAttempts: 3 });
       const [u] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);

@@ -128,6 +128,8 @@ export interface ManagerStore {
   recentLifespans(limit: number): Promise<number[]>;
   /** Drops unit-finish notices older than `beforeMs` (heartbeats only need recent ones). */
   pruneNotices(beforeMs: number): Promise<void>;
+  /** Client identities by trust (then validated results), most trusted first, at most `limit`. */
+  listClients(limit: number): Promise<ClientTrustRecord[]>;
   /** Closes the store. */
   close(): Promise<void>;
 }
@@ -215,6 +217,8 @@ export interface UnitRecord {
   finishedAtMs: number | undefined;
   /** The last error seen, for failed units. */
   error: string | undefined;
+  /** Done by one volunteer agreeing with itself (see core/quorum.ts): unverified. */
+  selfAgreement: boolean;
 }
 
 /** One copy sent. */
@@ -229,6 +233,10 @@ export interface CopyRecord {
   outcome: CopyOutcome;
   outputHash: string | undefined;
   error: string | undefined;
+  /** Who computed it (the distributor's hash of the client's key), once reported with one. */
+  clientKey: string | undefined;
+  /** The client's remote IP, when its distributor knew it. */
+  clientHost: string | undefined;
 }
 
 /** A leased copy on its way to a distributor. */
@@ -252,6 +260,10 @@ export interface ReportedResult {
   /** Why there is no output. */
   error?: { message: string; kind: string };
   clientId?: string;
+  /** The client's public identity as the distributor vouches (see core/voter-tags.ts). */
+  clientKey?: string;
+  /** The client's remote IP as the distributor saw it. */
+  clientHost?: string;
   durationMs?: number;
 }
 
@@ -276,6 +288,20 @@ export interface ResultRecord {
   finishedAtMs: number;
   copiesSent: number;
   cursor: string;
+  /** Unverified: one volunteer agreed with itself. */
+  selfAgreement: boolean;
+}
+
+/** A client identity's trust, per distributor vouching for it (see core/client-trust.ts). */
+export interface ClientTrustRecord {
+  /** The client's public identity, or `anon` for a distributor's keyless clients. */
+  clientKey: string;
+  distributorId: string;
+  /** Consecutive validated results since its last wrong one. */
+  trust: number;
+  validated: number;
+  wrong: number;
+  lastSeenMs: number;
 }
 
 /** A copy a distributor gave to a client (from its heartbeat). */

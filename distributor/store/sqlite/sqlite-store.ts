@@ -36,6 +36,8 @@ interface HeldEntry {
   clientId: string | undefined;
   clientDeadlineMs: number;
   queued: boolean;
+  /** When a client was first refused this copy (see TakeReadyRequest.skipCopy); undefined: never, or given since. */
+  refusedSinceMs: number | undefined;
 }
 
 interface HeldRow {
@@ -65,6 +67,8 @@ interface ClientLease {
 }
 
 const SECRET_KEY = "secret";
+/** Most copies one takeReady skips (see TakeReadyRequest.skipCopy) before it answers with what it found. */
+const MAX_REFUSED_SCAN = 1_000;
 const REGISTRATION_KEY = "registration";
 
 /**
@@ -206,6 +210,7 @@ class SqliteStore implements DistributorStore {
         clientId: undefined,
         clientDeadlineMs: 0,
         queued: false,
+        refusedSinceMs: undefined,
       });
     }
     this.#addTx(entries);
@@ -219,12 +224,7 @@ class SqliteStore implements DistributorStore {
 
   async takeReady(request: TakeReadyRequest): Promise<GivenCopy[]> {
     if (request.max <= 0) return [];
-    const ids = this.#ready.take(
-      request.max,
-      request.skipProjects,
-      (copyId) => this.#held.get(copyId)?.queued === true,
-      (copyId) => this.#held.get(copyId)?.seq ?? 0,
-    );
+    const ids = this.#takeIds(request);
     const entries = this.#withinBytes(
       ids.map((id) => this.#held.get(id) as HeldEntry),
       request.maxBytes ?? Number.POSITIVE_INFINITY,
@@ -242,8 +242,38 @@ class SqliteStore implements DistributorStore {
     return entries.map((e) => {
       e.clientId = request.clientId;
       e.clientDeadlineMs = request.clientDeadlineMs;
+      e.refusedSinceMs = undefined;
       return { copyId: e.copyId, unitId: e.unitId, projectId: e.projectId, task: e.task, clientDeadlineMs: e.clientDeadlineMs };
     });
+  }
+
+  /**
+   * Pops up to `request.max` ready ids off the index, leaving the copies `request.skipUnit` refuses
+   * at the front of their buckets, in their order, for the next client.
+   */
+  #takeIds(request: TakeReadyRequest): string[] {
+    const isReady = (copyId: string) => this.#held.get(copyId)?.queued === true;
+    const seqOf = (copyId: string) => this.#held.get(copyId)?.seq ?? 0;
+    const skipCopy = request.skipCopy;
+    if (skipCopy === undefined) return this.#ready.take(request.max, request.skipProjects, isReady, seqOf);
+    const out: string[] = [];
+    const refused: HeldEntry[] = [];
+    while (out.length < request.max && refused.length < MAX_REFUSED_SCAN) {
+      const ids = this.#ready.take(Math.min(request.max - out.length, MAX_REFUSED_SCAN - refused.length), request.skipProjects, isReady, seqOf);
+      if (ids.length === 0) break;
+      for (const id of ids) {
+        const e = this.#held.get(id) as HeldEntry;
+        if (skipCopy({ copyId: e.copyId, unitId: e.unitId, refusedSinceMs: e.refusedSinceMs ?? request.nowMs })) {
+          e.refusedSinceMs ??= request.nowMs;
+          refused.push(e);
+        } else out.push(id);
+      }
+    }
+    for (let i = refused.length - 1; i >= 0; i--) {
+      const e = refused[i] as HeldEntry;
+      this.#ready.pushFront(e.projectId, e.priority, e.copyId);
+    }
+    return out;
   }
 
   async requeueClient(clientId: string, copyIds: Iterable<string>): Promise<number> {
@@ -408,6 +438,7 @@ class SqliteStore implements DistributorStore {
         clientId: undefined,
         clientDeadlineMs: 0,
         queued: false,
+        refusedSinceMs: undefined,
       };
       this.#index(e);
       this.#nextSeq = Math.max(this.#nextSeq, e.seq + 1);

@@ -8,6 +8,9 @@ export interface FastFinish {
   unitSeq: number;
   projectSeq: number;
   clientId: string | null;
+  /** Who computed it (see ReportedResult): the copy's `client_key` and `client_host`. */
+  clientKey: string | null;
+  clientHost: string | null;
   durationMs: number | null;
   /** The winning (canonical) output and its hash. */
   output: Uint8Array;
@@ -36,10 +39,11 @@ export class FinishBatch {
   constructor(db: Database.Database) {
     this.#copies = new BatchStatement(
       db,
-      5,
+      7,
       (n) =>
         `UPDATE copies SET outcome = ${OUTCOME_CODE.ok}, received_at = v.column2, client_id = v.column3, output_hash = v.column4,
-         error = NULL, duration_ms = v.column5, output = NULL FROM (VALUES ${valuesList(n, 5)}) AS v WHERE copies.id = v.column1`,
+         error = NULL, duration_ms = v.column5, output = NULL, client_key = v.column6, client_host = v.column7
+         FROM (VALUES ${valuesList(n, 7)}) AS v WHERE copies.id = v.column1`,
     );
     this.#results = new BatchStatement(db, 2, (n) => `INSERT INTO results (project_id, unit_id) VALUES ${valuesList(n, 2)}`);
     this.#units = new BatchStatement(
@@ -55,16 +59,18 @@ export class FinishBatch {
   /** Writes `finishes` (in order) at time `nowMs`. */
   write(finishes: readonly FastFinish[], nowMs: number): void {
     if (finishes.length === 0) return;
-    const copies = new Array<unknown>(finishes.length * 5);
+    const copies = new Array<unknown>(finishes.length * 7);
     const results = new Array<unknown>(finishes.length * 2);
     const notices: unknown[] = [];
     for (let i = 0; i < finishes.length; i++) {
       const f = finishes[i]!;
-      copies[i * 5] = f.copySeq;
-      copies[i * 5 + 1] = nowMs;
-      copies[i * 5 + 2] = f.clientId;
-      copies[i * 5 + 3] = f.hash;
-      copies[i * 5 + 4] = f.durationMs;
+      copies[i * 7] = f.copySeq;
+      copies[i * 7 + 1] = nowMs;
+      copies[i * 7 + 2] = f.clientId;
+      copies[i * 7 + 3] = f.hash;
+      copies[i * 7 + 4] = f.durationMs;
+      copies[i * 7 + 5] = f.clientKey;
+      copies[i * 7 + 6] = f.clientHost;
       results[i * 2] = f.projectSeq;
       results[i * 2 + 1] = f.unitSeq;
       if (f.pending > 0) notices.push(f.unitSeq, nowMs);

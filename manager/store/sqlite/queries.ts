@@ -69,7 +69,7 @@ export function prepareQueries(db: Database.Database) {
       setPending: prepare("UPDATE units SET pending = max(pending - 1, 0) WHERE id = ?"),
       closeUnit: prepare("UPDATE units SET state = ?, need = 0, finished_at = ? WHERE id = ?"),
       requeueUnit: prepare(
-        `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, repeat_failures = 0, round = round + 1, finished_at = NULL,
+        `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, repeat_failures = 0, self_agreement = 0, round = round + 1, finished_at = NULL,
          output = NULL, output_hash = NULL, result_seq = NULL, error = NULL WHERE id = ?`,
       ),
 
@@ -90,11 +90,20 @@ export function prepareQueries(db: Database.Database) {
          WHERE c.unit_id IN (SELECT value FROM json_each(?)) AND c.outcome IN (${O.error}, ${O.invalid}) AND c.client_id IS NOT NULL`,
       ).raw(true),
       recordCopy: prepare(
-        "UPDATE copies SET outcome = ?, received_at = ?, client_id = ?, output_hash = ?, error = ?, duration_ms = ?, output = ? WHERE id = ?",
+        `UPDATE copies SET outcome = ?, received_at = ?, client_id = ?, output_hash = ?, error = ?, duration_ms = ?, output = ?,
+         client_key = ?, client_host = ? WHERE id = ?`,
       ),
       setCopyOutcome: prepare("UPDATE copies SET outcome = ? WHERE id = ?"),
       renewCopy: prepare("UPDATE copies SET deadline = ? WHERE id = ?"),
-      okHashes: prepare("SELECT output_hash FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2").pluck(),
+      // [output_hash, distributor_id, client_key, client_host] of a round's OK copies, oldest first.
+      okVotes: prepare("SELECT output_hash, distributor_id, client_key, client_host FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 ORDER BY id").raw(true),
+      setSelfAgreement: prepare("UPDATE units SET self_agreement = ? WHERE id = ?"),
+      trustOf: prepare("SELECT trust FROM clients WHERE distributor_id = ? AND client_key = ?").pluck(),
+      putTrust: prepare(
+        `INSERT INTO clients (distributor_id, client_key, trust, validated, wrong, last_seen) VALUES (@d, @key, @trust, @validated, @wrong, @now)
+         ON CONFLICT (distributor_id, client_key) DO UPDATE SET trust = @trust, validated = validated + @validated, wrong = wrong + @wrong, last_seen = @now`,
+      ),
+      clientsByTrust: prepare("SELECT distributor_id, client_key, trust, validated, wrong, last_seen FROM clients ORDER BY trust DESC, validated DESC LIMIT ?"),
       winnerOutput: prepare("SELECT output FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 AND output_hash = ? AND output IS NOT NULL LIMIT 1").pluck(),
       invalidateLosers: prepare("UPDATE copies SET outcome = 5 WHERE unit_id = ? AND round = ? AND outcome = 2 AND output_hash <> ?"),
       copiesOfUnit: prepare("SELECT * FROM copies WHERE unit_id = ? ORDER BY id"),
@@ -102,7 +111,7 @@ export function prepareQueries(db: Database.Database) {
 
       insertResult: prepare("INSERT INTO results (project_id, unit_id) VALUES (?, ?)"),
       results: prepare(
-        `SELECT r.seq, r.unit_id, u.input, u.output, u.output_hash, u.finished_at, u.copies_sent
+        `SELECT r.seq, r.unit_id, u.input, u.output, u.output_hash, u.finished_at, u.copies_sent, u.self_agreement
          FROM results r JOIN units u ON u.id = r.unit_id AND u.result_seq = r.seq
          WHERE r.project_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`,
       ),

@@ -53,6 +53,7 @@ export interface UnitRow {
   error: string | null;
   input: Buffer;
   output: Buffer | null;
+  self_agreement: number;
 }
 
 /** A `copies` row. */
@@ -68,6 +69,8 @@ export interface CopyRow {
   client_id: string | null;
   output_hash: string | null;
   error: string | null;
+  client_key: string | null;
+  client_host: string | null;
 }
 
 /** A unit the lease query picked. */
@@ -98,7 +101,7 @@ export interface CopyWithUnitRow {
 
 /** The `units` columns every unit query selects, in {@link UnitRow} order. */
 export const UNIT_COLUMNS =
-  "id, project_id, state, priority, need, pending, attempts, repeat_failures, copies_sent, round, created_at, finished_at, output_hash, error, input, output";
+  "id, project_id, state, priority, need, pending, attempts, repeat_failures, copies_sent, round, created_at, finished_at, output_hash, error, input, output, self_agreement";
 
 /** A project's settings as named parameters of the insert and update statements. */
 export function settingsParams(s: ProjectSettings) {
@@ -180,6 +183,7 @@ export function toUnit(row: UnitRow): UnitRecord {
     createdAtMs: row.created_at,
     finishedAtMs: row.finished_at ?? undefined,
     error: row.error ?? undefined,
+    selfAgreement: row.self_agreement === 1,
   };
 }
 
@@ -196,5 +200,7 @@ export function toCopy(row: CopyRow): CopyRecord {
     outcome: outcomeOf(row.outcome),
     outputHash: row.output_hash ?? undefined,
     error: row.error ?? undefined,
+    clientKey: row.client_key || undefined,
+    clientHost: row.client_host || undefined,
   };
 }

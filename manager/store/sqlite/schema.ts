@@ -16,6 +16,10 @@ import type Database from "better-sqlite3";
  * `add_requests` remembers each AddUnits request id with the unit ids it stored (consecutive, so a
  *   first id and a count) and a digest of its units, written in the transaction that adds the
  *   units: a retry finds it and adds nothing. One row per batch of units; deleted with the project.
+ * `copies.client_key` / `client_host` say who computed a copy (see core/voter-tags.ts): quorum counts
+ *   distinct volunteers, and `units.self_agreement` marks a unit one volunteer agreed on with itself.
+ * `clients` is the trust of each client identity per distributor vouching for it (core/client-trust.ts);
+ *   keyless clients of a distributor share the key `anon`.
  * State and outcome columns hold the proto enum numbers.
  */
 export const SCHEMA_VERSION = 1;
@@ -133,6 +137,16 @@ CREATE TABLE IF NOT EXISTS add_requests (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (project_id, request_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS clients (
+  distributor_id INTEGER NOT NULL,
+  client_key TEXT NOT NULL,
+  trust INTEGER NOT NULL DEFAULT 0,
+  validated INTEGER NOT NULL DEFAULT 0,
+  wrong INTEGER NOT NULL DEFAULT 0,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (distributor_id, client_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS clients_by_trust ON clients(trust DESC, validated DESC);
 CREATE TABLE IF NOT EXISTS unit_notices (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   unit_id INTEGER NOT NULL,
@@ -144,7 +158,12 @@ CREATE TABLE IF NOT EXISTS unit_notices (
  * Columns added after their table first shipped, as `[table, column, definition]`: CREATE TABLE IF
  * NOT EXISTS leaves an existing table as it was, so {@link applySchema} adds the ones it lacks.
  */
-const ADDED_COLUMNS = [["units", "repeat_failures", "INTEGER NOT NULL DEFAULT 0"]] as const;
+const ADDED_COLUMNS = [
+  ["units", "repeat_failures", "INTEGER NOT NULL DEFAULT 0"],
+  ["units", "self_agreement", "INTEGER NOT NULL DEFAULT 0"],
+  ["copies", "client_key", "TEXT"],
+  ["copies", "client_host", "TEXT"],
+] as const;
 
 /** Creates the schema in `db`, or brings a database of an earlier version up to it. Idempotent. */
 export function applySchema(db: Database.Database): void {

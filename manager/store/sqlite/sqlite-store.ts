@@ -13,11 +13,14 @@ import {
   type UnitState,
   type UnitTransition,
 } from "../../../core/unit-transitions.js";
+import { copyVerdict, trustAfter } from "../../../core/client-trust.js";
+import { distinctVoters, voterTags } from "../../../core/voter-tags.js";
 import { NameTakenError, ProjectNotFoundError, ProjectStateError, RequestIdReusedError, UnitNotFoundError } from "../../errors.js";
 import { formatId, parseId } from "../../ids.js";
 import type {
   AddedUnits,
   ClientSessionRecord,
+  ClientTrustRecord,
   CopyAssignment,
   CopyRecord,
   DistributorLoad,
@@ -510,7 +513,16 @@ export class SqliteStore implements ManagerStore {
     const project = this.projectRow(projectId);
     const after = cursor === "" ? 0 : Number(cursor);
     if (!Number.isSafeInteger(after) || after < 0) throw new InvalidArgumentError("cursor", "not a cursor from this manager");
-    type ResultRow = { seq: number; unit_id: number; input: Buffer; output: Buffer; output_hash: string; finished_at: number; copies_sent: number };
+    type ResultRow = {
+      seq: number;
+      unit_id: number;
+      input: Buffer;
+      output: Buffer;
+      output_hash: string;
+      finished_at: number;
+      copies_sent: number;
+      self_agreement: number;
+    };
     const found = this.q.results.iterate(project.id, after, limit) as IterableIterator<ResultRow>;
     const { taken: rows, cut } = takeWithinBytes(found, (row) => row.input.byteLength + row.output.byteLength, maxBytes);
     const more = cut || rows.length === limit;
@@ -524,6 +536,7 @@ export class SqliteStore implements ManagerStore {
       finishedAtMs: row.finished_at,
       copiesSent: row.copies_sent,
       cursor: String(row.seq),
+      selfAgreement: row.self_agreement === 1,
     }));
     return { results, nextCursor: results.length > 0 ? results[results.length - 1]!.cursor : cursor, more };
   }
@@ -569,6 +582,18 @@ export class SqliteStore implements ManagerStore {
     return this.distributors.pruneNotices(beforeMs);
   }
 
+  async listClients(limit: number): Promise<ClientTrustRecord[]> {
+    type Row = { distributor_id: number; client_key: string; trust: number; validated: number; wrong: number; last_seen: number };
+    return (this.q.clientsByTrust.all(limit) as Row[]).map((row) => ({
+      clientKey: row.client_key,
+      distributorId: formatId("d", row.distributor_id),
+      trust: row.trust,
+      validated: row.validated,
+      wrong: row.wrong,
+      lastSeenMs: row.last_seen,
+    }));
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -595,9 +620,9 @@ export class SqliteStore implements ManagerStore {
       return { finished: false, reopened: false };
     }
     const r = this.rules(rules, c.project_id);
-    const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
+    const oks = r.quorum > 1 ? this.okTally(c.unit_id, c.round) : { okHashes: [] };
     const event: CopyEvent = { type: outcome === O.timeout ? "timeout" : "released" };
-    const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, okHashes }, event, r);
+    const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, ...oks }, event, r);
     const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, error);
     return { finished, reopened: t.need > 0 };
   }
@@ -646,6 +671,7 @@ export class SqliteStore implements ManagerStore {
       unitSeq: c.unit_id,
       projectSeq: c.project_id,
       clientId: result.clientId ?? null,
+      ...voterColumns(result),
       durationMs: result.durationMs ?? null,
       output: reported.canonical!,
       hash: reported.hash!,
@@ -675,21 +701,24 @@ export class SqliteStore implements ManagerStore {
     const currentRound = c.round === c.unit_round;
     if (c.outcome === O.pending) deltas.copiesOut(c.project_id, -1);
     if (currentRound && !isFinalUnitState(unitState)) {
-      const okHashes = r.quorum > 1 ? (this.q.okHashes.all(c.unit_id, c.round) as string[]) : [];
+      const oks = r.quorum > 1 ? this.okTally(c.unit_id, c.round) : { okHashes: [] };
       const keepOutput = kind === "ok" && r.quorum > 1 ? canonical : undefined;
-      this.q.recordCopy.run(O[kind], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, keepOutput ?? null, c.id);
+      const { clientKey, clientHost } = voterColumns(result);
+      this.q.recordCopy.run(O[kind], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, keepOutput ?? null, clientKey, clientHost, c.id);
       const repeatClient = kind !== "ok" && result.clientId !== undefined && !addFailedClient(failedClients, c.unit_id, result.clientId);
+      const voter = clientKey === null ? undefined : voterTags({ clientKey, clientHost: clientHost ?? undefined, distributorId: formatId("d", c.distributor_id) });
       const event: CopyEvent =
         c.outcome === O.released
-          ? { type: "result-after-release", outcome: kind, repeatClient, ...(hash !== undefined && { hash }) }
-          : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, repeatClient, ...(hash !== undefined && { hash }) };
-      const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, okHashes }, event, r);
+          ? { type: "result-after-release", outcome: kind, repeatClient, ...(voter !== undefined && { voter }), ...(hash !== undefined && { hash }) }
+          : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, repeatClient, ...(voter !== undefined && { voter }), ...(hash !== undefined && { hash }) };
+      const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, ...oks }, event, r);
       const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error);
       if (finished) outcome.unitsFinished += 1;
       if (t.need > 0) outcome.unitsReopened = true;
     } else {
       const late = kind === "ok" && unitState === "done" && currentRound && hash !== c.unit_hash ? "invalid" : kind;
-      this.q.recordCopy.run(O[late], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, null, c.id);
+      const { clientKey, clientHost } = voterColumns(result);
+      this.q.recordCopy.run(O[late], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, null, clientKey, clientHost, c.id);
       if (currentRound && c.outcome === O.pending) this.q.setPending.run(c.unit_id);
     }
   }
@@ -757,6 +786,8 @@ export class SqliteStore implements ManagerStore {
       const canonical = output ?? (this.q.winnerOutput.get(unitId, round, hash) as Buffer | undefined) ?? new Uint8Array();
       const seq = Number(this.q.insertResult.run(projectId, unitId).lastInsertRowid);
       this.q.finishUnit.run(S.done, t.pending, t.attempts, t.repeatFailures, nowMs, canonical, hash, seq, null, unitId);
+      if (t.selfAgreement) this.q.setSelfAgreement.run(1, unitId);
+      this.judgeClients(unitId, round, hash, t.selfAgreement !== true, nowMs);
       this.q.invalidateLosers.run(unitId, round, hash);
     } else if (t.state === "failed") {
       this.q.finishUnit.run(S.failed, t.pending, t.attempts, t.repeatFailures, nowMs, null, null, null, error ?? null, unitId);
@@ -768,13 +799,46 @@ export class SqliteStore implements ManagerStore {
     return true;
   }
 
+  /** The round's OK copies as quorum counts them: output hashes and voter tags (see core/voter-tags.ts). */
+  private okTally(unitId: number, round: number): { okHashes: string[]; okVoters: Array<string[] | undefined> } {
+    const okHashes: string[] = [];
+    const okVoters: Array<string[] | undefined> = [];
+    for (const [hash, distributor, clientKey, clientHost] of this.q.okVotes.all(unitId, round) as Array<[string, number, string | null, string | null]>) {
+      okHashes.push(hash);
+      // NULL: recorded before voters were kept, a voter of its own.
+      okVoters.push(clientKey === null ? undefined : voterTags({ clientKey, clientHost: clientHost ?? undefined, distributorId: formatId("d", distributor) }));
+    }
+    return { okHashes, okVoters };
+  }
+
+  /**
+   * Updates the trust of the clients whose OK copies were in a unit's round when it finished with
+   * `winningHash` (see core/client-trust.ts). Only a result verified by distinct volunteers (at
+   * least two agreeing, and no self-agreement) judges anyone.
+   */
+  private judgeClients(unitId: number, round: number, winningHash: string, agreedAcross: boolean, nowMs: number): void {
+    const votes = this.q.okVotes.all(unitId, round) as Array<[string, number, string | null, string | null]>;
+    if (votes.length < 2) return;
+    const winners = votes.filter(([hash]) => hash === winningHash);
+    const verified =
+      agreedAcross &&
+      distinctVoters(winners.map(([, d, key, host]) => (key === null ? undefined : voterTags({ clientKey: key, clientHost: host ?? undefined, distributorId: formatId("d", d) })))) >= 2;
+    if (!verified) return;
+    for (const [hash, d, key] of votes) {
+      if (key === null) continue;
+      const clientKey = key === "" ? "anon" : key;
+      const verdict = copyVerdict(hash, winningHash, true);
+      const trust = trustAfter((this.q.trustOf.get(d, clientKey) as number | undefined) ?? 0, verdict);
+      this.q.putTrust.run({ d, key: clientKey, trust, validated: verdict === "validated" ? 1 : 0, wrong: verdict === "wrong" ? 1 : 0, now: nowMs });
+    }
+  }
+
   /** Re-decides every open unit of a project after its quorum settings changed. */
   private redecideOpenUnits(projectId: number, s: ProjectSettings, nowMs: number): void {
     const deltas = new CountDeltas();
     for (const seq of this.q.openUnitIds.all(projectId) as number[]) {
       const unit = this.q.unit.get(seq) as UnitRow;
-      const okHashes = this.q.okHashes.all(seq, unit.round) as string[];
-      const t = unitAfterSettingsChange({ pending: unit.pending, attempts: unit.attempts, repeatFailures: unit.repeat_failures, okHashes }, s);
+      const t = unitAfterSettingsChange({ pending: unit.pending, attempts: unit.attempts, repeatFailures: unit.repeat_failures, ...this.okTally(seq, unit.round) }, s);
       this.applyTransition(projectId, seq, unit.round, unitStateOf(unit.state), t, nowMs, deltas, undefined, undefined);
     }
     this.applyDeltas(deltas, nowMs);
@@ -853,6 +917,16 @@ export class SqliteStore implements ManagerStore {
       return row.id;
     });
   }
+}
+
+/**
+ * The `client_key` and `client_host` columns of a reported copy. A result a distributor vouches for
+ * (it names the client) from a keyless client has key "" (core/voter-tags.ts: one voter per
+ * distributor); a result naming no client at all has NULL, an unknown voter that counts on its own.
+ */
+function voterColumns(result: ReportedResult): { clientKey: string | null; clientHost: string | null } {
+  if (result.clientId === undefined && result.clientKey === undefined) return { clientKey: null, clientHost: null };
+  return { clientKey: result.clientKey ?? "", clientHost: result.clientHost ?? null };
 }
 
 /** Notes that `clientId` failed a copy of unit `unitId`; false when it already had. */

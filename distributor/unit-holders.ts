@@ -1,0 +1,55 @@
+/** Defaults of {@link UnitHolders}. */
+const DEFAULT_KEEP_MS = 30 * 60_000;
+const DEFAULT_MAX_UNITS = 200_000;
+
+/**
+ * Which volunteers (identity tags, see client-identity.ts) were given a copy of each unit lately, so
+ * that the unit's next copy goes to someone else: a copy computed twice by one volunteer proves
+ * nothing. Remembered for `keepMs` after the last copy given (the manager may lease the unit's next
+ * copy well after the first one was computed) and for at most `maxUnits` units, oldest forgotten
+ * first. In memory only: after a restart the manager's distinct-voter count still holds.
+ */
+export class UnitHolders {
+  readonly #units = new Map<string, { copies: Array<{ copyId: string; tags: readonly string[] }>; atMs: number }>();
+  readonly #keepMs: number;
+  readonly #maxUnits: number;
+
+  constructor(options: { keepMs?: number; maxUnits?: number } = {}) {
+    this.#keepMs = options.keepMs ?? DEFAULT_KEEP_MS;
+    this.#maxUnits = options.maxUnits ?? DEFAULT_MAX_UNITS;
+  }
+
+  /** Notes that a volunteer with `tags` was given copy `copyId` of `unitId` at `nowMs`. */
+  note(unitId: string, copyId: string, tags: readonly string[], nowMs: number): void {
+    const entry = this.#units.get(unitId);
+    // Re-inserted so the map stays ordered by last use, oldest first.
+    if (entry !== undefined) this.#units.delete(unitId);
+    const next = entry ?? { copies: [], atMs: nowMs };
+    next.copies.push({ copyId, tags });
+    next.atMs = nowMs;
+    this.#units.set(unitId, next);
+    this.#prune(nowMs);
+  }
+
+  /**
+   * True when a volunteer sharing one of `tags` was given another copy of `unitId` than `copyId`
+   * lately (the same copy handed back to its client, say after a reconnect, is no second vote).
+   */
+  holds(unitId: string, copyId: string, tags: readonly string[], nowMs: number): boolean {
+    const entry = this.#units.get(unitId);
+    if (entry === undefined || nowMs - entry.atMs > this.#keepMs) return false;
+    return entry.copies.some((c) => c.copyId !== copyId && c.tags.some((tag) => tags.includes(tag)));
+  }
+
+  /** Units remembered. */
+  get size(): number {
+    return this.#units.size;
+  }
+
+  #prune(nowMs: number): void {
+    for (const [unitId, entry] of this.#units) {
+      if (this.#units.size <= this.#maxUnits && nowMs - entry.atMs <= this.#keepMs) break;
+      this.#units.delete(unitId);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { createAdminClient } from "../cli/admin-client.js";
+import { listAllResults } from "../cli/list-all-results.js";
+import { startDistributor, type RunningDistributor } from "../distributor/index.js";
+import { Outcome } from "../gen/disio/v1/common_pb.js";
+import { startManager, type RunningManager } from "../manager/index.js";
+import { waitFor } from "../bench/grid-fixture.js";
+import { startVolunteer, type Volunteer, type VolunteerOptions } from "./volunteer-client.js";
+
+const log = pino({ level: process.env.DISIO_TEST_LOG ?? "silent" });
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const UNITS = 200;
+
+/** The issue's attacker scenarios with replication 2 / quorum 2, on a real manager and distributor over sockets. */
+describe("distinct volunteers per unit (replication 2, quorum 2)", () => {
+  let dir = "";
+  let manager: RunningManager | undefined;
+  let distributor: RunningDistributor | undefined;
+  const volunteers: Volunteer[] = [];
+
+  afterEach(async () => {
+    await Promise.all(volunteers.splice(0).map((v) => v.stop()));
+    await distributor?.close({ graceMs: 100 });
+    await manager?.close({ graceMs: 100 });
+    distributor = undefined;
+    manager = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startGrid() {
+    dir = mkdtempSync(join(tmpdir(), "disio-distinct-"));
+    manager = await startManager({ dataDir: join(dir, "manager"), port: 0, log, sweepIntervalMs: 200, heartbeatIntervalMs: 500 });
+    const admin = createAdminClient({ manager: manager.url, token: manager.adminToken });
+    const { token } = await admin.createDistributor({ name: "edge" });
+    distributor = await startDistributor({
+      dataDir: join(dir, "distributor"),
+      port: 0,
+      managerUrls: [manager.url],
+      token,
+      log,
+      leaseWaitMs: 500,
+      flushIntervalMs: 50,
+      selfCopyDelayMs: 300,
+    });
+    await waitFor("the distributor registered", async () => distributor!.distributorId !== "", 10_000);
+    const { project } = await admin.createProject({
+      name: "squares",
+      programSource: "export default (input) => ({ n: input.n, square: input.n * input.n });",
+      replication: 2,
+      quorum: 2,
+      maxAttempts: 6,
+      leaseTimeout: durationFromMs(600_000),
+    });
+    const units = Array.from({ length: UNITS }, (_, n) => ({ input: encoder.encode(JSON.stringify({ n })) }));
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units });
+    return { admin, projectId: project!.id, unitIds };
+  }
+
+  function join_(options: VolunteerOptions): void {
+    volunteers.push(startVolunteer(distributor!.url, options));
+  }
+
+  /** Waits for every unit to be done; returns the results as verified-wrong, verified-right and unverified counts. */
+  async function outcome(admin: ReturnType<typeof createAdminClient>, projectId: string) {
+    await waitFor("every unit done", async () => {
+      const { projects } = await admin.getStats({ projectId });
+      return Number(projects[0]!.counts!.done) === UNITS;
+    }, 60_000);
+    const tally = { verifiedRight: 0, verifiedWrong: 0, selfAgreement: 0 };
+    for await (const r of listAllResults(admin, projectId)) {
+      const { n, square } = JSON.parse(decoder.decode(r.output)) as { n: number; square: number };
+      if (r.selfAgreement) tally.selfAgreement++;
+      else if (square === n * n) tally.verifiedRight++;
+      else tally.verifiedWrong++;
+    }
+    return tally;
+  }
+
+  const KEY = (name: string) => `${name}-0123456789abcdef`;
+
+  it("a liar joining before an honest worker: no wrong result verified, the liar's trust at zero, no unit agreed by one client", async () => {
+    const { admin, projectId, unitIds } = await startGrid();
+    join_({ clientKey: KEY("liar"), lieShare: 1, slots: 16 });
+    await new Promise((r) => setTimeout(r, 300));
+    join_({ clientKey: KEY("honest-1"), slots: 8, delayMs: 2 });
+    join_({ clientKey: KEY("honest-2"), slots: 8, delayMs: 2 });
+    expect(await outcome(admin, projectId)).toEqual({ verifiedRight: UNITS, verifiedWrong: 0, selfAgreement: 0 });
+    const { clients } = await admin.listClients({});
+    const liar = clients.find((c) => c.wrong > 0n);
+    expect(liar?.trust).toBe(0n);
+    expect(clients.filter((c) => c.wrong === 0n && c.trust > 0n)).toHaveLength(2);
+    // Two copies of a unit never agree from one client while another is connected.
+    for (const id of unitIds.slice(0, 20)) {
+      const { unit } = await admin.getUnit({ id });
+      const agreeing = unit!.copies.filter((c) => c.outcome === Outcome.OK).map((c) => c.clientKey);
+      expect(agreeing.length, id).toBeGreaterThanOrEqual(2);
+      expect(new Set(agreeing).size, id).toBe(agreeing.length);
+    }
+  }, 90_000);
+
+  it("two sessions of one liar (Sybil) beside an honest worker form no quorum", async () => {
+    const { admin, projectId } = await startGrid();
+    join_({ clientKey: KEY("sybil"), lieShare: 1, slots: 1 });
+    join_({ clientKey: KEY("sybil"), lieShare: 1, slots: 1 });
+    join_({ clientKey: KEY("honest-1"), slots: 8, delayMs: 1 });
+    join_({ clientKey: KEY("honest-2"), slots: 8, delayMs: 1 });
+    const tally = await outcome(admin, projectId);
+    expect(tally.verifiedWrong).toBe(0);
+  }, 90_000);
+
+  it("a liar throttled to honest speed on a warm grid gets no wrong result verified", async () => {
+    const { admin, projectId } = await startGrid();
+    join_({ clientKey: KEY("honest-1"), slots: 4, delayMs: 5 });
+    join_({ clientKey: KEY("honest-2"), slots: 4, delayMs: 5 });
+    await new Promise((r) => setTimeout(r, 500));
+    join_({ clientKey: KEY("liar"), lieShare: 1, slots: 4, delayMs: 5 });
+    expect(await outcome(admin, projectId)).toEqual({ verifiedRight: UNITS, verifiedWrong: 0, selfAgreement: 0 });
+  }, 90_000);
+
+  it("a liar alone: every result is marked unverified (self-agreement), none canonical", async () => {
+    const { admin, projectId } = await startGrid();
+    join_({ clientKey: KEY("liar"), lieShare: 1, slots: 16 });
+    expect(await outcome(admin, projectId)).toEqual({ verifiedRight: 0, verifiedWrong: 0, selfAgreement: UNITS });
+  }, 90_000);
+
+  it("a grid with one honest worker still completes, its results marked self-agreement", async () => {
+    const { admin, projectId } = await startGrid();
+    join_({ clientKey: KEY("honest"), slots: 16 });
+    expect(await outcome(admin, projectId)).toEqual({ verifiedRight: 0, verifiedWrong: 0, selfAgreement: UNITS });
+  }, 90_000);
+});
