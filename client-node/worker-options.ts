@@ -7,8 +7,18 @@ export interface WorkerOptions {
   distributorUrl: string;
   /** Unit-runner processes. Default `os.availableParallelism()`. */
   workers?: number;
-  /** Pinned manager key, base64 of the raw 32-byte Ed25519 key. Default: trust the key Join returns. */
+  /**
+   * Pinned manager key, base64 of the raw 32-byte Ed25519 key: programs must be signed by it, a
+   * distributor announcing another key is refused, and it replaces the key remembered for
+   * `distributorUrl` (how a rotated key is accepted). Default: the remembered key, else trust on first use.
+   */
   trustKey?: string;
+  /**
+   * File remembering the manager keys trusted on first use, per distributor URL (JSON, see
+   * `trustedKeysFile`). Default: none, keys are remembered for the life of the worker only (the CLI
+   * passes `~/.disio/trusted-keys.json`).
+   */
+  trustedKeysFile?: string;
   /** Fraction of each core to use, 0 < cpu ≤ 1: a runner idles `(1 - cpu) / cpu` × run time after each unit. Default 1. */
   cpu?: number;
   /** Wall-clock limit of one unit, ms (the distributor may set a lower one). Default 60,000. */
@@ -36,8 +46,9 @@ export interface WorkerOptions {
 }
 
 /** {@link WorkerOptions} with defaults filled in and the trust key decoded. */
-export interface ResolvedWorkerOptions extends Required<Omit<WorkerOptions, "trustKey">> {
+export interface ResolvedWorkerOptions extends Required<Omit<WorkerOptions, "trustKey" | "trustedKeysFile">> {
   trustKey: Uint8Array | undefined;
+  trustedKeysFile: string | undefined;
 }
 
 /** Fills defaults and checks ranges; throws `TypeError` on nonsense. */
@@ -46,6 +57,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     distributorUrl: options.distributorUrl,
     workers: options.workers ?? availableParallelism(),
     trustKey: options.trustKey === undefined ? undefined : decodeTrustKey(options.trustKey),
+    trustedKeysFile: options.trustedKeysFile,
     cpu: options.cpu ?? 1,
     maxRunTimeMs: options.maxRunTimeMs ?? 60_000,
     heapLimitMb: options.heapLimitMb ?? 512,

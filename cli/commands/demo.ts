@@ -107,7 +107,8 @@ export function demoCommand(): Command {
         printLine(`  distributor  ${distributor.url}`);
         printLine(`  data         ${dataDir}`);
       }
-      const worker = await startWorker({ distributorUrl: distributor.url, workers: flags.workers, log });
+      // The demo started this manager itself: its worker pins that manager's key.
+      const worker = await startWorker({ distributorUrl: distributor.url, workers: flags.workers, trustKey: manager.publicKeyBase64, log });
       try {
         const computeStarted = Date.now();
         const counts = await showProgress(admin, projectId, flags.units, worker.closed);
