@@ -1,6 +1,9 @@
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildRunnerIfStale, errorOf, jsonTasks, makeKeys, outputOf, signedProgram, startFakeDistributor, until, type Keys } from "../test/worker-fixture.js";
+import { buildRunnerIfStale, errorOf, jsonTasks, makeKeys, outputOf, signedProgram, startConnectionCounter, startFakeDistributor, until, type Keys } from "../test/worker-fixture.js";
 import { startWorker, type RunningWorker } from "./index.js";
 
 const log = pino({ level: process.env.TEST_LOG ?? "silent" });
@@ -130,26 +133,68 @@ describe("startWorker", () => {
   it("sandboxes programs: no file writes or reads outside its folder, no child processes, no threads, no environment", async () => {
     const source = `
       import * as fs from "node:fs";
-      import * as childProcess from "node:child_process";
-      import { Worker } from "node:worker_threads";
-      export default function work(input) {
+      export default async function work(input) {
         if (input === "write") fs.writeFileSync("/tmp/disio-sandbox-escape", "x");
-        if (input === "spawn") childProcess.execSync("id");
+        if (input === "spawn") (await import("node:child_process")).execSync("id");
         if (input === "read") return fs.readFileSync("/etc/hostname", "utf8");
-        if (input === "thread") new Worker("process.exit()", { eval: true });
+        if (input === "thread") new (await import("node:worker_threads")).Worker("process.exit()", { eval: true });
         if (input === "env") return Object.keys(process.env).length;
+        if (input === "kill") process.kill(process.ppid, 0);
+        if (input === "addon") process.dlopen({ exports: {} }, "/nonexistent.node");
         return "done";
       }`;
     const { distributor, worker, program } = await setup(source);
-    distributor.state.queue.push(...jsonTasks(program, ["write", "spawn", "read", "thread", "env"]));
-    await until(() => worker.stats().completed + worker.stats().failed === 5);
+    distributor.state.queue.push(...jsonTasks(program, ["write", "spawn", "read", "thread", "env", "kill", "addon"]));
+    await until(() => worker.stats().completed + worker.stats().failed === 7);
     const results = distributor.results();
     expect(errorOf(results.get("copy-0"))?.kind).toBe("throw");
     expect(errorOf(results.get("copy-0"))?.message).toMatch(/ERR_ACCESS_DENIED, FileSystemWrite/);
-    expect(errorOf(results.get("copy-1"))?.message).toMatch(/ERR_ACCESS_DENIED, ChildProcess/);
+    expect(errorOf(results.get("copy-1"))?.message).toMatch(/node:child_process.*ERR_ACCESS_DENIED/);
     expect(errorOf(results.get("copy-2"))?.message).toMatch(/ERR_ACCESS_DENIED, FileSystemRead/);
-    expect(errorOf(results.get("copy-3"))?.message).toMatch(/ERR_ACCESS_DENIED, WorkerThreads/);
+    expect(errorOf(results.get("copy-3"))?.message).toMatch(/node:worker_threads.*ERR_ACCESS_DENIED/);
     expect(outputOf(results.get("copy-4"))).toBe(0);
+    expect(errorOf(results.get("copy-5"))?.message).toMatch(/process.kill.*ERR_ACCESS_DENIED/);
+    expect(errorOf(results.get("copy-6"))?.message).toMatch(/ERR_ACCESS_DENIED/);
+  });
+
+  it("gives programs no network and no host details: every way out fails and a loopback server sees no connection", async () => {
+    const counter = await startConnectionCounter();
+    cleanups.push(counter.close);
+    const socketPath = join(tmpdir(), `disio-sandbox-${process.pid}.sock`);
+    cleanups.push(async () => rmSync(socketPath, { force: true }));
+    const attempts: Record<string, string> = {
+      fetch: `await fetch(URL)`,
+      http: `const http = await import("node:http"); await new Promise((ok, fail) => http.get(URL, ok).on("error", fail))`,
+      https: `const https = await import("https"); await new Promise((ok, fail) => https.get(URL, ok).on("error", fail))`,
+      net: `const net = await import("node:net"); await connected(net.connect(PORT, "127.0.0.1"))`,
+      createRequire: `const { createRequire } = await import("node:module"); createRequire("/x.js")("node:http")`,
+      getBuiltinModule: `const net = process.getBuiltinModule("node:net"); await connected(net.connect(PORT, "127.0.0.1"))`,
+      stdoutSocket: `const Socket = process.stdout.constructor; await connected(new Socket().connect(PORT, "127.0.0.1"))`,
+      dgram: `(await import("node:dgram")).createSocket("udp4").send("x", PORT, "127.0.0.1")`,
+      dns: `return await (await import("node:dns")).promises.lookup("localhost")`,
+      inspector: `(await import("node:inspector")).open(0)`,
+      hostname: `return (await import("node:os")).hostname()`,
+      interfaces: `return (await import("os")).networkInterfaces()`,
+      report: `return process.report.getReport().header.host`,
+      binding: `return Object.keys(process.binding("tcp_wrap"))`,
+      pipeHandle: `const pipe = new (Object.getPrototypeOf(process.stdout._handle).constructor)(1); return pipe.bind(${JSON.stringify(socketPath)})`,
+      fileImport: `return Object.keys(await import(${JSON.stringify(`file://${process.cwd()}/dist/client-node/unit-runner-entry-path.js`)}))`,
+    };
+    const source = `
+      const URL = ${JSON.stringify(counter.url)}, PORT = ${counter.port};
+      const connected = (socket) => new Promise((ok, fail) => { socket.on("connect", () => { socket.destroy(); ok("connected"); }); socket.on("error", fail); });
+      export default async function work(input) {
+        ${Object.entries(attempts).map(([name, code]) => `if (input === ${JSON.stringify(name)}) { ${code}; return "reached"; }`).join("\n        ")}
+      }`;
+    const { distributor, worker, program } = await setup(source);
+    const names = Object.keys(attempts);
+    distributor.state.queue.push(...jsonTasks(program, names));
+    await until(() => worker.stats().completed + worker.stats().failed === names.length);
+    const results = distributor.results();
+    const outcomes = Object.fromEntries(names.map((name, i) => [name, errorOf(results.get(`copy-${i}`))?.kind ?? outputOf(results.get(`copy-${i}`))]));
+    expect(outcomes).toEqual(Object.fromEntries(names.map((name) => [name, "throw"])));
+    for (const [i, name] of names.entries()) expect(`${name}: ${errorOf(results.get(`copy-${i}`))?.message}`).toMatch(/ERR_ACCESS_DENIED/);
+    expect(counter.counter.connections).toBe(0);
   });
 
   it("on stop finishes the tasks in hand, reports them and stops taking more", async () => {
