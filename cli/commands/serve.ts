@@ -37,7 +37,8 @@ export function managerCommand(): Command {
     .option("--data <dir>", "data folder (SQLite store, signing key, admin token)", DEFAULT_MANAGER_DATA)
     .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
     .option("--admin-token <token>", "admin token (env DISIO_ADMIN_TOKEN; else generated into the data folder)")
-    .action(async (flags: { host: string; port: number; data: string; store: "sqlite"; adminToken?: string }) => {
+    .option("--signing-key <file>", "Ed25519 private key (PEM) that signs programs, kept outside the data folder (default: <data>/signing-key.pem, created)")
+    .action(async (flags: { host: string; port: number; data: string; store: "sqlite"; adminToken?: string; signingKey?: string }) => {
       const log = createCliLogger();
       const manager = await startManager({
         host: flags.host,
@@ -45,6 +46,7 @@ export function managerCommand(): Command {
         dataDir: flags.data,
         store: flags.store,
         adminToken: flags.adminToken ?? process.env.DISIO_ADMIN_TOKEN,
+        signingKeyFile: flags.signingKey,
         log,
       });
       const signal = await untilSignal();
