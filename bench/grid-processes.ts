@@ -154,5 +154,7 @@ export async function startDistributorProcess(options: { dataDir: string; port: 
 
 /** Starts `disio worker` with `workers` processes, logging to `<logDir>/<name>.log` (default `worker`). */
 export function startWorkerProcess(options: { distributorUrl: string; workers: number; logDir: string; extraArgs?: string[]; name?: string }): GridProcess {
-  return spawnDisio(options.name ?? "worker", ["worker", "--distributor", options.distributorUrl, "--workers", String(options.workers), ...(options.extraArgs ?? [])], options.logDir);
+  // The worker remembers manager keys in its state folder: one per grid here, never the user's ~/.disio.
+  const state = join(options.logDir, "worker-state");
+  return spawnDisio(options.name ?? "worker", ["worker", "--distributor", options.distributorUrl, "--workers", String(options.workers), "--state", state, ...(options.extraArgs ?? [])], options.logDir);
 }

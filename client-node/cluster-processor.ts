@@ -46,7 +46,8 @@ const REPLACE_RETRY_MS = 1_000;
 
 /**
  * The Node worker's unit processor: fans tasks out over `node:cluster` unit-runner processes started
- * in Node's permission model with a heap limit, in batches, and watches their wall clock. A unit past
+ * in Node's permission model with a heap limit and locked down (see sandbox.ts), in batches, and
+ * watches their wall clock. A unit past
  * its limit gets its runner killed and is reported as "timeout"; a runner that dies reports its
  * running unit as "crash"; either way the runner is replaced and its other tasks run elsewhere.
  */
@@ -119,6 +120,9 @@ export class ClusterProcessor implements UnitProcessor {
       execArgv: [
         "--experimental-permission",
         ...entry.readPaths.map((path) => `--allow-fs-read=${path}`),
+        // Only for the module loader thread of the runner's import hooks: programs cannot reach
+        // `Worker` (sandbox.ts denies the import and the constructor).
+        "--allow-worker",
         `--max-old-space-size=${heapLimitMb}`,
         "--disable-warning=ExperimentalWarning",
       ],

@@ -1,156 +1,14 @@
-import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { execFileSync } from "node:child_process";
-import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { readdirSync, statSync } from "node:fs";
-import { createServer, type Http2Server } from "node:http2";
-import type { AddressInfo } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Encoding, ProgramSchema, TaskSchema, type Task, type TaskResult } from "../gen/disio/v1/common_pb.js";
-import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
-import { PROGRAM_SIGNATURE_PREFIX } from "../core/program-signature.js";
+import { buildRunnerIfStale, errorOf, jsonTasks, makeKeys, outputOf, signedProgram, startConnectionCounter, startFakeDistributor, until, type Keys } from "../test/worker-fixture.js";
 import { startWorker, type RunningWorker } from "./index.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const log = pino({ level: process.env.TEST_LOG ?? "silent" });
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
-/** Unit runners are compiled JS (see unit-runner-entry-path.ts): rebuild dist when a source is newer. */
-beforeAll(() => {
-  const entry = join(root, "dist", "client-node", "unit-runner-entry.js");
-  const builtAt = safeMtime(entry);
-  const sources = [
-    ...readdirSync(join(root, "client-node")).map((name) => join(root, "client-node", name)),
-    join(root, "core", "client", "unit-processor.ts"),
-  ].filter((path) => path.endsWith(".ts") && !path.endsWith(".test.ts"));
-  if (sources.some((path) => safeMtime(path) > builtAt)) {
-    try {
-      execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "ignore" });
-    } catch {
-      // Type errors elsewhere in the tree do not stop tsc from emitting our files.
-    }
-  }
-  expect(safeMtime(entry)).toBeGreaterThan(0);
-}, 120_000);
-
-function safeMtime(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-interface Keys {
-  publicKey: Uint8Array;
-  privateKey: KeyObject;
-}
-
-function makeKeys(): Keys {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  const jwk = publicKey.export({ format: "jwk" });
-  return { publicKey: new Uint8Array(Buffer.from(jwk.x!, "base64url")), privateKey };
-}
-
-function signedProgram(source: string, keys: Keys) {
-  const hash = createHash("sha256").update(source, "utf8").digest("hex");
-  const signature = new Uint8Array(sign(null, Buffer.from(PROGRAM_SIGNATURE_PREFIX + hash, "utf8"), keys.privateKey));
-  return create(ProgramSchema, { hash, source, signature });
-}
-
-/** A test double of a remote distributor on 127.0.0.1:0 over h2c: a task queue, slot credit, recorded reports. */
-async function startFakeDistributor(options: { announcedKey: Uint8Array; programs: ReturnType<typeof signedProgram>[]; maxRunTimeMs?: number }) {
-  const state = { queue: [] as Task[], given: 0, held: 0, reportCalls: [] as TaskResult[][] };
-  const programs = new Map(options.programs.map((program) => [program.hash, program]));
-  const handler = connectNodeAdapter({
-    routes: (router) =>
-      router.service(DistributorService, {
-        getInfo: () => ({ managerPublicKey: options.announcedKey }),
-        join: () => ({
-          clientId: "client-1",
-          sessionToken: "session-1",
-          managerPublicKey: options.announcedKey,
-          taskLease: durationFromMs(60_000),
-          maxRunTime: options.maxRunTimeMs === undefined ? undefined : durationFromMs(options.maxRunTimeMs),
-        }),
-        async *work(request, ctx: HandlerContext) {
-          if (ctx.requestHeader.get("authorization") !== "Bearer session-1") throw new ConnectError("no session", Code.Unauthenticated);
-          while (!ctx.signal.aborted) {
-            const n = Math.min(request.slots - state.held, state.queue.length);
-            if (n > 0) {
-              state.held += n;
-              state.given += n;
-              yield { tasks: state.queue.splice(0, n) };
-            } else {
-              await new Promise((resolve) => setTimeout(resolve, 2));
-            }
-          }
-        },
-        report: (request, ctx) => {
-          if (ctx.requestHeader.get("authorization") !== "Bearer session-1") throw new ConnectError("no session", Code.Unauthenticated);
-          state.reportCalls.push(request.results);
-          state.held -= request.results.length;
-          return { accepted: request.results.length };
-        },
-        getProgram: (request) => {
-          const program = programs.get(request.hash);
-          if (program === undefined) throw new ConnectError("no such program", Code.NotFound);
-          return { program };
-        },
-      }),
-  });
-  const server: Http2Server = createServer(handler);
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    state,
-    results: () => new Map(state.reportCalls.flat().map((result) => [result.copyId, result])),
-    close: () =>
-      new Promise<void>((done) => {
-        server.close(() => done());
-        // Streams of a worker that was not stopped would keep the server open.
-        setTimeout(done, 500);
-      }),
-  };
-}
-
-function jsonTasks(program: { hash: string }, inputs: unknown[], prefix = "copy"): Task[] {
-  return inputs.map((input, i) =>
-    create(TaskSchema, {
-      copyId: `${prefix}-${i}`,
-      unitId: `unit-${prefix}-${i}`,
-      projectId: "project-1",
-      programHash: program.hash,
-      input: encoder.encode(JSON.stringify(input)),
-      inputEncoding: Encoding.JSON,
-      outputEncoding: Encoding.JSON,
-    }),
-  );
-}
-
-function outputOf(result: TaskResult | undefined): unknown {
-  if (result?.outcome.case !== "output") return { error: result?.outcome.case === "error" ? result.outcome.value : "missing" };
-  return JSON.parse(decoder.decode(result.outcome.value));
-}
-
-function errorOf(result: TaskResult | undefined): { kind: string; message: string } | undefined {
-  return result?.outcome.case === "error" ? { kind: result.outcome.value.kind, message: result.outcome.value.message } : undefined;
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error("timed out waiting");
-    await new Promise((done) => setTimeout(done, 10));
-  }
-}
+beforeAll(buildRunnerIfStale, 120_000);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -275,26 +133,68 @@ describe("startWorker", () => {
   it("sandboxes programs: no file writes or reads outside its folder, no child processes, no threads, no environment", async () => {
     const source = `
       import * as fs from "node:fs";
-      import * as childProcess from "node:child_process";
-      import { Worker } from "node:worker_threads";
-      export default function work(input) {
+      export default async function work(input) {
         if (input === "write") fs.writeFileSync("/tmp/disio-sandbox-escape", "x");
-        if (input === "spawn") childProcess.execSync("id");
+        if (input === "spawn") (await import("node:child_process")).execSync("id");
         if (input === "read") return fs.readFileSync("/etc/hostname", "utf8");
-        if (input === "thread") new Worker("process.exit()", { eval: true });
+        if (input === "thread") new (await import("node:worker_threads")).Worker("process.exit()", { eval: true });
         if (input === "env") return Object.keys(process.env).length;
+        if (input === "kill") process.kill(process.ppid, 0);
+        if (input === "addon") process.dlopen({ exports: {} }, "/nonexistent.node");
         return "done";
       }`;
     const { distributor, worker, program } = await setup(source);
-    distributor.state.queue.push(...jsonTasks(program, ["write", "spawn", "read", "thread", "env"]));
-    await until(() => worker.stats().completed + worker.stats().failed === 5);
+    distributor.state.queue.push(...jsonTasks(program, ["write", "spawn", "read", "thread", "env", "kill", "addon"]));
+    await until(() => worker.stats().completed + worker.stats().failed === 7);
     const results = distributor.results();
     expect(errorOf(results.get("copy-0"))?.kind).toBe("throw");
     expect(errorOf(results.get("copy-0"))?.message).toMatch(/ERR_ACCESS_DENIED, FileSystemWrite/);
-    expect(errorOf(results.get("copy-1"))?.message).toMatch(/ERR_ACCESS_DENIED, ChildProcess/);
+    expect(errorOf(results.get("copy-1"))?.message).toMatch(/node:child_process.*ERR_ACCESS_DENIED/);
     expect(errorOf(results.get("copy-2"))?.message).toMatch(/ERR_ACCESS_DENIED, FileSystemRead/);
-    expect(errorOf(results.get("copy-3"))?.message).toMatch(/ERR_ACCESS_DENIED, WorkerThreads/);
+    expect(errorOf(results.get("copy-3"))?.message).toMatch(/node:worker_threads.*ERR_ACCESS_DENIED/);
     expect(outputOf(results.get("copy-4"))).toBe(0);
+    expect(errorOf(results.get("copy-5"))?.message).toMatch(/process.kill.*ERR_ACCESS_DENIED/);
+    expect(errorOf(results.get("copy-6"))?.message).toMatch(/ERR_ACCESS_DENIED/);
+  });
+
+  it("gives programs no network and no host details: every way out fails and a loopback server sees no connection", async () => {
+    const counter = await startConnectionCounter();
+    cleanups.push(counter.close);
+    const socketPath = join(tmpdir(), `disio-sandbox-${process.pid}.sock`);
+    cleanups.push(async () => rmSync(socketPath, { force: true }));
+    const attempts: Record<string, string> = {
+      fetch: `await fetch(URL)`,
+      http: `const http = await import("node:http"); await new Promise((ok, fail) => http.get(URL, ok).on("error", fail))`,
+      https: `const https = await import("https"); await new Promise((ok, fail) => https.get(URL, ok).on("error", fail))`,
+      net: `const net = await import("node:net"); await connected(net.connect(PORT, "127.0.0.1"))`,
+      createRequire: `const { createRequire } = await import("node:module"); createRequire("/x.js")("node:http")`,
+      getBuiltinModule: `const net = process.getBuiltinModule("node:net"); await connected(net.connect(PORT, "127.0.0.1"))`,
+      stdoutSocket: `const Socket = process.stdout.constructor; await connected(new Socket().connect(PORT, "127.0.0.1"))`,
+      dgram: `(await import("node:dgram")).createSocket("udp4").send("x", PORT, "127.0.0.1")`,
+      dns: `return await (await import("node:dns")).promises.lookup("localhost")`,
+      inspector: `(await import("node:inspector")).open(0)`,
+      hostname: `return (await import("node:os")).hostname()`,
+      interfaces: `return (await import("os")).networkInterfaces()`,
+      report: `return process.report.getReport().header.host`,
+      binding: `return Object.keys(process.binding("tcp_wrap"))`,
+      pipeHandle: `const pipe = new (Object.getPrototypeOf(process.stdout._handle).constructor)(1); return pipe.bind(${JSON.stringify(socketPath)})`,
+      fileImport: `return Object.keys(await import(${JSON.stringify(`file://${process.cwd()}/dist/client-node/unit-runner-entry-path.js`)}))`,
+    };
+    const source = `
+      const URL = ${JSON.stringify(counter.url)}, PORT = ${counter.port};
+      const connected = (socket) => new Promise((ok, fail) => { socket.on("connect", () => { socket.destroy(); ok("connected"); }); socket.on("error", fail); });
+      export default async function work(input) {
+        ${Object.entries(attempts).map(([name, code]) => `if (input === ${JSON.stringify(name)}) { ${code}; return "reached"; }`).join("\n        ")}
+      }`;
+    const { distributor, worker, program } = await setup(source);
+    const names = Object.keys(attempts);
+    distributor.state.queue.push(...jsonTasks(program, names));
+    await until(() => worker.stats().completed + worker.stats().failed === names.length);
+    const results = distributor.results();
+    const outcomes = Object.fromEntries(names.map((name, i) => [name, errorOf(results.get(`copy-${i}`))?.kind ?? outputOf(results.get(`copy-${i}`))]));
+    expect(outcomes).toEqual(Object.fromEntries(names.map((name) => [name, "throw"])));
+    for (const [i, name] of names.entries()) expect(`${name}: ${errorOf(results.get(`copy-${i}`))?.message}`).toMatch(/ERR_ACCESS_DENIED/);
+    expect(counter.counter.connections).toBe(0);
   });
 
   it("on stop finishes the tasks in hand, reports them and stops taking more", async () => {

@@ -5,7 +5,9 @@ import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { ClientHandler } from "../core/client/client-handler.js";
 import type { ClientHandlerStats } from "../core/client/client-handler-events.js";
 import { MAX_WORK_SLOTS } from "../core/client/client-handler-options.js";
+import { inMemoryKeyMemory } from "../core/client/key-memory.js";
 import { ClusterProcessor } from "./cluster-processor.js";
+import { trustedKeysFile } from "./trusted-keys-file.js";
 import { unitRunnerEntry } from "./unit-runner-entry-path.js";
 import { loadOrCreateWorkerKey } from "./worker-key.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
@@ -20,7 +22,7 @@ export interface RunningWorker {
   stop(options?: { graceMs?: number }): Promise<void>;
   /** Results acknowledged by the distributor (ok / error) and tasks in hand. */
   stats(): ClientHandlerStats;
-  /** Settles when the worker ended: resolves after stop, rejects when it gave up (e.g. trust key mismatch). */
+  /** Settles when the worker ended: resolves after stop, rejects when it gave up (e.g. `TrustKeyMismatchError`). */
   closed: Promise<void>;
 }
 
@@ -31,6 +33,9 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const resolved = resolveWorkerOptions(options);
   const log = resolved.log.child({ part: "worker" });
+  const keys = resolved.trustedKeysFile === undefined ? inMemoryKeyMemory() : trustedKeysFile(resolved.trustedKeysFile);
+  // A damaged trust store stops the worker here, before any runner starts, not at every Join.
+  await keys.load();
   const processor = new ClusterProcessor({
     workers: resolved.workers,
     slotsPerWorker: resolved.slotsPerWorker,
@@ -56,6 +61,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
     {
       processor,
+      keys,
       connect: (baseUrl) => {
         let transport = transports.get(baseUrl);
         if (transport === undefined) {
@@ -68,6 +74,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   );
   await processor.start();
   handler.on("joined", (event) => log.info(event, "joined distributor"));
+  handler.on("trusted", (event) => {
+    if (event.how === "first-use") log.warn(event, "manager key trusted on first use: compare it with the public key its manager printed");
+    else log.info(event, "manager key trusted");
+  });
   handler.on("redirected", (event) => log.info(event, "join redirected"));
   handler.on("streamOpened", (event) => log.debug(event, "work stream opened"));
   handler.on("creditChanged", (event) => log.debug(event, "work credit changed"));

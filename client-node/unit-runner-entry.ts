@@ -1,7 +1,9 @@
 /**
  * Entry of a unit-runner process (a node:cluster worker of `disio worker`). It runs with Node's
- * permission model (reads limited to this folder, no writes, no child processes, no worker threads,
- * no addons) and a heap limit; the primary kills it when a unit runs past its wall-clock limit.
+ * permission model (reads limited to this folder, no writes, no child processes, no addons) and a
+ * heap limit, and locks itself down before any program loads (sandbox.ts: no network, no host
+ * details, no threads, imports limited to computing built-ins); the primary kills it when a unit
+ * runs past its wall-clock limit.
  *
  * It loads each program once per hash from a `data:` URL, runs tasks one at a time in the order
  * received, and sends results back in batches.
@@ -9,10 +11,12 @@
 import type { UnitResult } from "../core/client/unit-processor.js";
 import { RUNNER_CONFIG_ENV, type RunMessage, type RunnerConfig, type RunnerMessage, type WireTask } from "./ipc-messages.js";
 import { loadProgram, runUnit, type WorkFunction } from "./run-unit.js";
+import { lockDown } from "./sandbox.js";
 
 const config = JSON.parse(process.env[RUNNER_CONFIG_ENV] ?? "{}") as RunnerConfig;
 // Programs must not read the volunteer's environment (tokens, paths): empty it before any program loads.
 for (const name of Object.keys(process.env)) delete process.env[name];
+lockDown(new URL("./sandbox-hooks.js", import.meta.url));
 
 const programs = new Map<string, Promise<WorkFunction>>();
 let queue: WireTask[] = [];

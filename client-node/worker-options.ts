@@ -7,7 +7,11 @@ export interface WorkerOptions {
   distributorUrl: string;
   /** Unit-runner processes. Default `os.availableParallelism()`. */
   workers?: number;
-  /** Pinned manager key, base64 of the raw 32-byte Ed25519 key. Default: trust the key Join returns. */
+  /**
+   * Pinned manager key, base64 of the raw 32-byte Ed25519 key: programs must be signed by it, a
+   * distributor announcing another key is refused, and it replaces the key remembered for
+   * `distributorUrl` (how a rotated key is accepted). Default: the remembered key, else trust on first use.
+   */
   trustKey?: string;
   /**
    * The worker's stable client key (see ClientHandlerOptions.clientKey). Default: the one kept in
@@ -16,6 +20,12 @@ export interface WorkerOptions {
   clientKey?: string;
   /** The worker's state folder (the CLI passes $DISIO_HOME, default ~/.disio): holds its client key. Default: none. */
   homeDir?: string;
+  /**
+   * File remembering the manager keys trusted on first use, per distributor URL (JSON, see
+   * `trustedKeysFile`). Default: none, keys are remembered for the life of the worker only (the CLI
+   * passes `~/.disio/trusted-keys.json`).
+   */
+  trustedKeysFile?: string;
   /** Fraction of each core to use, 0 < cpu ≤ 1: a runner idles `(1 - cpu) / cpu` × run time after each unit. Default 1. */
   cpu?: number;
   /** Wall-clock limit of one unit, ms (the distributor may set a lower one). Default 60,000. */
@@ -43,10 +53,11 @@ export interface WorkerOptions {
 }
 
 /** {@link WorkerOptions} with defaults filled in and the trust key decoded. */
-export interface ResolvedWorkerOptions extends Required<Omit<WorkerOptions, "trustKey" | "clientKey" | "homeDir">> {
+export interface ResolvedWorkerOptions extends Required<Omit<WorkerOptions, "trustKey" | "clientKey" | "homeDir" | "trustedKeysFile">> {
   trustKey: Uint8Array | undefined;
   clientKey: string | undefined;
   homeDir: string | undefined;
+  trustedKeysFile: string | undefined;
 }
 
 /** Fills defaults and checks ranges; throws `TypeError` on nonsense. */
@@ -57,6 +68,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     trustKey: options.trustKey === undefined ? undefined : decodeTrustKey(options.trustKey),
     clientKey: options.clientKey,
     homeDir: options.homeDir,
+    trustedKeysFile: options.trustedKeysFile,
     cpu: options.cpu ?? 1,
     maxRunTimeMs: options.maxRunTimeMs ?? 60_000,
     heapLimitMb: options.heapLimitMb ?? 512,

@@ -273,6 +273,12 @@ describe("startDistributor with a fake manager", () => {
     expect((err as ConnectError).rawMessage).toMatch(/not registered with a manager yet/);
   });
 
+  it("announces its manager's key and group at Join, for clients that remember keys", async () => {
+    const grid = await setup({});
+    const joined = await joinRetrying(createClient(DistributorService, createConnectTransport({ baseUrl: grid.distributor.url, httpVersion: "1.1" })));
+    expect({ key: [...joined.managerPublicKey], group: joined.managerGroupId }).toEqual({ key: new Array(32).fill(1), group: "g" });
+  });
+
   it("refuses results of tasks the client was not given: the whole call when none was, else those listed", async () => {
     const manager = new FakeManager();
     manager.add(4);

@@ -150,6 +150,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         link: () => ({
           distributorId: registration?.distributorId ?? "",
           managerPublicKey: registration?.managerPublicKey ?? new Uint8Array(0),
+          managerGroupId: registration?.groupId ?? "",
           managerConnected: link?.connected ?? false,
           peers,
         }),

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -74,6 +75,31 @@ describe("startManager", () => {
     expect(info2.managerId).toBe(info.managerId);
     expect(info2.groupId).toBe(info.groupId);
     expect((await again.getProject({ id: project!.id })).project!.counts!.queued).toBe(1n);
+  });
+
+  it("signs with a key kept outside its data (signingKeyFile), and serves stored programs signed with the key in force", async () => {
+    dir = mkdtempSync(join(tmpdir(), "disio-manager-"));
+    manager = await startManager({ dataDir: join(dir, "data"), port: 0, log });
+    const first = clientsFor(manager.url, manager.adminToken).admin;
+    const { project } = await first.createProject({ name: "p", programSource: "export default (x) => x" });
+    await first.addUnits({ projectId: project!.id, units: [{ input: new TextEncoder().encode("1") }] });
+    const oldKey = manager.publicKeyBase64;
+    await manager.close();
+
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const keyFile = join(dir, "rotated.pem");
+    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    manager = await startManager({ dataDir: join(dir, "data"), port: 0, log, signingKeyFile: keyFile });
+    const newKey = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+    expect(manager.publicKeyBase64).toBe(newKey.toString("base64"));
+    expect(manager.publicKeyBase64).not.toBe(oldKey);
+    const { admin } = clientsFor(manager.url, manager.adminToken);
+    const created = await admin.createDistributor({ name: "edge" });
+    const edge = clientsFor(manager.url, created.token).manager;
+    expect(Buffer.from((await edge.register({ publicUrl: "http://127.0.0.1:7200", capacity: 10, version: "0.1.0" })).publicKey).toString("base64")).toBe(manager.publicKeyBase64);
+    const { tasks } = await edge.lease({ maxCopies: 5 });
+    const { program } = await edge.getProgram({ hash: tasks[0]!.programHash });
+    expect(await verifyProgram(program!, new Uint8Array(newKey))).toBe(true);
   });
 
   it("ends a distributor's long-poll Lease at once when it closes, instead of after the grace period", async () => {

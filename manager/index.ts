@@ -16,7 +16,7 @@ import { loadOrCreateAdminToken } from "./admin-token.js";
 import { adminAuthenticator, distributorAuthenticator } from "./authenticators.js";
 import { DEFAULT_LIMITS, type ManagerContext } from "./manager-context.js";
 import { managerRoutes } from "./routes.js";
-import { loadOrCreateSigningKey } from "./signing-key.js";
+import { loadOrCreateSigningKey, loadSigningKeyFile } from "./signing-key.js";
 import { allProjects } from "./store/all-projects.js";
 import { openManagerStore } from "./store/open-manager-store.js";
 import { Sweeper } from "./sweeper.js";
@@ -35,6 +35,12 @@ export interface ManagerOptions {
   store?: "sqlite";
   /** Admin bearer token. Default: the one in `<dataDir>/admin-token`, generated on first start. */
   adminToken?: string;
+  /**
+   * Ed25519 private key (PEM) that signs programs, kept outside the data folder: on another volume,
+   * shared by the managers of a group, or a rotated key. Default `<dataDir>/signing-key.pem`, created
+   * on first start. Stored programs are served signed with the key in force.
+   */
+  signingKeyFile?: string;
   /** Logger; the manager logs through `log.child({ part: "manager" })` and children per component. */
   log: Logger;
   /** Most copies one Lease hands out. Default 5000. */
@@ -110,7 +116,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const log = options.log.child({ part: "manager" });
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const adminToken = loadOrCreateAdminToken(o.dataDir, options.adminToken);
-  const signer = loadOrCreateSigningKey(o.dataDir);
+  const signer = options.signingKeyFile === undefined ? loadOrCreateSigningKey(o.dataDir) : loadSigningKeyFile(options.signingKeyFile);
   const managerId = loadOrCreateManagerId(o.dataDir);
   const storeHealth = new StoreHealth();
   const store = openManagerStore({ path: join(o.dataDir, "manager.sqlite"), health: storeHealth, log: log.child({ component: "store" }) });

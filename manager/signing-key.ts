@@ -31,6 +31,34 @@ export function loadOrCreateSigningKey(dataDir: string): ProgramSigner {
     writeFileSync(path, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
   }
   if (privateKey.asymmetricKeyType !== "ed25519") throw new TypeError(`${path} is not an Ed25519 key`);
+  return programSigner(privateKey);
+}
+
+/**
+ * Loads an Ed25519 private key (PEM, e.g. `openssl genpkey -algorithm ed25519`) kept outside the
+ * manager's data folder (`disio manager --signing-key FILE`): a key on a separate volume, shared by
+ * the managers of a group, or rotated. Never creates one. Throws `TypeError` saying what is wrong:
+ * a missing file, not a PEM private key, or another key type.
+ */
+export function loadSigningKeyFile(path: string): ProgramSigner {
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new TypeError(code === "ENOENT" ? `signing key ${path}: no such file` : `signing key ${path}: cannot read it (${code})`, { cause: error });
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch (error) {
+    throw new TypeError(`signing key ${path} is not a PEM private key (make one with: openssl genpkey -algorithm ed25519 -out ${path})`, { cause: error });
+  }
+  if (privateKey.asymmetricKeyType !== "ed25519") throw new TypeError(`signing key ${path} is an ${privateKey.asymmetricKeyType} key, not Ed25519`);
+  return programSigner(privateKey);
+}
+
+function programSigner(privateKey: KeyObject): ProgramSigner {
   const spki = createPublicKey(privateKey).export({ type: "spki", format: "der" });
   const publicKey = new Uint8Array(spki.subarray(spki.length - 32));
   return {

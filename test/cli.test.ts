@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,6 +89,23 @@ describe("the disio CLI as a user runs it", () => {
     expect((await disio(grid, ["distributors", "revoke", added.id])).code).toBe(0);
     const after = JSON.parse((await disio(grid, ["distributors", "list", "--json"])).stdout);
     expect(after.distributors.find((d: { id: string }) => d.id === added.id).status).toBe("DISTRIBUTOR_STATUS_REVOKED");
+  });
+
+  it("a worker refuses a distributor whose manager key changed: a non-zero exit, one line naming both keys, nothing run", async () => {
+    const state = join(grid.dir, "refusing-worker");
+    mkdirSync(state);
+    const oldKey = Buffer.alloc(32, 7).toString("base64");
+    writeFileSync(join(state, "trusted-keys.json"), JSON.stringify({ version: 1, keys: [{ distributorUrl: grid.distributor.url, groupId: "", publicKey: oldKey }] }));
+    const { publicKeyBase64 } = await grid.admin.getInfo({});
+    const result = await disio(grid, ["worker", "--distributor", grid.distributor.url, "--workers", "1", "--state", state]);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines.at(-1)).toBe(
+      `error: refusing ${grid.distributor.url}: its manager key changed from ${oldKey} (trusted before) to ${publicKeyBase64}; nothing was run; ` +
+        `if the grid's operator rotated its key (compare it with the key \`disio manager\` printed), run again with --trust ${publicKeyBase64}`,
+    );
+    expect(lines.filter((line) => line.includes("joined distributor") || line.includes("manager key trusted"))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(state, "trusted-keys.json"), "utf8")).keys.map((key: { publicKey: string }) => key.publicKey)).toEqual([oldKey]);
   });
 
   const failures: [string, string[], RegExp, string?][] = [

@@ -111,9 +111,10 @@ export function demoCommand(): Command {
       }
       const say = flags.json ? (line: string) => process.stderr.write(`${line}\n`) : printLine;
       if (flags.browser) say(`open ${distributor.url}/ in a browser: every tab that shows it computes (embed: <script src="${distributor.url}/client.js" async></script>)`);
+      // The demo started this manager itself: its worker pins that manager's key.
       const worker = flags.browser
         ? { closed: new Promise<void>(() => undefined), stop: async () => undefined }
-        : await startWorker({ distributorUrl: distributor.url, workers: flags.workers, log });
+        : await startWorker({ distributorUrl: distributor.url, workers: flags.workers, trustKey: manager.publicKeyBase64, log });
       try {
         const computeStarted = Date.now();
         const counts = await showProgress(admin, projectId, flags.units, worker.closed);

@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { startDistributor } from "../../distributor/index.js";
 import { startManager } from "../../manager/index.js";
 import { startWorker } from "../../client-node/index.js";
-import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA } from "../defaults.js";
+import { TrustKeyMismatchError } from "../../core/client/index.js";
+import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA, DEFAULT_WORKER_STATE, TRUSTED_KEYS_FILE } from "../defaults.js";
 import { createCliLogger } from "../logger.js";
 import { untilSignal } from "../until-signal.js";
 import { countOf, duration, wholeNumber } from "../option-parsers.js";
@@ -36,7 +37,8 @@ export function managerCommand(): Command {
     .option("--data <dir>", "data folder (SQLite store, signing key, admin token)", DEFAULT_MANAGER_DATA)
     .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
     .option("--admin-token <token>", "admin token (env DISIO_ADMIN_TOKEN; else generated into the data folder)")
-    .action(async (flags: { host: string; port: number; data: string; store: "sqlite"; adminToken?: string }) => {
+    .option("--signing-key <file>", "Ed25519 private key (PEM) that signs programs, kept outside the data folder (default: <data>/signing-key.pem, created)")
+    .action(async (flags: { host: string; port: number; data: string; store: "sqlite"; adminToken?: string; signingKey?: string }) => {
       const log = createCliLogger();
       const manager = await startManager({
         host: flags.host,
@@ -44,6 +46,7 @@ export function managerCommand(): Command {
         dataDir: flags.data,
         store: flags.store,
         adminToken: flags.adminToken ?? process.env.DISIO_ADMIN_TOKEN,
+        signingKeyFile: flags.signingKey,
         log,
       });
       const signal = await untilSignal();
@@ -92,19 +95,39 @@ export function workerCommand(): Command {
     .description("compute work-units on this machine (node:cluster, one process per core)")
     .requiredOption("--distributor <url>", "distributor URL")
     .option("--workers <n>", "worker processes (default: one per core)", countOf, availableParallelism())
-    .option("--trust <key>", "only run programs signed by this manager key (base64)")
+    .option("--trust <key>", "only run programs signed by this manager key (base64, as `disio manager` prints it); also accepts a rotated key")
+    .option("--state <dir>", "where the worker remembers the manager keys it trusted (env DISIO_HOME; default ~/.disio)")
     .option("--cpu <fraction>", "share of each core to use, e.g. 0.5", fraction, 1)
-    .action(async (flags: { distributor: string; workers: number; trust?: string; cpu: number }) => {
+    .action(async (flags: { distributor: string; workers: number; trust?: string; state?: string; cpu: number }) => {
       const log = createCliLogger();
+      const stateDir = flags.state ?? process.env.DISIO_HOME ?? join(homedir(), DEFAULT_WORKER_STATE);
       // startWorker logs "worker started" and, once stopped, "worker stopped" with its counts.
-      // The worker's state folder (its stable client key): $DISIO_HOME, default ~/.disio.
-      const homeDir = process.env.DISIO_HOME ?? join(homedir(), ".disio");
-      const worker = await startWorker({ distributorUrl: flags.distributor, workers: flags.workers, trustKey: flags.trust, cpu: flags.cpu, homeDir, log });
+      const worker = await startWorker({
+        distributorUrl: flags.distributor,
+        workers: flags.workers,
+        trustKey: flags.trust,
+        trustedKeysFile: join(stateDir, TRUSTED_KEYS_FILE),
+        cpu: flags.cpu,
+        homeDir: stateDir,
+        log,
+      });
       // `closed` rejects when the worker gave up (the command then fails); it resolves only after stop().
-      const signal = await Promise.race([untilSignal(), worker.closed.then(() => undefined)]);
+      const signal = await Promise.race([untilSignal(), worker.closed.then(() => undefined, (error: unknown) => Promise.reject(refusalLine(error)))]);
       if (signal) {
         log.info({ signal }, "worker stopping: finishing units in hand");
         await worker.stop({ graceMs: 10_000 });
       }
     });
+}
+
+/** A trust refusal as the one line a volunteer needs: both keys, and how to accept a rotated key. */
+function refusalLine(error: unknown): unknown {
+  if (!(error instanceof TrustKeyMismatchError)) return error;
+  const { distributorUrl, source, trustedKey, announcedKey } = error;
+  const accept = `if the grid's operator rotated its key (compare it with the key \`disio manager\` printed), run again with --trust ${announcedKey}`;
+  return new Error(
+    source === "pinned"
+      ? `refusing ${distributorUrl}: it announces manager key ${announcedKey}, not the --trust key ${trustedKey}; nothing was run`
+      : `refusing ${distributorUrl}: its manager key changed from ${trustedKey} (trusted before) to ${announcedKey}; nothing was run; ${accept}`,
+  );
 }

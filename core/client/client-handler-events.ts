@@ -20,6 +20,13 @@ export interface ClientHandlerEvents {
   state: { state: ClientHandlerState };
   /** A session started. */
   joined: { clientId: string; distributorUrl: string; taskLeaseMs: number | undefined; maxRunTimeMs: number | undefined };
+  /**
+   * A Join settled which manager key programs are verified with (base64; undefined when none is
+   * known): `pinned` (the trust key), `remembered` (trusted before for this URL), `first-use`
+   * (trusted now, on first contact: a host should say so loudly, with the key, so an operator can
+   * compare it with the key the manager printed) or `none`.
+   */
+  trusted: { distributorUrl: string; groupId: string; publicKey: string | undefined; how: "pinned" | "remembered" | "first-use" | "none" };
   /** Join was redirected to a peer. */
   redirected: { from: string; to: string };
   /** A Work stream opened with this credit. */
@@ -47,7 +54,7 @@ export interface ClientHandlerEvents {
   heartbeatFailed: { error: ConnectError };
   /** The Work stream was reopened because the distributor counted more tasks in our hands than we hold. */
   streamResynced: { counted: number; holding: number };
-  /** The handler gave up (e.g. the pinned trust key does not match). */
+  /** The handler gave up (e.g. the manager key is not the pinned or remembered one: `TrustKeyMismatchError`). */
   failed: { error: Error };
 }
 

@@ -20,8 +20,10 @@ export interface ClientHandlerOptions {
   /** Client software version announced in Join. Default the dis.io VERSION. */
   version?: string;
   /**
-   * Pinned manager key (raw 32-byte Ed25519). When set, programs are verified against it and a
-   * distributor announcing another key is refused (the handler fails). Default: trust the key Join returns.
+   * Pinned manager key (raw 32-byte Ed25519). When set, programs are verified against it, a
+   * distributor announcing another key is refused (the handler fails) and the key replaces the one
+   * remembered for `distributorUrl`. Default: the key remembered for `distributorUrl` (see
+   * `ClientHandlerDeps.keys`), else the key the first Join announces, then remembered.
    */
   trustKey?: Uint8Array;
   /** Slots asked for when the Work stream opens. Default: the processor's `slots`. */

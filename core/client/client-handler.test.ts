@@ -3,6 +3,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type HandlerCo
 import { afterEach, describe, expect, it } from "vitest";
 import { ProgramSchema, TaskSchema, type Task, type TaskResult } from "../../gen/disio/v1/common_pb.js";
 import { DistributorService } from "../../gen/disio/v1/distributor_service_pb.js";
+import { toBase64 } from "../base64.js";
 import { MAX_OUTPUT_BYTES } from "../output-limit.js";
 import { programHash, programSignatureMessage } from "../program-signature.js";
 import { ClientHandler } from "./client-handler.js";
@@ -135,7 +136,11 @@ function fakeDistributor(options: {
     state.held = 0;
     state.breakStream = true;
   }
-  return { state, impl, restart };
+  /** Announces `key` at the next Joins (a distributor that changed sides). */
+  function announce(key: Uint8Array) {
+    options.publicKey = key;
+  }
+  return { state, impl, restart, announce };
 }
 
 /** A processor that "runs" a unit by echoing its input, after an optional delay. */
@@ -220,7 +225,7 @@ async function setup(
     { connect: (url) => createClient(DistributorService, transports.get(url)!), processor },
   );
   handlers.push(handler);
-  return { handler, processor, state: main.state, restart: main.restart, front: front.state, hash, key, other, mainClient: createClient(DistributorService, transports.get("http://peer.test")!) };
+  return { handler, processor, state: main.state, restart: main.restart, front: front.state, announce: main.announce, hash, key, other, mainClient: createClient(DistributorService, transports.get("http://peer.test")!) };
 }
 
 describe("ClientHandler", () => {
@@ -292,6 +297,22 @@ describe("ClientHandler", () => {
     await expect(handler.closed).rejects.toThrow(/not the pinned trust key/);
     expect(handler.state).toBe("failed");
     expect(state.slotsAsked).toEqual([]);
+  });
+
+  it("keeps the key it trusted at its first Join: a rejoin announcing another key fails it, and nothing more runs", async () => {
+    const { handler, processor, state, restart, announce, hash, key, other } = await setup();
+    const trusted: unknown[] = [];
+    handler.on("trusted", (event) => trusted.push(event));
+    state.queue.push(...tasks(3, hash));
+    handler.start();
+    await until(() => handler.stats().completed === 3);
+    announce(other.publicKey);
+    restart();
+    state.queue.push(...tasks(3, hash, 3));
+    await expect(handler.closed).rejects.toMatchObject({ name: "TrustKeyMismatchError", source: "remembered", trustedKey: toBase64(key.publicKey) });
+    expect(processor.ran).toHaveLength(3);
+    expect(state.slotsAsked).toHaveLength(1);
+    expect(trusted).toEqual([{ distributorUrl: "http://peer.test", groupId: "", publicKey: toBase64(key.publicKey), how: "first-use" }]);
   });
 
   it("retries a failed Report and reconnects a broken stream on the same session", async () => {

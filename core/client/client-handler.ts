@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Task, TaskResult } from "../../gen/disio/v1/common_pb.js";
 import { backoffDelayMs } from "../backoff.js";
+import { toBase64 } from "../base64.js";
 import { limitOutput } from "../output-limit.js";
 import type { Ed25519Verify } from "../program-signature.js";
 import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
@@ -10,6 +11,7 @@ import { CreditTuner } from "./credit-tuner.js";
 import { farewellReports, type FarewellLimits, type FarewellRequest } from "./farewell-reports.js";
 import { Heartbeats } from "./heartbeats.js";
 import { joinDistributor, type DistributorClient, type Session } from "./join-distributor.js";
+import { inMemoryKeyMemory, type KeyMemory } from "./key-memory.js";
 import { inHandCheck } from "./in-hand-check.js";
 import { ProgramCache } from "./program-cache.js";
 import { reconnectPlan } from "./reconnect-plan.js";
@@ -23,6 +25,11 @@ export interface ClientHandlerDeps {
   connect(baseUrl: string): DistributorClient;
   /** Runs the tasks. */
   processor: UnitProcessor;
+  /**
+   * Where manager keys trusted on first use are remembered, per distributor URL. Default
+   * {@link inMemoryKeyMemory}: a key change is refused for as long as this handler lives.
+   */
+  keys?: KeyMemory;
   /** Monotonic clock in ms. Default `performance.now`. */
   now?: () => number;
   /** Ed25519 check of program signatures. Default WebCrypto (browsers without it pass a library's). */
@@ -54,6 +61,7 @@ export class ClientHandler {
   private readonly options: ResolvedClientHandlerOptions;
   private readonly now: () => number;
   private readonly programs: ProgramCache;
+  private readonly keys: KeyMemory;
   private readonly listeners = new Map<keyof ClientHandlerEvents, Set<(event: never) => void>>();
   private readonly stopSignal = new AbortController();
 
@@ -94,6 +102,7 @@ export class ClientHandler {
   ) {
     this.options = resolveClientHandlerOptions(options, deps.processor);
     this.now = deps.now ?? (() => performance.now());
+    this.keys = deps.keys ?? inMemoryKeyMemory();
     this.credit = new CreditTuner({
       floor: this.options.slots,
       ceiling: this.options.maxSlots,
@@ -314,7 +323,13 @@ export class ClientHandler {
   }
 
   private async join(signal: AbortSignal): Promise<Session> {
-    const session = await joinDistributor(this.options, (url) => this.deps.connect(url), signal, (from, to) => this.emit("redirected", { from, to }));
+    const session = await joinDistributor(this.options, (url) => this.deps.connect(url), this.keys, signal, (from, to) => this.emit("redirected", { from, to }));
+    this.emit("trusted", {
+      distributorUrl: this.options.distributorUrl,
+      groupId: session.trust.groupId,
+      publicKey: session.publicKey === undefined ? undefined : toBase64(session.publicKey),
+      how: session.trust.how,
+    });
     this.emit("joined", { clientId: session.clientId, distributorUrl: session.url, taskLeaseMs: session.taskLeaseMs, maxRunTimeMs: session.maxRunTimeMs });
     return session;
   }

@@ -11,6 +11,10 @@ export type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from
 export { resolveClientHandlerOptions, MAX_WORK_SLOTS } from "./client-handler-options.js";
 export type { ClientHandlerOptions, ResolvedClientHandlerOptions } from "./client-handler-options.js";
 export { TooManyRedirectsError, TrustKeyMismatchError } from "./errors.js";
+export { inMemoryKeyMemory } from "./key-memory.js";
+export type { KeyMemory, TrustedKey } from "./key-memory.js";
+export { trustDecision } from "./trust-decision.js";
+export type { TrustContact, TrustDecision } from "./trust-decision.js";
 export type { RunnableTask, UnitEncoding, UnitErrorKind, UnitOutcome, UnitProcessor, UnitResult } from "./unit-processor.js";
 export { reportFlushDelay } from "./report-flush.js";
 export { ReportQueue } from "./report-queue.js";

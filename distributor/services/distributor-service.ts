@@ -22,6 +22,8 @@ export interface LinkStatus {
   distributorId: string;
   /** The manager's raw Ed25519 public key (empty until known). */
   managerPublicKey: Uint8Array;
+  /** The manager group the key belongs to ("" until known). */
+  managerGroupId: string;
   /** Whether a manager answered recently. */
   managerConnected: boolean;
   /** Peer distributors, for redirects. */
@@ -83,6 +85,7 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
         clientId,
         sessionToken,
         managerPublicKey: link.managerPublicKey,
+        managerGroupId: link.managerGroupId,
         taskLease: durationFromMs(deps.settings.taskLeaseMs),
         maxRunTime: durationFromMs(deps.settings.maxRunTimeMs),
         heartbeatInterval: durationFromMs(deps.settings.heartbeatMs),

@@ -154,7 +154,9 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
     async getProgram(req) {
       const program = await store.getProgram(req.hash);
       if (program === undefined) throw new ProgramNotFoundError(req.hash);
-      return { program };
+      // Signed now with the key in force, not the one stored at creation: after a key rotation the
+      // stored programs verify under the key distributors announce.
+      return { program: { ...program, signature: ctx.signer.sign(program.hash) } };
     },
   };
 }
