@@ -166,18 +166,29 @@ export class Job {
   async *resultPages(options: ResultsOptions = {}): AsyncGenerator<{ results: Result[]; cursor: string }> {
     let cursor = options.cursor ?? "";
     const follow = options.follow ?? true;
+    // A consumer leaving the loop early must end the HTTP stream too, or it keeps the process alive.
+    const stream = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stream.signal]) : stream.signal;
+    try {
+      yield* this.#pages(cursor, follow, signal, options.signal);
+    } finally {
+      stream.abort();
+    }
+  }
+
+  async *#pages(cursor: string, follow: boolean, signal: AbortSignal, callerSignal: AbortSignal | undefined): AsyncGenerator<{ results: Result[]; cursor: string }> {
     for (let attempt = 0; ; ) {
       try {
         if (!follow) {
           for (;;) {
-            const page = await this.#admin.listResults({ projectId: this.id, cursor, pageSize: 10_000 }, { signal: options.signal });
+            const page = await this.#admin.listResults({ projectId: this.id, cursor, pageSize: 10_000 }, { signal });
             if (page.results.length === 0) return;
             cursor = page.nextCursor;
             attempt = 0;
             yield { results: page.results, cursor };
           }
         }
-        for await (const batch of this.#admin.watchResults({ projectId: this.id, cursor, untilDone: true }, { signal: options.signal })) {
+        for await (const batch of this.#admin.watchResults({ projectId: this.id, cursor, untilDone: true }, { signal })) {
           attempt = 0;
           cursor = batch.cursor || cursor;
           if (batch.results.length > 0) yield { results: batch.results, cursor };
@@ -185,10 +196,11 @@ export class Job {
         }
         // The stream ended without saying the project is done: the manager is stopping. Resume.
       } catch (error) {
-        if (options.signal?.aborted || !isRetryable(error)) throw this.#explain(error);
+        if (callerSignal?.aborted) return;
+        if (!isRetryable(error)) throw this.#explain(error);
       }
-      await sleep(backoffDelayMs(attempt++, RECONNECT_BACKOFF), undefined, { signal: options.signal }).catch(() => undefined);
-      if (options.signal?.aborted) return;
+      await sleep(backoffDelayMs(attempt++, RECONNECT_BACKOFF), undefined, { signal: callerSignal }).catch(() => undefined);
+      if (callerSignal?.aborted) return;
     }
   }
 
@@ -231,14 +243,19 @@ export class Job {
    */
   async done(options: { signal?: AbortSignal } = {}): Promise<Project> {
     for (let attempt = 0; ; ) {
+      // Leaving the loop early must end the HTTP stream too, or it keeps the process alive.
+      const stream = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, stream.signal]) : stream.signal;
       try {
-        for await (const update of this.#admin.watchStats({ projectId: this.id, interval: { seconds: 0n, nanos: 250_000_000 } }, { signal: options.signal })) {
+        for await (const update of this.#admin.watchStats({ projectId: this.id, interval: { seconds: 0n, nanos: 250_000_000 } }, { signal })) {
           attempt = 0;
           const counts = update.stats?.projects[0]?.counts;
-          if (counts && counts.queued + counts.running === 0n) return this.refresh();
+          if (counts && counts.queued + counts.running === 0n) return await this.refresh();
         }
       } catch (error) {
         if (options.signal?.aborted || !isRetryable(error)) throw this.#explain(error);
+      } finally {
+        stream.abort();
       }
       await sleep(backoffDelayMs(attempt++, RECONNECT_BACKOFF));
     }
