@@ -2,9 +2,10 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { GetStatsResponseSchema, LifespanStatsSchema, ProjectStatsSchema, type GetStatsResponse } from "../gen/disio/v1/admin_service_pb.js";
 import { distributorStatus } from "../core/distributor-status.js";
-import { lifespanStats } from "../core/lifespan-stats.js";
+import { LIFESPAN_BUCKET_BOUNDS_MS, lifespanStats } from "../core/lifespan-stats.js";
 import { etaMs } from "../core/throughput.js";
 import type { ManagerContext } from "./manager-context.js";
+import { toProtoDistributor } from "./mappers/distributor-mapper.js";
 import { toProtoProjectState } from "./mappers/enums.js";
 import { toProtoCounts } from "./mappers/project-mapper.js";
 import type { ProjectRecord } from "./store/store.js";
@@ -38,6 +39,10 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
       mean: durationFromMs(Math.round(l.meanMs)),
       median: durationFromMs(Math.round(l.medianMs)),
       p90: durationFromMs(Math.round(l.p90Ms)),
+      buckets: l.buckets.map((clients, i) => {
+        const bound = LIFESPAN_BUCKET_BOUNDS_MS[i];
+        return { clients: BigInt(clients), ...(bound !== undefined && { upperBound: durationFromMs(bound) }) };
+      }),
     });
   return create(GetStatsResponseSchema, {
     projects: projects.map((p) => {
@@ -61,6 +66,7 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
     }),
     clientLifespan: toProtoLifespan(life),
     distributorLifespans: Object.fromEntries([...byDistributor].map(([id, list]) => [id, toProtoLifespan(lifespanStats(list))])),
+    distributors: distributors.map((d) => toProtoDistributor(d, now, ctx.limits.heartbeatIntervalMs)),
     onlineDistributors: online.length,
     connectedClients: online.reduce((sum, d) => sum + d.clients, 0),
     time: timestampFromMs(now),
