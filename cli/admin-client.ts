@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import type { Command } from "commander";
-import { AdminService } from "../gen/disio/v1/admin_service_pb.js";
+import type { AdminService } from "../gen/disio/v1/admin_service_pb.js";
+import { Grid } from "../sdk/index.js";
 import { DEFAULT_MANAGER_DATA } from "./defaults.js";
 
 /** The flags every admin command takes. */
@@ -12,7 +12,7 @@ export interface AdminFlags {
   manager?: string;
   /** Admin token (flag, else `DISIO_ADMIN_TOKEN`, else the local manager's data folder). */
   token?: string;
-  /** Print one JSON object instead of text. */
+  /** Print JSON instead of text. */
   json?: boolean;
 }
 
@@ -21,7 +21,7 @@ export function withAdminFlags(command: Command): Command {
   return command
     .option("--manager <url>", "manager URL (env DISIO_MANAGER_URL)", process.env.DISIO_MANAGER_URL ?? "http://127.0.0.1:7100")
     .option("--token <token>", "admin token (env DISIO_ADMIN_TOKEN; else read from the local manager's data folder)")
-    .option("--json", "print one JSON object");
+    .option("--json", "print JSON");
 }
 
 /** Finds the admin token: the flag, the environment, then `<default manager data>/admin-token`. */
@@ -36,18 +36,12 @@ export function resolveAdminToken(flag: string | undefined): string {
   }
 }
 
-/** An AdminService client for the manager named by the flags, sending the admin bearer token. */
+/** The SDK's {@link Grid} for the manager and token the flags name: every admin command goes through it. */
+export function gridFrom(flags: AdminFlags): Grid {
+  return new Grid({ manager: flags.manager ?? "http://127.0.0.1:7100", token: resolveAdminToken(flags.token) });
+}
+
+/** The raw AdminService client of {@link gridFrom} (for the demo and test fixtures). */
 export function createAdminClient(flags: AdminFlags): Client<typeof AdminService> {
-  const token = resolveAdminToken(flags.token);
-  const bearer: Interceptor = (next) => (req) => {
-    req.header.set("Authorization", `Bearer ${token}`);
-    return next(req);
-  };
-  const transport = createConnectTransport({
-    baseUrl: flags.manager ?? "http://127.0.0.1:7100",
-    httpVersion: "1.1",
-    interceptors: [bearer],
-    readMaxBytes: 256 * 1024 * 1024,
-  });
-  return createClient(AdminService, transport);
+  return gridFrom(flags).admin;
 }

@@ -6,6 +6,7 @@ const batch = (firstLine: number, ...lines: string[]): NdjsonBatch => ({
   inputs: lines.map((line) => new TextEncoder().encode(line)),
   firstLine,
   lastLine: firstLine + lines.length - 1,
+  lineNumbers: lines.map((_, i) => firstLine + i),
 });
 
 describe("batchRequestId", () => {

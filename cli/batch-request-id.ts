@@ -8,7 +8,7 @@ import type { NdjsonBatch } from "./read-ndjson-batches.js";
  * same ids and the manager skips the batches it stored; a batch's content or position changing, or
  * another tag, gives a new id.
  */
-export function batchRequestId(projectId: string, tag: string, batch: NdjsonBatch): string {
+export function batchRequestId(projectId: string, tag: string, batch: Pick<NdjsonBatch, "firstLine" | "inputs">): string {
   const hash = createHash("sha256");
   hash.update(`${JSON.stringify(["disio units add", projectId, tag, batch.firstLine, batch.inputs.length])}\n`);
   for (const input of batch.inputs) {

@@ -12,8 +12,8 @@ import { distributorsCommand } from "./commands/distributors.js";
 import { projectCommand } from "./commands/project.js";
 import { resultsCommand } from "./commands/results.js";
 import { distributorCommand, managerCommand, workerCommand } from "./commands/serve.js";
-import { statusCommand } from "./commands/status.js";
-import { unitsCommand } from "./commands/units.js";
+import { statusCommand, watchCommand } from "./commands/status.js";
+import { unitCommand, unitsCommand } from "./commands/units.js";
 
 /** The `disio` program with every command of ARCHITECTURE §5. */
 export function disioProgram(): Command {
@@ -26,10 +26,12 @@ export function disioProgram(): Command {
     .addCommand(workerCommand())
     .addCommand(projectCommand())
     .addCommand(unitsCommand())
+    .addCommand(unitCommand())
     .addCommand(resultsCommand())
     .addCommand(distributorsCommand())
     .addCommand(clientsCommand())
-    .addCommand(statusCommand());
+    .addCommand(statusCommand())
+    .addCommand(watchCommand());
 }
 
 /** One line saying what went wrong: the Connect code and message for RPC errors. */

@@ -1,30 +1,45 @@
-/** A one-line progress bar redrawn in place on a TTY; does nothing elsewhere. */
+import { SingleBar } from "cli-progress";
+
+/** A one-line progress bar with rate and ETA, redrawn in place on a TTY; does nothing elsewhere. */
 export interface ProgressBar {
-  /** Redraws with `done` of `total` and an optional suffix (e.g. a rate). */
-  update(done: number, total: number, suffix?: string): void;
+  /** Redraws with `done` of `total` and an optional note (e.g. "retry 2/5"). */
+  update(done: number, total: number, note?: string): void;
   /** Ends the line. */
   finish(): void;
 }
 
-/** Renders `done/total` as a bar of `width` cells: pure, for tests and the TTY bar. */
-export function renderBar(done: number, total: number, width = 30): string {
-  const fraction = total > 0 ? Math.min(1, done / total) : 0;
-  const filled = Math.round(fraction * width);
-  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}% ${done}/${total}`;
-}
-
-/** A progress bar on `stream` (default stderr) when it is a TTY. */
-export function createProgressBar(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
+/**
+ * A cli-progress bar on `stream` (default stderr) when it is a TTY: `label [████░░] 42% 4200/10000
+ * 1,234/s ETA 5s`. `unit` names what is counted in the rate (default "units").
+ */
+export function createProgressBar(label: string, stream: NodeJS.WriteStream = process.stderr, unit = "units"): ProgressBar {
   if (!stream.isTTY) return { update() {}, finish() {} };
-  let drawn = false;
+  const bar = new SingleBar({
+    stream,
+    format: `${label} [{bar}] {percentage}% {value}/{total} {rate} ETA {eta_formatted} {note}`,
+    barCompleteChar: "█",
+    barIncompleteChar: "░",
+    hideCursor: true,
+    etaBuffer: 50,
+    fps: 5,
+  });
+  const started = Date.now();
+  let running = false;
   return {
-    update(done, total, suffix = "") {
-      stream.write(`\r${label} ${renderBar(done, total)} ${suffix}\x1b[K`);
-      drawn = true;
+    update(done, total, note = "") {
+      const perSecond = done / Math.max(0.001, (Date.now() - started) / 1000);
+      const payload = { rate: `${Math.round(perSecond).toLocaleString("en")} ${unit}/s`, note };
+      if (!running) {
+        bar.start(total, done, payload);
+        running = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(done, payload);
+      }
     },
     finish() {
-      if (drawn) stream.write("\n");
-      drawn = false;
+      if (running) bar.stop();
+      running = false;
     },
   };
 }

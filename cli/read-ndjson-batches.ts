@@ -17,6 +17,8 @@ export interface NdjsonBatch {
   firstLine: number;
   /** Line number of the last input. */
   lastLine: number;
+  /** Line number of each input. */
+  lineNumbers: number[];
 }
 
 const encoder = new TextEncoder();
@@ -30,7 +32,7 @@ const encoder = new TextEncoder();
 export async function* readNdjsonBatches(file: string, limits: NdjsonBatchLimits): AsyncGenerator<NdjsonBatch> {
   const input = file === "-" ? process.stdin : createReadStream(file);
   const lines = createInterface({ input, crlfDelay: Infinity });
-  let batch: NdjsonBatch = { inputs: [], firstLine: 0, lastLine: 0 };
+  let batch: NdjsonBatch = { inputs: [], firstLine: 0, lastLine: 0, lineNumbers: [] };
   let bytes = 0;
   let lineNumber = 0;
   for await (const line of lines) {
@@ -44,11 +46,12 @@ export async function* readNdjsonBatches(file: string, limits: NdjsonBatchLimits
     const encoded = encoder.encode(line);
     if (batch.inputs.length > 0 && (batch.inputs.length >= limits.maxCount || bytes + encoded.length > limits.maxBytes)) {
       yield batch;
-      batch = { inputs: [], firstLine: 0, lastLine: 0 };
+      batch = { inputs: [], firstLine: 0, lastLine: 0, lineNumbers: [] };
       bytes = 0;
     }
     if (batch.inputs.length === 0) batch.firstLine = lineNumber;
     batch.inputs.push(encoded);
+    batch.lineNumbers.push(lineNumber);
     batch.lastLine = lineNumber;
     bytes += encoded.length;
   }

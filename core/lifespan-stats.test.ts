@@ -5,7 +5,7 @@ import { etaMs, throughputPerSecond } from "./throughput.js";
 
 describe("lifespanStats", () => {
   it("summarises lifespans", () => {
-    expect(lifespanStats([])).toEqual({ clients: 0, modeMs: 0, meanMs: 0, medianMs: 0, p90Ms: 0 });
+    expect(lifespanStats([])).toEqual({ clients: 0, modeMs: 0, meanMs: 0, medianMs: 0, p90Ms: 0, buckets: new Array(15).fill(0) });
     const s = lifespanStats([10_000, 20_000, 20_000, 20_000, 40_000, 100_000, 200_000, 300_000, 400_000, 2_000_000]);
     expect(s.clients).toBe(10);
     expect(s.meanMs).toBe(311_000);
@@ -37,5 +37,14 @@ describe("throughputPerSecond", () => {
     expect(throughputPerSecond(samples.slice(0, 1), 100_000)).toBe(0);
     expect(etaMs(200, 20)).toBe(10_000);
     expect(etaMs(200, 0)).toBeUndefined();
+  });
+});
+
+describe("lifespanStats buckets", () => {
+  it("counts clients per bucket, the open last bucket holding stays past a day", () => {
+    const { buckets } = lifespanStats([500, 900, 4_000, 90_000_000]);
+    expect(buckets).toHaveLength(15);
+    expect(buckets.slice(0, 3)).toEqual([2, 1, 0]);
+    expect(buckets[14]).toBe(1);
   });
 });

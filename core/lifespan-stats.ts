@@ -10,6 +10,8 @@ export interface LifespanSummary {
   medianMs: number;
   /** 90th percentile, ms. */
   p90Ms: number;
+  /** Clients per bucket of {@link LIFESPAN_BUCKET_BOUNDS_MS}, plus a last open bucket (past the last bound). */
+  buckets: number[];
 }
 
 /**
@@ -28,7 +30,7 @@ export const LIFESPAN_BUCKET_BOUNDS_MS: readonly number[] = [
  */
 export function lifespanStats(lifespansMs: readonly number[]): LifespanSummary {
   const n = lifespansMs.length;
-  if (n === 0) return { clients: 0, modeMs: 0, meanMs: 0, medianMs: 0, p90Ms: 0 };
+  if (n === 0) return { clients: 0, modeMs: 0, meanMs: 0, medianMs: 0, p90Ms: 0, buckets: new Array<number>(LIFESPAN_BUCKET_BOUNDS_MS.length + 1).fill(0) };
   const sorted = lifespansMs.map((ms) => Math.max(0, ms)).sort((a, b) => a - b);
   const sum = sorted.reduce((acc, ms) => acc + ms, 0);
   const rank = (p: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))] ?? 0;
@@ -48,5 +50,5 @@ export function lifespanStats(lifespansMs: readonly number[]): LifespanSummary {
   const lower = fullest === 0 ? 0 : (bounds[fullest - 1] ?? 0);
   const modeMs =
     fullest === bounds.length ? overflowSum / (counts[fullest] ?? 1) : (lower + (bounds[fullest] ?? lower)) / 2;
-  return { clients: n, modeMs, meanMs: sum / n, medianMs: rank(0.5), p90Ms: rank(0.9) };
+  return { clients: n, modeMs, meanMs: sum / n, medianMs: rank(0.5), p90Ms: rank(0.9), buckets: counts };
 }

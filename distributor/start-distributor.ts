@@ -39,6 +39,11 @@ export interface RunningDistributor {
   /** Lifecycle state. */
   readonly state: DistributorState;
   /**
+   * Resolves once `close()` finished; rejects when the distributor gave up on its own: its
+   * manager refused its token (the caller should close it and exit non-zero).
+   */
+  readonly closed: Promise<void>;
+  /**
    * Graceful stop: stop leasing (a Lease already sent is awaited for at most a second, or `graceMs`
    * if shorter, and its copies stored, since the manager leased them either way), tell clients to
    * pause and end their streams, finish in-flight calls, send buffered results to the manager for
@@ -77,6 +82,16 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
   const o = resolveDistributorOptions(options);
   const log = o.log.child({ part: "distributor" });
   let state: DistributorState = "initialized";
+  let settleClosed!: { resolve: () => void; reject: (error: Error) => void };
+  const closed = new Promise<void>((resolve, reject) => (settleClosed = { resolve, reject }));
+  // Nobody may listen before the caller reads `closed`: keep an early rejection from crashing Node.
+  closed.catch(() => undefined);
+  let refused = false;
+  const gaveUp = (error: Error) => {
+    refused = true;
+    state = "failed";
+    settleClosed.reject(error);
+  };
   const storeHealth = new StoreHealth();
   const store = openDistributorStore({ path: join(o.dataDir, "distributor.sqlite"), health: storeHealth, log: log.child({ component: "store" }) });
   let server: RunningServer | undefined;
@@ -162,6 +177,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       urls: o.managerUrls,
       token: o.token,
       log,
+      onRefused: (error) => gaveUp(new Error(`the manager refused this distributor's token (${Code[error.code]}: ${error.rawMessage})`, { cause: error })),
       announce: { publicUrl: o.publicUrl ?? url, region: o.region, capacity: o.capacity },
       defaults: {
         heartbeatIntervalMs: o.heartbeatIntervalMs,
@@ -336,6 +352,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       get state() {
         return state;
       },
+      closed,
       close({ graceMs = o.closeGraceMs } = {}) {
         closing ??= (async () => {
           state = "draining";
@@ -364,7 +381,8 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           }
           const left = await store.counts();
           await store.close();
-          state = "stopped";
+          state = refused ? "failed" : "stopped";
+          settleClosed.resolve();
           log.info({ flushed, bufferedResults: left.results, held: left.held }, "distributor stopped");
         })().catch((error: unknown) => {
           state = "failed";

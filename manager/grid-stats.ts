@@ -2,9 +2,10 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { GetStatsResponseSchema, LifespanStatsSchema, ProjectStatsSchema, type GetStatsResponse } from "../gen/disio/v1/admin_service_pb.js";
 import { distributorStatus } from "../core/distributor-status.js";
-import { lifespanStats } from "../core/lifespan-stats.js";
+import { LIFESPAN_BUCKET_BOUNDS_MS, lifespanStats } from "../core/lifespan-stats.js";
 import { etaMs } from "../core/throughput.js";
 import type { ManagerContext } from "./manager-context.js";
+import { toProtoDistributor } from "./mappers/distributor-mapper.js";
 import { toProtoProjectState } from "./mappers/enums.js";
 import { toProtoCounts } from "./mappers/project-mapper.js";
 import type { ProjectRecord } from "./store/store.js";
@@ -21,15 +22,34 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
   const now = ctx.now();
   const projects: ProjectRecord[] =
     projectId !== "" ? [await ctx.store.getProject(projectId)] : (await ctx.store.listProjects({ limit: MAX_PROJECTS_IN_STATS })).projects;
-  const [lifespans, distributors] = await Promise.all([ctx.store.recentLifespans(LIFESPAN_SAMPLE), ctx.store.listDistributors()]);
+  const [lifespans, byDistributor, distributors, computing] = await Promise.all([
+    ctx.store.recentLifespans(LIFESPAN_SAMPLE),
+    ctx.store.recentLifespansByDistributor(LIFESPAN_SAMPLE),
+    ctx.store.listDistributors(),
+    ctx.store.computingCounts(),
+  ]);
   const online = distributors.filter(
     (d) => distributorStatus({ ...d, registered: d.registeredAtMs !== undefined }, now, ctx.limits.heartbeatIntervalMs) === "online",
   );
   const life = lifespanStats(lifespans);
+  const toProtoLifespan = (l: ReturnType<typeof lifespanStats>) =>
+    create(LifespanStatsSchema, {
+      clients: BigInt(l.clients),
+      mode: durationFromMs(Math.round(l.modeMs)),
+      mean: durationFromMs(Math.round(l.meanMs)),
+      median: durationFromMs(Math.round(l.medianMs)),
+      p90: durationFromMs(Math.round(l.p90Ms)),
+      buckets: l.buckets.map((clients, i) => {
+        const bound = LIFESPAN_BUCKET_BOUNDS_MS[i];
+        return { clients: BigInt(clients), ...(bound !== undefined && { upperBound: durationFromMs(bound) }) };
+      }),
+    });
   return create(GetStatsResponseSchema, {
     projects: projects.map((p) => {
       const rate = ctx.meter.rate(p.id, now);
       const eta = etaMs(p.counts.queued + p.counts.running, rate);
+      const atClients = computing.get(p.id) ?? { copies: 0, units: 0 };
+      const lastFinish = ctx.meter.lastFinishMs(p.id);
       return create(ProjectStatsSchema, {
         projectId: p.id,
         name: p.name,
@@ -38,15 +58,15 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
         unitsPerSecond: rate,
         ...(eta !== undefined && { eta: durationFromMs(eta) }),
         copiesOut: BigInt(p.copiesOut),
+        unitsComputing: BigInt(atClients.units),
+        copiesComputing: BigInt(atClients.copies),
+        copiesHeld: BigInt(Math.max(0, p.copiesOut - atClients.copies)),
+        ...(lastFinish !== undefined && { lastFinishTime: timestampFromMs(lastFinish) }),
       });
     }),
-    clientLifespan: create(LifespanStatsSchema, {
-      clients: BigInt(life.clients),
-      mode: durationFromMs(Math.round(life.modeMs)),
-      mean: durationFromMs(Math.round(life.meanMs)),
-      median: durationFromMs(Math.round(life.medianMs)),
-      p90: durationFromMs(Math.round(life.p90Ms)),
-    }),
+    clientLifespan: toProtoLifespan(life),
+    distributorLifespans: Object.fromEntries([...byDistributor].map(([id, list]) => [id, toProtoLifespan(lifespanStats(list))])),
+    distributors: distributors.map((d) => toProtoDistributor(d, now, ctx.limits.heartbeatIntervalMs)),
     onlineDistributors: online.length,
     connectedClients: online.reduce((sum, d) => sum + d.clients, 0),
     time: timestampFromMs(now),

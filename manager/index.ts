@@ -15,6 +15,7 @@ import { startServer } from "../server/index.js";
 import { loadOrCreateAdminToken } from "./admin-token.js";
 import { adminAuthenticator, distributorAuthenticator } from "./authenticators.js";
 import { DEFAULT_LIMITS, type ManagerContext } from "./manager-context.js";
+import { panelRoutes } from "./panel-routes.js";
 import { managerRoutes } from "./routes.js";
 import { loadOrCreateSigningKey, loadSigningKeyFile } from "./signing-key.js";
 import { allProjects } from "./store/all-projects.js";
@@ -158,6 +159,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         { service: ManagerService.typeName, authenticate: distributorAuthenticator(store) },
       ],
       readMaxBytes: o.readMaxBytes,
+      staticRoutes: panelRoutes(),
       healthy: () => {
         const status = storeHealth.status;
         return status.healthy || { unhealthy: status.reason };

@@ -1,4 +1,4 @@
-import { THROUGHPUT_WINDOW_MS, throughputPerSecond, type CountSample } from "../core/throughput.js";
+import { lastGrowthMs, THROUGHPUT_WINDOW_MS, throughputPerSecond, type CountSample } from "../core/throughput.js";
 
 /**
  * Keeps, per project, samples of its finished-unit count taken by the manager's background loop,
@@ -17,6 +17,11 @@ export class ThroughputMeter {
       while (list.length > 2 && list[1]!.atMs < nowMs - THROUGHPUT_WINDOW_MS) list.shift();
       this.samples.set(id, list);
     }
+  }
+
+  /** When a unit of the project last finished, as far as the samples kept show; undefined if none did. */
+  lastFinishMs(projectId: string): number | undefined {
+    return lastGrowthMs(this.samples.get(projectId) ?? []);
   }
 
   /** Units finished per second over the last minute for a project (0 when unknown). */

@@ -123,7 +123,7 @@ describe("disio units add over a failing connection", () => {
 
     const again = await disio(manager.url, args.filter((arg) => arg !== "--json"));
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout.trim()).toBe(`added 0 units to project ${projectId} (${LINES} were already stored)`);
+    expect(again.stdout.trim()).toBe(`added 0 units to project given-up (${projectId}) (${LINES} were already stored)`);
     expect((await admin.getProject({ id: projectId })).project!.counts!.total).toBe(BigInt(LINES));
   }, 60_000);
 

@@ -109,7 +109,7 @@ describe("the disio CLI as a user runs it", () => {
   });
 
   const failures: [string, string[], RegExp, string?][] = [
-    ["an unknown project", ["project", "show", "no-such-project"], /^error: NotFound: .*no-such-project/],
+    ["an unknown project", ["project", "show", "no-such-project"], /^error: no project has the id or name "no-such-project"/],
     ["quorum above replication", ["project", "create", "--name", "bad", "--program", "PROGRAM", "--replication", "1", "--quorum", "3"], /^error: InvalidArgument: .*quorum/],
     ["a program file that does not exist", ["project", "create", "--name", "bad", "--program", "/nonexistent.js"], /^error: cannot read program/],
     ["a wrong admin token", ["project", "list"], /^error: Unauthenticated/, "wrong-token"],

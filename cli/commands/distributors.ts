@@ -21,7 +21,7 @@ function row(d: Distributor): string[] {
 export function distributorsCommand(): Command {
   const distributors = new Command("distributors").description("list, add, revoke and drain distributors");
 
-  withAdminFlags(distributors.command("list").description("list distributors with status and load")).action(async (flags: AdminFlags) => {
+  withAdminFlags(distributors.command("list").description("list distributors with status and load").addHelpText("after", "\nExample:\n  disio distributors list --json")).action(async (flags: AdminFlags) => {
     const { distributors: list } = await createAdminClient(flags).listDistributors({});
     if (flags.json) return printJson({ distributors: list.map((d) => messageJson(DistributorSchema, d)) });
     if (list.length === 0) return printLine("no distributors");
@@ -33,7 +33,8 @@ export function distributorsCommand(): Command {
       .command("add")
       .description("create a distributor identity and print its token (shown once)")
       .requiredOption("--name <name>", "distributor name (unique)")
-      .option("--region <region>", "region label, e.g. eu-west", ""),
+      .option("--region <region>", "region label, e.g. eu-west", "")
+      .addHelpText("after", "\nExample:\n  disio distributors add --name edge-1 --region eu-west"),
   ).action(async (flags: AdminFlags & { name: string; region: string }) => {
     const { distributor, token } = await createAdminClient(flags).createDistributor({ name: flags.name, region: flags.region });
     if (flags.json) return printJson({ id: distributor!.id, name: distributor!.name, token });
@@ -42,7 +43,7 @@ export function distributorsCommand(): Command {
     printLine(`start it with: disio distributor --manager ${flags.manager} --token ${token}`);
   });
 
-  withAdminFlags(distributors.command("revoke").description("revoke a distributor's token").argument("<id>")).action(
+  withAdminFlags(distributors.command("revoke").description("revoke a distributor's token").argument("<id>").addHelpText("after", "\nExample:\n  disio distributors revoke d1")).action(
     async (id: string, flags: AdminFlags) => {
       const { requeuedCopies } = await createAdminClient(flags).revokeDistributor({ id });
       if (flags.json) return printJson({ id, revoked: true, requeuedCopies: Number(requeuedCopies) });
@@ -50,7 +51,7 @@ export function distributorsCommand(): Command {
     },
   );
 
-  withAdminFlags(distributors.command("drain").description("tell a distributor to finish what it holds and lease nothing new").argument("<id>")).action(
+  withAdminFlags(distributors.command("drain").description("tell a distributor to finish what it holds and lease nothing new").argument("<id>").addHelpText("after", "\nExample:\n  disio distributors drain d1")).action(
     async (id: string, flags: AdminFlags) => {
       const { distributor } = await createAdminClient(flags).drainDistributor({ id });
       if (flags.json) return printJson(messageJson(DistributorSchema, distributor!));

@@ -1,10 +1,8 @@
-import { readFileSync } from "node:fs";
-import { create } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { CreateProjectRequestSchema, ProjectSchema, type Project } from "../../gen/disio/v1/admin_service_pb.js";
+import { ProjectSchema, type Project } from "../../gen/disio/v1/admin_service_pb.js";
 import { Encoding, ProjectState } from "../../gen/disio/v1/common_pb.js";
-import { createAdminClient, withAdminFlags, type AdminFlags } from "../admin-client.js";
+import { gridFrom, withAdminFlags, type AdminFlags } from "../admin-client.js";
 import { duration, wholeNumber } from "../option-parsers.js";
 import { formatTable, messageJson, printJson, printLine } from "../print.js";
 
@@ -20,7 +18,21 @@ function isoDate(text: string): Date {
   return date;
 }
 
-const ENCODINGS = { json: Encoding.JSON, bytes: Encoding.BYTES } as const;
+/**
+ * A project's state as a user means it: a finished project whose units did not all succeed says
+ * so (`done, 3 of 250 failed`) instead of a bare `done`.
+ */
+export function projectStateLabel(state: ProjectState, counts: Project["counts"]): string {
+  const label = ProjectState[state].toLowerCase();
+  const notDone = Number((counts?.failed ?? 0n) + (counts?.expired ?? 0n) + (counts?.cancelled ?? 0n));
+  if ((state !== ProjectState.DONE && state !== ProjectState.EXPIRED) || notDone === 0) return label;
+  const parts = [
+    counts?.failed ? `${counts.failed} failed` : "",
+    counts?.expired ? `${counts.expired} expired` : "",
+    counts?.cancelled ? `${counts.cancelled} cancelled` : "",
+  ].filter(Boolean);
+  return `${label}, ${parts.join(", ")} of ${counts?.total ?? 0n}`;
+}
 
 /** A project as printed by `project show` and `project list`. */
 function describeProject(project: Project): string[] {
@@ -28,7 +40,7 @@ function describeProject(project: Project): string[] {
   return [
     project.id,
     project.name,
-    ProjectState[project.state].toLowerCase(),
+    projectStateLabel(project.state, counts),
     counts ? `${counts.done}/${counts.total}` : "0/0",
     String(project.priority),
     `${project.quorum}/${project.replication}`,
@@ -42,7 +54,7 @@ function printProject(project: Project, json: boolean | undefined): void {
     [
       `id            ${project.id}`,
       `name          ${project.name}`,
-      `state         ${ProjectState[project.state].toLowerCase()}`,
+      `state         ${projectStateLabel(project.state, counts)}`,
       `program       ${project.programHash}`,
       `encoding      ${Encoding[project.inputEncoding].toLowerCase()} → ${Encoding[project.outputEncoding].toLowerCase()}`,
       `replication   ${project.replication} (quorum ${project.quorum}, max attempts ${project.maxAttempts})`,
@@ -63,8 +75,8 @@ interface CreateFlags extends AdminFlags {
   leaseTimeout?: number;
   deadline?: Date;
   priority?: number;
-  inputEncoding: keyof typeof ENCODINGS;
-  outputEncoding: keyof typeof ENCODINGS;
+  inputEncoding: "json" | "bytes";
+  outputEncoding: "json" | "bytes";
   paused?: boolean;
 }
 
@@ -75,9 +87,9 @@ export function projectCommand(): Command {
   withAdminFlags(
     project
       .command("create")
-      .description("create a project from a program file (an ES module exporting default async work(input, ctx))")
+      .description("create a project from a program: an ES module exporting default async work(input, ctx); .ts files and folders are bundled with esbuild")
       .requiredOption("--name <name>", "project name (unique)")
-      .requiredOption("--program <file>", "the program's ES module source file")
+      .requiredOption("--program <file|folder>", "the program: a .js ES module, a .ts file, or a folder (entry index.ts/index.js/work.ts/work.js)")
       .option("--replication <n>", "copies of each unit to compute (default 1)", wholeNumber)
       .option("--quorum <n>", "matching copies needed (default 1)", wholeNumber)
       .option("--max-attempts <n>", "attempts before a unit fails (default replication + 2)", wholeNumber)
@@ -86,50 +98,75 @@ export function projectCommand(): Command {
       .option("--priority <p>", "higher is leased first (default 0)", integer)
       .addOption(new Option("--input-encoding <enc>", "how inputs are encoded").choices(["json", "bytes"]).default("json"))
       .addOption(new Option("--output-encoding <enc>", "how outputs are encoded").choices(["json", "bytes"]).default("json"))
-      .option("--paused", "create it paused"),
+      .option("--paused", "create it paused")
+      .addHelpText(
+        "after",
+        "\nExamples:\n  disio project create --name squares --program work.js\n  disio project create --name render --program src/work.ts --replication 2 --quorum 2\n  disio project create --name sim --program ./sim/ --deadline 2026-12-31T00:00:00Z --priority 5",
+      ),
   ).action(async (flags: CreateFlags) => {
-    let source: string;
-    try {
-      source = readFileSync(flags.program, "utf8");
-    } catch (error) {
-      throw new Error(`cannot read program ${flags.program}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-    }
-    const { project: created } = await createAdminClient(flags).createProject(
-      create(CreateProjectRequestSchema, {
-        name: flags.name,
-        programSource: source,
-        replication: flags.replication,
-        quorum: flags.quorum,
-        maxAttempts: flags.maxAttempts,
-        leaseTimeout: flags.leaseTimeout === undefined ? undefined : durationFromMs(flags.leaseTimeout),
-        deadline: flags.deadline && timestampFromDate(flags.deadline),
-        priority: flags.priority ?? 0,
-        inputEncoding: ENCODINGS[flags.inputEncoding],
-        outputEncoding: ENCODINGS[flags.outputEncoding],
-        paused: flags.paused ?? false,
-      }),
-    );
-    printProject(created!, flags.json);
+    const job = await gridFrom(flags).createProject({
+      name: flags.name,
+      program: { file: flags.program },
+      replication: flags.replication,
+      quorum: flags.quorum,
+      maxAttempts: flags.maxAttempts,
+      leaseTimeoutMs: flags.leaseTimeout,
+      deadline: flags.deadline,
+      priority: flags.priority,
+      inputEncoding: flags.inputEncoding,
+      outputEncoding: flags.outputEncoding,
+      paused: flags.paused,
+    });
+    printProject(job.project, flags.json);
   });
 
-  withAdminFlags(project.command("list").description("list projects")).action(async (flags: AdminFlags) => {
-    const client = createAdminClient(flags);
+  withAdminFlags(project.command("list").description("list projects").addHelpText("after", "\nExample:\n  disio project list --json")).action(async (flags: AdminFlags) => {
     const projects: Project[] = [];
-    let pageToken = "";
-    do {
-      const page = await client.listProjects({ pageSize: 1000, pageToken });
-      projects.push(...page.projects);
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+    for await (const p of gridFrom(flags).projects()) projects.push(p);
     if (flags.json) return printJson({ projects: projects.map((p) => messageJson(ProjectSchema, p)) });
     if (projects.length === 0) return printLine("no projects");
     printLine(formatTable(["ID", "NAME", "STATE", "DONE", "PRIORITY", "QUORUM"], projects.map(describeProject)));
   });
 
-  withAdminFlags(project.command("show").description("show a project with its unit counts").argument("<id>")).action(
+  withAdminFlags(project.command("show").description("show a project with its unit counts").argument("<id|name>").addHelpText("after", "\nExample:\n  disio project show squares")).action(
     async (id: string, flags: AdminFlags) => {
-      const { project: found } = await createAdminClient(flags).getProject({ id });
-      printProject(found!, flags.json);
+      printProject(await gridFrom(flags).project(id), flags.json);
+    },
+  );
+
+  withAdminFlags(
+    project
+      .command("update")
+      .description("change a project's priority, deadline, name, replication, quorum, attempts or lease timeout")
+      .argument("<id|name>")
+      .option("--priority <p>", "higher is leased first", integer)
+      .option("--deadline <iso>", "a new deadline", isoDate)
+      .option("--no-deadline", "remove the deadline")
+      .option("--name <name>", "a new name")
+      .option("--replication <n>", "copies of each unit (units not done yet)", wholeNumber)
+      .option("--quorum <n>", "matching copies needed (units not done yet)", wholeNumber)
+      .option("--max-attempts <n>", "attempt budget", wholeNumber)
+      .option("--lease-timeout <duration>", "lease timeout of copies leased from now on", duration)
+      .addHelpText("after", "\nExamples:\n  disio project update squares --priority 10\n  disio project update squares --deadline 2026-12-31T00:00:00Z\n  disio project update squares --no-deadline"),
+  ).action(
+    async (
+      id: string,
+      flags: AdminFlags & { priority?: number; deadline?: Date | false; name?: string; replication?: number; quorum?: number; maxAttempts?: number; leaseTimeout?: number },
+    ) => {
+      const grid = gridFrom(flags);
+      const target = await grid.project(id);
+      const { project: updated } = await grid.admin.updateProject({
+        id: target.id,
+        priority: flags.priority,
+        ...(flags.deadline instanceof Date && { deadline: timestampFromDate(flags.deadline) }),
+        clearDeadline: flags.deadline === false,
+        name: flags.name,
+        replication: flags.replication,
+        quorum: flags.quorum,
+        maxAttempts: flags.maxAttempts,
+        ...(flags.leaseTimeout !== undefined && { leaseTimeout: { seconds: BigInt(Math.floor(flags.leaseTimeout / 1000)), nanos: (flags.leaseTimeout % 1000) * 1e6 } }),
+      });
+      printProject(updated!, flags.json);
     },
   );
 
@@ -137,17 +174,19 @@ export function projectCommand(): Command {
     ["pause", ProjectState.PAUSED],
     ["resume", ProjectState.ACTIVE],
   ] as const) {
-    withAdminFlags(project.command(verb).description(`${verb} a project`).argument("<id>")).action(async (id: string, flags: AdminFlags) => {
-      const { project: updated } = await createAdminClient(flags).updateProject({ id, state });
+    withAdminFlags(project.command(verb).description(`${verb} a project`).argument("<id|name>").addHelpText("after", `\nExample:\n  disio project ${verb} squares`)).action(async (id: string, flags: AdminFlags) => {
+      const grid = gridFrom(flags);
+      const { project: updated } = await grid.admin.updateProject({ id: (await grid.project(id)).id, state });
       printProject(updated!, flags.json);
     });
   }
 
-  withAdminFlags(project.command("delete").description("delete a project with its units and results").argument("<id>")).action(
+  withAdminFlags(project.command("delete").description("delete a project with its units and results").argument("<id|name>").addHelpText("after", "\nExample:\n  disio project delete squares")).action(
     async (id: string, flags: AdminFlags) => {
-      const { deletedUnits } = await createAdminClient(flags).deleteProject({ id });
-      if (flags.json) return printJson({ id, deletedUnits: Number(deletedUnits) });
-      printLine(`deleted project ${id} with ${deletedUnits} units`);
+      const job = await gridFrom(flags).job(id);
+      const deletedUnits = await job.delete();
+      if (flags.json) return printJson({ id: job.id, deletedUnits });
+      printLine(`deleted project ${job.name} (${job.id}) with ${deletedUnits} units`);
     },
   );
   return project;

@@ -83,8 +83,13 @@ export function distributorCommand(): Command {
         clientHeartbeatMs: flags.clientHeartbeat,
         log,
       });
-      const signal = await untilSignal();
-      log.info({ signal }, "distributor stopping");
+      // `closed` rejects when the manager refused the token: stop and exit non-zero with that reason.
+      const stopped = await Promise.race([untilSignal(), distributor.closed.then(() => undefined, (error: Error) => error)]);
+      if (stopped instanceof Error) {
+        await distributor.close({ graceMs: 1_000 });
+        throw stopped;
+      }
+      log.info({ signal: stopped }, "distributor stopping");
       await distributor.close({ graceMs: 5_000 });
     });
 }

@@ -1,22 +1,25 @@
-import { statSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
+import { readFileSync } from "node:fs";
+import { toJson } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError } from "@connectrpc/connect";
-import { Command } from "commander";
-import type { BackoffPolicy } from "../../core/backoff.js";
-import { createAdminClient, withAdminFlags, type AdminFlags } from "../admin-client.js";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { UnitSchema, type Copy, type Unit } from "../../gen/disio/v1/admin_service_pb.js";
+import { Encoding, Outcome, UnitState } from "../../gen/disio/v1/common_pb.js";
+import type { Job } from "../../sdk/index.js";
+import { gridFrom, withAdminFlags, type AdminFlags } from "../admin-client.js";
 import { batchRequestId } from "../batch-request-id.js";
-import { callWithRetries } from "../call-with-retries.js";
+import { checkNdjsonFile } from "../check-ndjson-file.js";
 import { countOf, wholeNumber } from "../option-parsers.js";
 import { createProgressBar } from "../progress-bar.js";
-import { printJson, printLine } from "../print.js";
+import { enumLabel, formatTable, printJson, printLine } from "../print.js";
 import { readNdjsonBatches } from "../read-ndjson-batches.js";
 
 /** Lines per AddUnits call: big enough to amortise the commit, small enough to stay far below the message limit. */
 const DEFAULT_BATCH_LINES = 10_000;
 /** Most input bytes per AddUnits call. */
 const BATCH_MAX_BYTES = 8 * 1024 * 1024;
-/** Waits between tries of a batch: 0.25 s, 0.5 s, 1 s, 2 s, 4 s (less jitter), enough for a manager restart. */
-const RETRY_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4_000, multiplier: 2, jitter: 0.3 };
+const STATES = ["queued", "running", "done", "failed", "expired", "cancelled"] as const;
+const decoder = new TextDecoder();
 
 interface AddFlags extends AdminFlags {
   project: string;
@@ -24,55 +27,61 @@ interface AddFlags extends AdminFlags {
   batchSize: number;
   retries: number;
   tag?: string;
+  array?: boolean;
 }
 
-/**
- * `disio units add`: adds one unit per NDJSON line, in batches, with a progress bar on a TTY. Each
- * batch carries a request id derived from the project, the batch's lines and their position (see
- * batchRequestId), so a failed batch is retried safely, and rerunning the same command after a
- * failure skips the batches already stored. On failure the error line says which lines are stored.
- */
+/** A unit state name as the CLI takes it → the proto enum. */
+export function unitStateOf(name: string): UnitState {
+  const state = UnitState[name.toUpperCase() as keyof typeof UnitState];
+  if (state === undefined || state === UnitState.UNSPECIFIED) throw new InvalidArgumentError(`expected one of ${STATES.join(", ")}`);
+  return state;
+}
+
+/** A unit's input or output as one line of text: JSON as stored, bytes as base64. */
+export function payloadText(bytes: Uint8Array, encoding: Encoding): string {
+  return encoding === Encoding.BYTES ? Buffer.from(bytes).toString("base64") : decoder.decode(bytes);
+}
+
+/** `disio units add | list | requeue | cancel`. */
 export function unitsCommand(): Command {
-  const units = new Command("units").description("add work-units to a project");
+  const units = new Command("units").description("add, list, requeue and cancel a project's work-units");
+
   withAdminFlags(
     units
       .command("add")
       .description(
-        "add units from an NDJSON file: one JSON input per line (- reads stdin). Safe to rerun after a failure: batches already stored are skipped",
+        "add units from an NDJSON file, one JSON input per line (- reads stdin). The file is checked whole first: a bad line adds nothing. Safe to rerun after a failure: batches already stored are skipped",
       )
-      .requiredOption("--project <id>", "the project's id")
+      .requiredOption("--project <id|name>", "the project's id or name")
       .requiredOption("--file <file>", "inputs.ndjson, or - for stdin")
+      .option("--array", "the file holds one JSON array: add one unit per element")
       .option("--batch-size <n>", "lines per AddUnits call; keep it when rerunning to resume", countOf, DEFAULT_BATCH_LINES)
       .option("--retries <n>", "retries of a failed batch, with backoff", wholeNumber, 5)
-      .option("--tag <text>", "mixed into the batches' request ids: the same lines under another tag are added again as new units"),
+      .option("--tag <text>", "mixed into the batches' request ids: the same lines under another tag are added again as new units")
+      .addHelpText("after", "\nExamples:\n  disio units add --project squares --file inputs.ndjson\n  seq 1 1000000 | disio units add --project squares --file -\n  disio units add --project squares --file list.json --array"),
   ).action(async (flags: AddFlags) => {
-    const client = createAdminClient(flags);
     const source = flags.file === "-" ? "stdin" : flags.file;
-    const totalBytes = flags.file === "-" ? 0 : statSync(flags.file).size;
+    const totalUnits = flags.file === "-" || flags.array ? 0 : (await checkNdjsonFile(flags.file)).units;
+    const job = await gridFrom(flags).job(flags.project);
     const bar = createProgressBar("adding units");
     let added = 0;
     let alreadyStored = 0;
     let storedThroughLine = 0;
-    let bytesRead = 0;
     try {
-      for await (const batch of readNdjsonBatches(flags.file, { maxCount: flags.batchSize, maxBytes: BATCH_MAX_BYTES })) {
-        const request = {
-          projectId: flags.project,
-          requestId: batchRequestId(flags.project, flags.tag ?? "", batch),
-          units: batch.inputs.map((input) => ({ input })),
-        };
-        const { value, attempt } = await callWithRetries(() => client.addUnits(request), {
-          retries: flags.retries,
-          backoff: RETRY_BACKOFF,
-          sleep,
-          onRetry: (_, retry) => bar.update(Math.min(bytesRead, totalBytes), totalBytes, `${added + alreadyStored} units, retry ${retry}/${flags.retries}`),
-        });
-        // Answered on a retry, "already stored" most likely means our own lost first try stored it.
-        if (value.alreadyStored && attempt === 0) alreadyStored += value.unitIds.length;
-        else added += value.unitIds.length;
+      for await (const batch of flags.array ? arrayBatches(flags.file, flags.batchSize) : readNdjsonBatches(flags.file, { maxCount: flags.batchSize, maxBytes: BATCH_MAX_BYTES })) {
+        const stored = await job
+          .addBatch(batch.inputs, {
+            requestId: batchRequestId(job.id, flags.tag ?? "", batch),
+            retries: flags.retries,
+            onRetry: (_, retry) => bar.update(added + alreadyStored, totalUnits, `retry ${retry}/${flags.retries}`),
+          })
+          .catch((error: unknown) => {
+            throw byLine(error, source, batch.lineNumbers);
+          });
+        if (stored.alreadyStored) alreadyStored += stored.unitIds.length;
+        else added += stored.unitIds.length;
         storedThroughLine = batch.lastLine;
-        bytesRead += batch.inputs.reduce((sum, input) => sum + input.length + 1, 0);
-        bar.update(Math.min(bytesRead, totalBytes), totalBytes, `${added + alreadyStored} units`);
+        bar.update(added + alreadyStored, Math.max(totalUnits, added + alreadyStored));
       }
     } catch (error) {
       bar.finish();
@@ -84,14 +93,140 @@ export function unitsCommand(): Command {
       );
     }
     bar.finish();
-    if (flags.json) return printJson({ project: flags.project, added, alreadyStored });
-    printLine(`added ${added} units to project ${flags.project}${alreadyStored > 0 ? ` (${alreadyStored} were already stored)` : ""}`);
+    if (flags.json) return printJson({ project: job.id, added, alreadyStored });
+    printLine(`added ${added} units to project ${job.name} (${job.id})${alreadyStored > 0 ? ` (${alreadyStored} were already stored)` : ""}`);
   });
+
+  withAdminFlags(
+    units
+      .command("list")
+      .description("list a project's units with state, attempts and error")
+      .requiredOption("--project <id|name>", "the project's id or name")
+      .addOption(new Option("--state <state>", "only units in this state").choices(STATES))
+      .option("--limit <n>", "at most this many units", countOf)
+      .addHelpText("after", "\nExamples:\n  disio units list --project squares --state failed\n  disio units list --project squares --json | jq .error"),
+  ).action(async (flags: AdminFlags & { project: string; state?: string; limit?: number }) => {
+    const job = await gridFrom(flags).job(flags.project);
+    const encoding = job.project.inputEncoding;
+    const rows: string[][] = [];
+    let count = 0;
+    for await (const unit of job.units(flags.state ? unitStateOf(flags.state) : UnitState.UNSPECIFIED)) {
+      if (flags.limit !== undefined && count >= flags.limit) break;
+      count++;
+      if (flags.json) printJson(unitJson(unit, job));
+      else rows.push([unit.id, enumLabel(UnitState[unit.state], ""), `${unit.attempts}/${job.project.maxAttempts}`, clip(payloadText(unit.input, encoding), 40), clip(unit.error || "-", 60)]);
+    }
+    if (flags.json) return;
+    if (rows.length === 0) return printLine(`no${flags.state ? ` ${flags.state}` : ""} units in project ${job.name}`);
+    printLine(formatTable(["UNIT", "STATE", "ATTEMPTS", "INPUT", "ERROR"], rows));
+  });
+
+  for (const [verb, what] of [
+    ["requeue", "put finished units back in the queue with a fresh attempt budget (default: every failed unit)"],
+    ["cancel", "cancel open units: they are no longer leased (default: every open unit)"],
+  ] as const) {
+    const command = units
+      .command(verb)
+      .description(what)
+      .requiredOption("--project <id|name>", "the project's id or name")
+      .argument("[units...]", "unit ids (default: all, see above)");
+    if (verb === "requeue") command.option("--state <state>", "requeue every unit in this state (failed, expired, cancelled, done)", unitStateOf);
+    else command.option("--all", "required to cancel every open unit");
+    withAdminFlags(
+      command.addHelpText("after", `\nExamples:\n  disio units ${verb} --project squares u1a u1b${verb === "requeue" ? "\n  disio units requeue --project squares --state expired" : "\n  disio units cancel --project squares --all"}`),
+    ).action(async (unitIds: string[], flags: AdminFlags & { project: string; state?: UnitState; all?: boolean }) => {
+      const job = await gridFrom(flags).job(flags.project);
+      if (verb === "cancel" && unitIds.length === 0 && !flags.all) throw new Error("name the units to cancel, or pass --all to cancel every open unit");
+      const count = verb === "requeue" ? await job.requeue({ unitIds, state: flags.state }) : await job.cancel(unitIds);
+      if (flags.json) return printJson({ project: job.id, [verb === "requeue" ? "requeued" : "cancelled"]: count });
+      printLine(`${verb === "requeue" ? "requeued" : "cancelled"} ${count} units of project ${job.name}`);
+    });
+  }
   return units;
+}
+
+/** `disio unit show ID`: a unit with its input, output, error and every copy sent. */
+export function unitCommand(): Command {
+  const unit = new Command("unit").description("show one work-unit");
+  withAdminFlags(
+    unit
+      .command("show")
+      .description("show a unit: input, output or error, and every copy sent (distributor, client, times, outcome, error)")
+      .argument("<id>", "the unit's id")
+      .addHelpText("after", "\nExample:\n  disio unit show u3f"),
+  ).action(async (id: string, flags: AdminFlags) => {
+    const grid = gridFrom(flags);
+    const { unit: found } = await grid.admin.getUnit({ id });
+    const job = await grid.job(found!.projectId);
+    if (flags.json) return printJson(unitJson(found!, job));
+    printUnit(found!, job);
+  });
+  return unit;
+}
+
+function unitJson(unit: Unit, job: Job): unknown {
+  const base = toJson(UnitSchema, unit, { alwaysEmitImplicit: true }) as Record<string, unknown>;
+  const asValue = (bytes: Uint8Array, encoding: Encoding) => (bytes.byteLength === 0 ? null : encoding === Encoding.BYTES ? payloadText(bytes, encoding) : JSON.parse(decoder.decode(bytes)));
+  return { ...base, input: asValue(unit.input, job.project.inputEncoding), output: asValue(unit.output, job.project.outputEncoding) };
+}
+
+function printUnit(unit: Unit, job: Job): void {
+  const time = (t: Parameters<typeof timestampDate>[0] | undefined) => (t ? timestampDate(t).toISOString() : "-");
+  printLine(
+    [
+      `unit      ${unit.id} of project ${job.name} (${job.id})`,
+      `state     ${enumLabel(UnitState[unit.state], "")}${unit.state === UnitState.FAILED ? `: ${unit.error}` : ""}`,
+      `attempts  ${unit.attempts} of ${job.project.maxAttempts}, ${unit.copiesSent} copies sent`,
+      `input     ${payloadText(unit.input, job.project.inputEncoding)}`,
+      `output    ${unit.output.byteLength > 0 ? payloadText(unit.output, job.project.outputEncoding) : "-"}`,
+      `added     ${time(unit.createTime)}   finished ${time(unit.finishTime)}`,
+    ].join("\n"),
+  );
+  if (unit.copies.length === 0) return printLine("copies    none sent yet");
+  printLine("");
+  printLine(
+    formatTable(
+      ["COPY", "DISTRIBUTOR", "CLIENT", "SENT", "RECEIVED", "OUTCOME", "ERROR"],
+      unit.copies.map((c: Copy) => [c.id, c.distributorId || "-", c.clientId || "-", time(c.sentTime), time(c.receiveTime), enumLabel(Outcome[c.outcome], ""), c.error || "-"]),
+    ),
+  );
+}
+
+function clip(text: string, width: number): string {
+  const line = text.replace(/\s+/g, " ");
+  return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
+}
+
+/** Batches of a file holding one JSON array, one input per element (the file is read whole). */
+async function* arrayBatches(file: string, size: number) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file === "-" ? 0 : file, "utf8"));
+  } catch (error) {
+    throw new Error(`${file}: not one JSON array (${(error as Error).message}); nothing was added`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`${file}: --array needs a file holding one JSON array; nothing was added`);
+  const encoder = new TextEncoder();
+  for (let i = 0; i < parsed.length; i += size) {
+    const inputs = parsed.slice(i, i + size).map((value) => encoder.encode(JSON.stringify(value)));
+    const lineNumbers = inputs.map((_, k) => i + k + 1);
+    yield { inputs, firstLine: i + 1, lastLine: i + inputs.length, lineNumbers };
+  }
+}
+
+/** An AddUnits error naming `units[i]` rewritten to name the file line the input came from. */
+function byLine(error: unknown, source: string, lineNumbers: number[]): unknown {
+  if (!(error instanceof ConnectError)) return error;
+  const match = /^units\[(\d+)\]\.input: (.*)$/s.exec(error.rawMessage);
+  const line = match ? lineNumbers[Number(match[1])] : undefined;
+  if (line === undefined) return error;
+  return new ConnectError(`${source}:${line}: ${match![2]}`, error.code, error.metadata, undefined, error);
 }
 
 /** The error with ` (note)` after its message, keeping its Connect code for the error line. */
 function withNote(error: unknown, note: string): Error {
   if (error instanceof ConnectError) return new ConnectError(`${error.rawMessage} (${note})`, error.code, error.metadata, undefined, error);
-  return new Error(`${error instanceof Error ? error.message : String(error)} (${note})`, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  if (message.includes("nothing was added")) return error as Error;
+  return new Error(`${message} (${note})`, { cause: error });
 }

@@ -34,6 +34,11 @@ export interface ManagerLinkOptions {
   knownCopies?: () => Promise<string[] | undefined>;
   /** Called with each successful registration (persist it, learn peers). */
   onRegistered: (response: RegisterResponse, managerUrl: string) => Promise<void>;
+  /**
+   * Called once when a manager refuses our token (Unauthenticated or PermissionDenied at Register):
+   * retrying cannot help, so the link stops. Absent: the link keeps retrying.
+   */
+  onRefused?: (error: ConnectError) => void;
   log: Logger;
   backoff?: BackoffPolicy;
   /** Largest message sent or received, bytes. Default 64 MiB. */
@@ -68,6 +73,8 @@ export class ManagerLink {
   #registered = false;
   #reconciled = false;
   #connected = false;
+  /** Whether the current outage was logged at warn (once per outage, with its reason). */
+  #outageLogged = false;
   #settings: LinkSettings;
 
   constructor(options: ManagerLinkOptions) {
@@ -115,11 +122,18 @@ export class ManagerLink {
         await this.#options.onRegistered(response, this.url);
         this.#registered = true;
         this.#connected = true;
+        this.#outageLogged = false;
         attempt = 0;
         this.#log.info({ managerUrl: this.url, distributorId: response.distributorId }, "registered with manager");
         this.#registeredSignal.notify();
       } catch (error) {
         if (signal.aborted) break;
+        const err = ConnectError.from(error);
+        if (this.#options.onRefused && (err.code === Code.Unauthenticated || err.code === Code.PermissionDenied)) {
+          this.#log.error({ managerUrl: this.url, code: Code[err.code], err: err.rawMessage }, "manager refused this distributor's token");
+          this.#options.onRefused(err);
+          return;
+        }
         this.#failed(error, "register");
         await sleep(backoffDelayMs(attempt++, this.#options.backoff ?? DEFAULT_BACKOFF), signal);
       }
@@ -176,8 +190,10 @@ export class ManagerLink {
     this.#connected = false;
     this.#registered = false;
     if (this.#options.urls.length > 1) this.#urlIndex = (this.#urlIndex + 1) % this.#options.urls.length;
-    if (wasUp) this.#log.warn({ call: what, code: Code[err.code], err: err.rawMessage, next: this.url }, "manager unreachable");
-    else this.#log.debug({ call: what, code: Code[err.code], err: err.rawMessage, next: this.url }, "manager still unreachable");
+    if (wasUp || !this.#outageLogged) {
+      this.#outageLogged = true;
+      this.#log.warn({ call: what, code: Code[err.code], err: err.rawMessage, next: this.url }, "manager unreachable");
+    } else this.#log.debug({ call: what, code: Code[err.code], err: err.rawMessage, next: this.url }, "manager still unreachable");
     this.#lostSignal.notify();
   }
 

@@ -8,18 +8,19 @@ import { toProtoDistributorStatus } from "./enums.js";
 
 /** A stored distributor → proto, with its status as of `nowMs`. */
 export function toProtoDistributor(d: DistributorRecord, nowMs: number, heartbeatIntervalMs: number): Distributor {
+  const status = distributorStatus({ ...d, registered: d.registeredAtMs !== undefined }, nowMs, heartbeatIntervalMs);
+  // Load figures come from heartbeats: once none arrive they are stale, so they are not shown.
+  const live = status === "online" || status === "draining";
   return create(DistributorSchema, {
     id: d.id,
     name: d.name,
-    status: toProtoDistributorStatus(
-      distributorStatus({ ...d, registered: d.registeredAtMs !== undefined }, nowMs, heartbeatIntervalMs),
-    ),
+    status: toProtoDistributorStatus(status),
     publicUrl: d.publicUrl,
     region: d.region,
     capacity: d.capacity,
-    heldCopies: d.heldCopies,
-    clients: d.clients,
-    bufferedResults: d.bufferedResults,
+    heldCopies: live ? d.heldCopies : 0,
+    clients: live ? d.clients : 0,
+    bufferedResults: live ? d.bufferedResults : 0,
     ...(d.lastSeenMs !== undefined && { lastSeenTime: timestampFromMs(d.lastSeenMs) }),
     createTime: timestampFromMs(d.createdAtMs),
     version: d.version,

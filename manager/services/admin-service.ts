@@ -21,6 +21,7 @@ import { fromProtoUnitState } from "../mappers/enums.js";
 import { fromCreateProjectRequest, fromUpdateProjectRequest, toProtoProject } from "../mappers/project-mapper.js";
 import { toProtoClient, toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
 import { sha256Hex } from "../output-hash.js";
+import { checkProgram } from "../program-check.js";
 import type { NewUnit } from "../store/store.js";
 
 const MIN_WATCH_STATS_INTERVAL_MS = 200;
@@ -53,6 +54,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
     async createProject(req) {
       const settings = resolveProjectSettings(fromCreateProjectRequest(req));
       validateProgramSource(req.programSource);
+      await checkProgram(req.programSource);
       const hash = sha256Hex(req.programSource);
       await store.putProgram({ hash, source: req.programSource, signature: ctx.signer.sign(hash) });
       const project = await store.createProject({ settings, programHash: hash, hasValidator: false, paused: req.paused, nowMs: ctx.now() });

@@ -116,6 +116,9 @@ describe("AdminService", () => {
     ["zero lease", { leaseTimeout: { seconds: 0n, nanos: 0 } }, "lease_timeout"],
     ["max_attempts < replication", { replication: 3, maxAttempts: 2 }, "max_attempts"],
     ["empty program", { programSource: "  " }, "program_source"],
+    ["a program with a syntax error", { programSource: "export default (x) => {" }, "program_source: the program does not parse at line 1"],
+    ["a CommonJS program", { programSource: "module.exports = (x) => x;" }, "program_source: the program is a CommonJS module"],
+    ["a program without a default export", { programSource: "export const work = (x) => x;" }, "program_source: the program has no default export"],
     ["empty name", { name: "" }, "name"],
     ["unknown encoding", { inputEncoding: 9 }, "input_encoding"],
   ];
@@ -124,7 +127,7 @@ describe("AdminService", () => {
       const { admin } = clients();
       const result = await codeOf(admin.createProject({ name: "x", programSource: PROGRAM, ...fields }));
       expect(result.code).toBe(Code.InvalidArgument);
-      expect(result.message).toMatch(new RegExp(`^${field}:`));
+      expect(result.message.startsWith(field.includes(" ") ? field : `${field}:`), result.message).toBe(true);
     });
   }
 
@@ -332,13 +335,17 @@ describe("AdminService", () => {
     expect(refused.message).toContain("held_copy_ids");
   });
 
-  it("shows in GetUnit the client a copy was given to, from the distributor's heartbeat", async () => {
+  it("shows in GetUnit and GetStats the client a copy was given to, from the distributor's heartbeat", async () => {
     const { admin } = clients();
     const { manager } = clients(await newDistributor("edge"));
     const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
-    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }] });
-    const [task] = (await manager.lease({ maxCopies: 1 })).tasks;
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }, { input: json(2) }] });
+    const [task] = (await manager.lease({ maxCopies: 2 })).tasks;
+    const before = (await admin.getStats({ projectId: project!.id })).projects[0]!;
+    expect([before.copiesOut, before.copiesHeld, before.copiesComputing, before.unitsComputing]).toEqual([2n, 2n, 0n, 0n]);
     await manager.heartbeat({ givenCopies: [{ copyId: task!.copyId, clientId: "volunteer-7" }] });
+    const after = (await admin.getStats({ projectId: project!.id })).projects[0]!;
+    expect([after.copiesOut, after.copiesHeld, after.copiesComputing, after.unitsComputing]).toEqual([2n, 1n, 1n, 1n]);
     const { unit } = await admin.getUnit({ id: unitIds[0]! });
     expect(unit!.copies.map((c) => [c.id, c.clientId, c.outcome])).toEqual([[task!.copyId, "volunteer-7", Outcome.PENDING]]);
     const tooMany = Array.from({ length: 100_001 }, (_, i) => ({ copyId: `c${i}`, clientId: "k" }));

@@ -126,6 +126,14 @@ export interface ManagerStore {
 
   /** Lifespans (ms) of the most recent `limit` client sessions, for statistics. */
   recentLifespans(limit: number): Promise<number[]>;
+  /** The lifespans of the most recent `limit` client sessions, ms, grouped by distributor id. */
+  recentLifespansByDistributor(limit: number): Promise<Map<string, number[]>>;
+  /**
+   * Per project id, the pending copies that a distributor said it handed to a client (being
+   * computed, as far as the manager knows) and the distinct units they belong to. Projects with none
+   * are absent.
+   */
+  computingCounts(): Promise<Map<string, { copies: number; units: number }>>;
   /** Drops unit-finish notices older than `beforeMs` (heartbeats only need recent ones). */
   pruneNotices(beforeMs: number): Promise<void>;
   /** Client identities by trust (then validated results), most trusted first, at most `limit`. */

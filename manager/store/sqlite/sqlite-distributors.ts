@@ -57,6 +57,7 @@ export class SqliteDistributors {
       ),
       trimSessions: prepare("DELETE FROM client_sessions WHERE id <= (SELECT max(id) FROM client_sessions) - ?"),
       lifespans: prepare("SELECT last_seen_at - join_at FROM client_sessions ORDER BY id DESC LIMIT ?").pluck(),
+      lifespansByDistributor: prepare("SELECT distributor_id AS d, last_seen_at - join_at AS ms FROM client_sessions ORDER BY id DESC LIMIT ?"),
       revoke: prepare("UPDATE distributors SET revoked = 1 WHERE id = ?"),
       drain: prepare("UPDATE distributors SET draining = 1 WHERE id = ?"),
       pendingCopies: prepare("SELECT id FROM copies WHERE distributor_id = ? AND outcome = 1").pluck(),
@@ -144,6 +145,17 @@ export class SqliteDistributors {
 
   async recentLifespans(limit: number): Promise<number[]> {
     return this.q.lifespans.all(limit) as number[];
+  }
+
+  async recentLifespansByDistributor(limit: number): Promise<Map<string, number[]>> {
+    const byDistributor = new Map<string, number[]>();
+    for (const { d, ms } of this.q.lifespansByDistributor.all(limit) as { d: number; ms: number }[]) {
+      const id = formatId("d", d);
+      const list = byDistributor.get(id) ?? [];
+      list.push(ms);
+      byDistributor.set(id, list);
+    }
+    return byDistributor;
   }
 
   async pruneNotices(beforeMs: number): Promise<void> {

@@ -581,6 +581,20 @@ export class SqliteStore implements ManagerStore {
   pruneNotices(beforeMs: number): Promise<void> {
     return this.distributors.pruneNotices(beforeMs);
   }
+  recentLifespansByDistributor(limit: number): Promise<Map<string, number[]>> {
+    return this.distributors.recentLifespansByDistributor(limit);
+  }
+  async computingCounts(): Promise<Map<string, { copies: number; units: number }>> {
+    // Served by the partial index over pending copies (copies_pending_deadline).
+    const rows = this.db
+      .prepare(
+        `SELECT u.project_id AS project_id, count(*) AS copies, count(DISTINCT c.unit_id) AS units
+         FROM copies c INDEXED BY copies_pending_deadline JOIN units u ON u.id = c.unit_id
+         WHERE c.outcome = ${O.pending} AND c.client_id IS NOT NULL AND c.client_id <> '' GROUP BY u.project_id`,
+      )
+      .all() as { project_id: number; copies: number; units: number }[];
+    return new Map(rows.map((r) => [formatId("p", r.project_id), { copies: r.copies, units: r.units }]));
+  }
 
   async listClients(limit: number): Promise<ClientTrustRecord[]> {
     type Row = { distributor_id: number; client_key: string; trust: number; validated: number; wrong: number; last_seen: number };
