@@ -97,7 +97,7 @@ describe("FinishBatch (recordResults' batched common case)", () => {
     await batched.close();
     await single.close();
     expect(a).toEqual(b);
-    expect(a.outcome).toEqual({ accepted: 17, duplicates: 2, unknown: 2, refused: 0, unitsReopened: true, unitsFinished: 9 });
+    expect(a.outcome).toEqual({ accepted: 17, duplicates: 2, unknown: 2, refused: 0, unitsReopened: true, unitsFinished: 9, unitsToValidate: 0 });
     const units = a.rows.units as Array<{ id: number; state: number; output: Buffer | null; result_seq: number | null }>;
     expect(units.map((u) => u.state)).toEqual([3, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 1]);
     expect(new TextDecoder().decode(units[0]!.output!)).toBe('{"a":2,"b":1}');

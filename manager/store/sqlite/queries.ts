@@ -95,8 +95,19 @@ export function prepareQueries(db: Database.Database) {
       ),
       setCopyOutcome: prepare("UPDATE copies SET outcome = ? WHERE id = ?"),
       renewCopy: prepare("UPDATE copies SET deadline = ? WHERE id = ?"),
-      // [output_hash, distributor_id, client_key, client_host] of a round's OK copies, oldest first.
-      okVotes: prepare("SELECT output_hash, distributor_id, client_key, client_host FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 ORDER BY id").raw(true),
+      // [output_hash, distributor_id, client_key, client_host, vote_hash, id] of a round's OK copies, oldest first.
+      okVotes: prepare(
+        "SELECT output_hash, distributor_id, client_key, client_host, vote_hash, id FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 ORDER BY id",
+      ).raw(true),
+      // [output_hash, vote_hash, output] of a round's OK copies that kept their output, oldest first.
+      okOutputs: prepare("SELECT output_hash, vote_hash, output FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 ORDER BY id").raw(true),
+      setVoteHash: prepare("UPDATE copies SET vote_hash = ? WHERE unit_id = ? AND round = ? AND outcome = 2 AND output_hash = ?"),
+      invalidateCopies: prepare("UPDATE copies SET outcome = 5 WHERE id IN (SELECT value FROM json_each(?))"),
+      setValidating: prepare("UPDATE units SET validating = ? WHERE id = ?"),
+      validatingUnits: prepare(
+        `SELECT u.id, u.round, u.project_id, p.program_hash, p.output_encoding FROM units u JOIN projects p ON p.id = u.project_id
+         WHERE u.validating = 1 ORDER BY u.id LIMIT ?`,
+      ).raw(true),
       setSelfAgreement: prepare("UPDATE units SET self_agreement = ? WHERE id = ?"),
       trustOf: prepare("SELECT trust FROM clients WHERE distributor_id = ? AND client_key = ?").pluck(),
       putTrust: prepare(

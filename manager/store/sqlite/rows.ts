@@ -54,6 +54,7 @@ export interface UnitRow {
   input: Buffer;
   output: Buffer | null;
   self_agreement: number;
+  validating: number;
 }
 
 /** A `copies` row. */
@@ -101,7 +102,7 @@ export interface CopyWithUnitRow {
 
 /** The `units` columns every unit query selects, in {@link UnitRow} order. */
 export const UNIT_COLUMNS =
-  "id, project_id, state, priority, need, pending, attempts, repeat_failures, copies_sent, round, created_at, finished_at, output_hash, error, input, output, self_agreement";
+  "id, project_id, state, priority, need, pending, attempts, repeat_failures, copies_sent, round, created_at, finished_at, output_hash, error, input, output, self_agreement, validating";
 
 /** A project's settings as named parameters of the insert and update statements. */
 export function settingsParams(s: ProjectSettings) {

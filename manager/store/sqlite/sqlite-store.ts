@@ -15,6 +15,7 @@ import {
 } from "../../../core/unit-transitions.js";
 import { copyVerdict, trustAfter } from "../../../core/client-trust.js";
 import { distinctVoters, voterTags } from "../../../core/voter-tags.js";
+import { validationPlan, voteHashes, type ClassedVote } from "../../../core/validator-classes.js";
 import { NameTakenError, ProjectNotFoundError, ProjectStateError, RequestIdReusedError, UnitNotFoundError } from "../../errors.js";
 import { formatId, parseId } from "../../ids.js";
 import type {
@@ -36,6 +37,9 @@ import type {
   ResultRecord,
   StoredProgram,
   UnitRecord,
+  ValidationsApplied,
+  ValidationTask,
+  ValidationVerdict,
 } from "../store.js";
 import { BatchStatement, valuesList } from "../../../sqlite/batch-statement.js";
 import { CountDeltas } from "./count-deltas.js";
@@ -85,6 +89,8 @@ interface Rules {
   quorum: number;
   maxAttempts: number;
   outputEncoding: PayloadEncoding;
+  /** The project's program exports `validate(a, b)` (see core/validator-classes.ts). */
+  hasValidator: boolean;
 }
 
 
@@ -100,6 +106,8 @@ export class SqliteStore implements ManagerStore {
   private readonly insertCopies: BatchStatement;
   private readonly finishes: FinishBatch;
   private readonly addRequests: SqliteAddRequests;
+  /** Units held for their validator by the transaction running now (see applyTransition); read and reset by recordResults. */
+  private held = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -180,7 +188,7 @@ export class SqliteStore implements ManagerStore {
         if (other !== undefined && other !== row.id) throw new NameTakenError("project", s.name);
         this.q.updateSettings.run({ ...settingsParams(s), now: nowMs, id: row.id });
         if (s.replication !== row.replication || s.quorum !== row.quorum || s.maxAttempts !== row.max_attempts) {
-          this.redecideOpenUnits(row.id, s, nowMs);
+          this.redecideOpenUnits(row.id, s, row.has_validator === 1, nowMs);
         }
       }
       return toProject(this.q.project.get(row.id) as ProjectRow);
@@ -418,7 +426,8 @@ export class SqliteStore implements ManagerStore {
   async recordResults(distributorId: string, results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome> {
     const distributor = parseId("d", distributorId) ?? 0;
     return this.db.transaction(() => {
-      const outcome: RecordResultsOutcome = { accepted: 0, duplicates: 0, unknown: 0, refused: 0, unitsReopened: false, unitsFinished: 0 };
+      const outcome: RecordResultsOutcome = { accepted: 0, duplicates: 0, unknown: 0, refused: 0, unitsReopened: false, unitsFinished: 0, unitsToValidate: 0 };
+      this.held = 0;
       const deltas = new CountDeltas();
       const rules = new Map<number, Rules>();
       const seqs = results.map((r) => parseId("c", r.copyId) ?? 0);
@@ -465,7 +474,53 @@ export class SqliteStore implements ManagerStore {
       }
       flush();
       this.applyDeltas(deltas, nowMs);
+      outcome.unitsToValidate = this.held;
       return outcome;
+    })();
+  }
+
+  async validationWork(limit: number): Promise<ValidationTask[]> {
+    const tasks: ValidationTask[] = [];
+    for (const [unitSeq, round, projectSeq, programHash, outputEncoding] of this.q.validatingUnits.all(limit) as Array<[number, number, number, string, PayloadEncoding]>) {
+      const rows = this.q.okOutputs.all(unitSeq, round) as Array<[string, string | null, Buffer | null]>;
+      const plan = validationPlan(rows.map(([hash, classHash]) => ({ hash, classHash: classHash ?? undefined })));
+      const outputs = new Map<string, Uint8Array>();
+      for (const [hash, , output] of rows) if (output !== null && !outputs.has(hash)) outputs.set(hash, output);
+      tasks.push({ unitId: formatId("u", unitSeq), projectId: formatId("p", projectSeq), programHash, outputEncoding, round, plan, outputs });
+    }
+    return tasks;
+  }
+
+  async applyValidations(verdicts: readonly ValidationVerdict[], nowMs: number): Promise<ValidationsApplied> {
+    return this.db.transaction(() => {
+      const deltas = new CountDeltas();
+      const rules = new Map<number, Rules>();
+      const applied: ValidationsApplied = { unitsReopened: false, unitsFinished: 0, unitsToValidate: 0 };
+      this.held = 0;
+      for (const verdict of verdicts) {
+        const seq = parseId("u", verdict.unitId);
+        const unit = seq === undefined ? undefined : (this.q.unit.get(seq) as UnitRow | undefined);
+        if (unit === undefined || unit.round !== verdict.round || unit.validating !== 1) continue;
+        this.q.setValidating.run(0, unit.id);
+        const from = unitStateOf(unit.state);
+        if (isFinalUnitState(from)) continue;
+        if ("error" in verdict) {
+          deltas.move(unit.project_id, from, "failed");
+          this.q.finishUnit.run(S.failed, unit.pending, unit.attempts, unit.repeat_failures, nowMs, null, null, null, verdict.error, unit.id);
+          if (unit.pending > 0) this.q.insertNotice.run(unit.id, nowMs);
+          applied.unitsFinished += 1;
+          continue;
+        }
+        for (const [hash, classHash] of verdict.classes) this.q.setVoteHash.run(classHash, unit.id, unit.round, hash);
+        const r = this.rules(rules, unit.project_id);
+        const tally = { pending: unit.pending, attempts: unit.attempts, repeatFailures: unit.repeat_failures, ...this.okTally(unit.id, unit.round) };
+        const t = unitAfterSettingsChange(tally, r);
+        if (this.applyTransition(unit.project_id, unit.id, unit.round, from, t, nowMs, deltas, undefined, undefined, r.hasValidator)) applied.unitsFinished += 1;
+        if (t.need > 0) applied.unitsReopened = true;
+      }
+      this.applyDeltas(deltas, nowMs);
+      applied.unitsToValidate = this.held;
+      return applied;
     })();
   }
 
@@ -623,7 +678,7 @@ export class SqliteStore implements ManagerStore {
     const oks = r.quorum > 1 ? this.okTally(c.unit_id, c.round) : { okHashes: [] };
     const event: CopyEvent = { type: outcome === O.timeout ? "timeout" : "released" };
     const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, ...oks }, event, r);
-    const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, error);
+    const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, error, r.hasValidator);
     return { finished, reopened: t.need > 0 };
   }
 
@@ -712,7 +767,7 @@ export class SqliteStore implements ManagerStore {
           ? { type: "result-after-release", outcome: kind, repeatClient, ...(voter !== undefined && { voter }), ...(hash !== undefined && { hash }) }
           : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, repeatClient, ...(voter !== undefined && { voter }), ...(hash !== undefined && { hash }) };
       const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, ...oks }, event, r);
-      const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error);
+      const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error, r.hasValidator);
       if (finished) outcome.unitsFinished += 1;
       if (t.need > 0) outcome.unitsReopened = true;
     } else {
@@ -779,7 +834,18 @@ export class SqliteStore implements ManagerStore {
     deltas: CountDeltas,
     output: Uint8Array | undefined,
     error: string | undefined,
+    hasValidator: boolean,
   ): boolean {
+    if (hasValidator && t.state !== "done" && validationPlan(this.classedVotes(unitId, round)) !== undefined) {
+      // Outputs differ and the project's validator has not compared them yet: hold the unit (no new
+      // copies, no failure) until the validation queue has, off this transaction (see applyValidations).
+      const state = t.pending > 0 ? "running" : "queued";
+      deltas.move(projectId, from, state);
+      this.q.updateUnit.run(S[state], 0, t.pending, t.attempts, t.repeatFailures, error ?? null, unitId);
+      this.q.setValidating.run(1, unitId);
+      this.held += 1;
+      return false;
+    }
     deltas.move(projectId, from, t.state);
     if (t.state === "done") {
       const hash = t.winningHash!;
@@ -788,7 +854,8 @@ export class SqliteStore implements ManagerStore {
       this.q.finishUnit.run(S.done, t.pending, t.attempts, t.repeatFailures, nowMs, canonical, hash, seq, null, unitId);
       if (t.selfAgreement) this.q.setSelfAgreement.run(1, unitId);
       this.judgeClients(unitId, round, hash, t.selfAgreement !== true, nowMs);
-      this.q.invalidateLosers.run(unitId, round, hash);
+      if (hasValidator) this.invalidateLosingClasses(unitId, round, hash);
+      else this.q.invalidateLosers.run(unitId, round, hash);
     } else if (t.state === "failed") {
       this.q.finishUnit.run(S.failed, t.pending, t.attempts, t.repeatFailures, nowMs, null, null, null, error ?? null, unitId);
     } else {
@@ -801,14 +868,41 @@ export class SqliteStore implements ManagerStore {
 
   /** The round's OK copies as quorum counts them: output hashes and voter tags (see core/voter-tags.ts). */
   private okTally(unitId: number, round: number): { okHashes: string[]; okVoters: Array<string[] | undefined> } {
-    const okHashes: string[] = [];
-    const okVoters: Array<string[] | undefined> = [];
-    for (const [hash, distributor, clientKey, clientHost] of this.q.okVotes.all(unitId, round) as Array<[string, number, string | null, string | null]>) {
-      okHashes.push(hash);
-      // NULL: recorded before voters were kept, a voter of its own.
-      okVoters.push(clientKey === null ? undefined : voterTags({ clientKey, clientHost: clientHost ?? undefined, distributorId: formatId("d", distributor) }));
-    }
+    const votes = this.okVotes(unitId, round);
+    const okHashes = voteHashes(votes);
+    // NULL key: recorded before voters were kept, a voter of its own.
+    const okVoters = votes.map((v) => v.voter);
     return { okHashes, okVoters };
+  }
+
+  /**
+   * A round's OK copies, oldest first: id, output hash, class (see core/validator-classes.ts),
+   * distributor, client key and voter tags (undefined for a copy recorded before voters were kept).
+   */
+  private okVotes(unitId: number, round: number) {
+    return (this.q.okVotes.all(unitId, round) as Array<[string, number, string | null, string | null, string | null, number]>).map(
+      ([hash, distributor, clientKey, clientHost, voteHash, id]) => ({
+        id,
+        hash,
+        classHash: voteHash ?? undefined,
+        distributor,
+        clientKey,
+        voter: clientKey === null ? undefined : voterTags({ clientKey, clientHost: clientHost ?? undefined, distributorId: formatId("d", distributor) }),
+      }),
+    );
+  }
+
+  /** A round's OK copies as the validator sees them: output hashes and classes. */
+  private classedVotes(unitId: number, round: number): ClassedVote[] {
+    return this.okVotes(unitId, round).map(({ hash, classHash }) => ({ hash, classHash }));
+  }
+
+  /** Marks invalid the round's OK copies that vote for another class than `winningHash`. */
+  private invalidateLosingClasses(unitId: number, round: number, winningHash: string): void {
+    const votes = this.okVotes(unitId, round);
+    const classes = voteHashes(votes);
+    const losers = votes.filter((_, i) => classes[i] !== winningHash).map((v) => v.id);
+    if (losers.length > 0) this.q.invalidateCopies.run(JSON.stringify(losers));
   }
 
   /**
@@ -817,14 +911,13 @@ export class SqliteStore implements ManagerStore {
    * least two agreeing, and no self-agreement) judges anyone.
    */
   private judgeClients(unitId: number, round: number, winningHash: string, agreedAcross: boolean, nowMs: number): void {
-    const votes = this.q.okVotes.all(unitId, round) as Array<[string, number, string | null, string | null]>;
+    const votes = this.okVotes(unitId, round);
     if (votes.length < 2) return;
-    const winners = votes.filter(([hash]) => hash === winningHash);
-    const verified =
-      agreedAcross &&
-      distinctVoters(winners.map(([, d, key, host]) => (key === null ? undefined : voterTags({ clientKey: key, clientHost: host ?? undefined, distributorId: formatId("d", d) })))) >= 2;
+    const classes = voteHashes(votes);
+    const verified = agreedAcross && distinctVoters(votes.filter((_, i) => classes[i] === winningHash).map((v) => v.voter)) >= 2;
     if (!verified) return;
-    for (const [hash, d, key] of votes) {
+    for (const [i, { distributor: d, clientKey: key }] of votes.entries()) {
+      const hash = classes[i]!;
       if (key === null) continue;
       const clientKey = key === "" ? "anon" : key;
       const verdict = copyVerdict(hash, winningHash, true);
@@ -834,12 +927,12 @@ export class SqliteStore implements ManagerStore {
   }
 
   /** Re-decides every open unit of a project after its quorum settings changed. */
-  private redecideOpenUnits(projectId: number, s: ProjectSettings, nowMs: number): void {
+  private redecideOpenUnits(projectId: number, s: ProjectSettings, hasValidator: boolean, nowMs: number): void {
     const deltas = new CountDeltas();
     for (const seq of this.q.openUnitIds.all(projectId) as number[]) {
       const unit = this.q.unit.get(seq) as UnitRow;
       const t = unitAfterSettingsChange({ pending: unit.pending, attempts: unit.attempts, repeatFailures: unit.repeat_failures, ...this.okTally(seq, unit.round) }, s);
-      this.applyTransition(projectId, seq, unit.round, unitStateOf(unit.state), t, nowMs, deltas, undefined, undefined);
+      this.applyTransition(projectId, seq, unit.round, unitStateOf(unit.state), t, nowMs, deltas, undefined, undefined, hasValidator);
     }
     this.applyDeltas(deltas, nowMs);
   }
@@ -855,7 +948,13 @@ export class SqliteStore implements ManagerStore {
     let r = cache.get(projectId);
     if (r === undefined) {
       const row = this.q.project.get(projectId) as ProjectRow;
-      r = { replication: row.replication, quorum: row.quorum, maxAttempts: row.max_attempts, outputEncoding: row.output_encoding as PayloadEncoding };
+      r = {
+        replication: row.replication,
+        quorum: row.quorum,
+        maxAttempts: row.max_attempts,
+        outputEncoding: row.output_encoding as PayloadEncoding,
+        hasValidator: row.has_validator === 1,
+      };
       cache.set(projectId, r);
     }
     return r;
