@@ -232,6 +232,8 @@ export interface UnitRecord {
   error: string | undefined;
   /** Done by one volunteer agreeing with itself (see core/quorum.ts): unverified. */
   selfAgreement: boolean;
+  /** Done by one trusted client's result alone (adaptive replication, core/adaptive-replication.ts). */
+  unreplicated: boolean;
 }
 
 /** One copy sent. */
@@ -332,6 +334,8 @@ export interface ResultRecord {
   cursor: string;
   /** Unverified: one volunteer agreed with itself. */
   selfAgreement: boolean;
+  /** Accepted from one trusted client alone (adaptive replication). */
+  unreplicated: boolean;
 }
 
 /** A client identity's trust, per distributor vouching for it (see core/client-trust.ts). */
