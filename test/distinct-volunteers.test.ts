@@ -10,7 +10,7 @@ import { startDistributor, type RunningDistributor } from "../distributor/index.
 import { Outcome, ProjectState } from "../gen/disio/v1/common_pb.js";
 import { startManager, type RunningManager } from "../manager/index.js";
 import { waitFor } from "../bench/grid-fixture.js";
-import { startVolunteer, type Volunteer, type VolunteerOptions } from "./volunteer-client.js";
+import { startVolunteer, type Volunteer, type VolunteerOptions } from "../bench/volunteer-client.js";
 
 const log = pino({ level: process.env.DISIO_TEST_LOG ?? "silent" });
 const encoder = new TextEncoder();
