@@ -14,6 +14,7 @@ describe("resolveProjectSettings", () => {
       leaseTimeoutMs: 60_000,
       deadlineMs: undefined,
       priority: 0,
+      adaptiveReplication: false,
     });
     expect(resolveProjectSettings({ name: "x", replication: 3 }).maxAttempts).toBe(5);
   });

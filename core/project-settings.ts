@@ -34,6 +34,11 @@ export interface ProjectSettings {
   deadlineMs: number | undefined;
   /** Higher is leased first. */
   priority: number;
+  /**
+   * Adaptive replication (core/adaptive-replication.ts): a unit goes out as one copy first, and a
+   * trusted client's result may stand alone. Only changes anything with quorum > 1.
+   */
+  adaptiveReplication: boolean;
 }
 
 /** Settings as a caller gives them: everything but the name optional. */
@@ -47,6 +52,7 @@ export interface ProjectSettingsInput {
   leaseTimeoutMs?: number | undefined;
   deadlineMs?: number | undefined;
   priority?: number | undefined;
+  adaptiveReplication?: boolean | undefined;
 }
 
 /** A change to settings: unset fields keep their value; `clearDeadline` removes the deadline. */
@@ -57,7 +63,7 @@ export type ProjectSettingsUpdate = Partial<Omit<ProjectSettings, "deadlineMs">>
 
 /**
  * Fills defaults (JSON encodings, replication 1, quorum 1, max_attempts replication + 2, lease 60 s,
- * priority 0, no deadline) and validates. Throws {@link InvalidArgumentError} naming the first bad
+ * priority 0, no deadline, no adaptive replication) and validates. Throws {@link InvalidArgumentError} naming the first bad
  * field.
  */
 export function resolveProjectSettings(input: ProjectSettingsInput): ProjectSettings {
@@ -72,6 +78,7 @@ export function resolveProjectSettings(input: ProjectSettingsInput): ProjectSett
     leaseTimeoutMs: input.leaseTimeoutMs ?? DEFAULT_LEASE_TIMEOUT_MS,
     deadlineMs: input.deadlineMs,
     priority: input.priority ?? 0,
+    adaptiveReplication: input.adaptiveReplication ?? false,
   });
 }
 
@@ -94,6 +101,7 @@ export function applyProjectUpdate(current: ProjectSettings, update: ProjectSett
     leaseTimeoutMs: update.leaseTimeoutMs ?? current.leaseTimeoutMs,
     deadlineMs: update.clearDeadline ? undefined : (update.deadlineMs ?? current.deadlineMs),
     priority: update.priority ?? current.priority,
+    adaptiveReplication: update.adaptiveReplication ?? current.adaptiveReplication,
   });
 }
 

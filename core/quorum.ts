@@ -17,6 +17,19 @@ export interface QuorumSettings {
   quorum: number;
   /** Attempts a unit may use before it fails (see {@link QuorumTally.attempts}). */
   maxAttempts: number;
+  /**
+   * Adaptive replication: a fresh round sends one copy first (its result may stand alone, see
+   * core/adaptive-replication.ts); the others follow only when it does not. Default false.
+   */
+  adaptiveReplication?: boolean;
+}
+
+/**
+ * Copies a fresh round (no copy out, none come back) sends at once: one under adaptive replication
+ * with quorum > 1, else `replication`.
+ */
+export function initialCopies(settings: QuorumSettings): number {
+  return settings.adaptiveReplication === true && settings.quorum > 1 ? 1 : settings.replication;
 }
 
 /** The copies of a unit's current round, as quorum sees them. */
@@ -66,7 +79,8 @@ export type QuorumDecision =
  * * A group with `quorum` copies from fewer volunteers, and no other output in the round, wins as
  *   self-agreement once no copy is pending (a pending one may still come from someone else): the distributor gave a refused copy
  *   back to the same client because no other was there, and the unit would otherwise never finish.
- * * Otherwise the unit keeps `replication` attempts in flight at first, and later sends more copies
+ * * Otherwise the unit keeps `replication` attempts in flight at first (one under adaptive
+ *   replication, see {@link initialCopies}), and later sends more copies
  *   only when the pending ones could not lift the best group to the quorum (the copies that came in
  *   disagree, errored or timed out), never beyond `maxAttempts` attempts nor beyond
  *   {@link ROUND_COPY_CEILING_FACTOR} × `maxAttempts` copies in the round.
@@ -103,6 +117,7 @@ export function decideQuorum(tally: QuorumTally, settings: QuorumSettings): Quor
   const budget = Math.max(0, Math.min(settings.maxAttempts - tally.attempts, ceiling));
   const missing = settings.quorum - best;
   if (missing > tally.pending + budget) return { kind: "failed" };
+  if (tally.attempts === 0 && tally.pending === 0 && tally.okHashes.length === 0) return { kind: "open", need: Math.min(initialCopies(settings), budget) };
   const need = Math.max(settings.replication - tally.attempts, missing - tally.pending, 0);
   return { kind: "open", need: Math.min(need, budget) };
 }

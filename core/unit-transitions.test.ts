@@ -122,3 +122,32 @@ describe("unitAfterCopyEvent with voters", () => {
     expect(t.state).toBe("done");
   });
 });
+
+describe("unitAfterCopyEvent under adaptive replication", () => {
+  const adaptive = { replication: 2, quorum: 2, maxAttempts: 4, adaptiveReplication: true };
+  const fresh = { pending: 0, attempts: 0, repeatFailures: 0, okHashes: [] };
+
+  it("sends one copy first", () => {
+    expect(unitAfterSettingsChange(fresh, adaptive)).toMatchObject({ state: "queued", need: 1 });
+    expect(unitAfterSettingsChange(fresh, { ...adaptive, adaptiveReplication: false })).toMatchObject({ state: "queued", need: 2 });
+    expect(unitAfterSettingsChange(fresh, { ...adaptive, quorum: 1 })).toMatchObject({ need: 2 });
+  });
+
+  it("accepts the first OK result alone when its client is trusted, else asks for the other copy", () => {
+    const leased = { pending: 1, attempts: 1, repeatFailures: 0, okHashes: [] };
+    const ok = { type: "result" as const, outcome: "ok" as const, hash: "h", wasPending: true };
+    expect(unitAfterCopyEvent(leased, { ...ok, acceptAlone: true }, adaptive)).toEqual({
+      state: "done",
+      need: 0,
+      pending: 0,
+      attempts: 1,
+      repeatFailures: 0,
+      winningHash: "h",
+      unreplicated: true,
+    });
+    expect(unitAfterCopyEvent(leased, ok, adaptive)).toMatchObject({ state: "queued", need: 1 });
+    // Never alone beside another OK copy or a copy still out.
+    expect(unitAfterCopyEvent({ ...leased, pending: 2, attempts: 2 }, { ...ok, acceptAlone: true }, adaptive)).toMatchObject({ state: "running", need: 0 });
+    expect(unitAfterCopyEvent({ ...leased, okHashes: ["g"], attempts: 2 }, { ...ok, acceptAlone: true }, adaptive)).toMatchObject({ state: "queued", need: 1 });
+  });
+});

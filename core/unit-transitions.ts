@@ -33,8 +33,20 @@ export interface UnitTally {
  * effect on an OK result. Default false (an unknown client is a new one).
  */
 export type CopyEvent =
-  /** A result came in. `wasPending` is false for a copy whose lease had already expired. */
-  | { type: "result"; outcome: "ok" | "error" | "invalid"; hash?: string; wasPending: boolean; repeatClient?: boolean; voter?: readonly string[] }
+  /**
+   * A result came in. `wasPending` is false for a copy whose lease had already expired.
+   * `acceptAlone`: adaptive replication found its client trusted enough (core/adaptive-replication.ts)
+   * for an OK result to stand alone when it is the round's only one and no copy is out.
+   */
+  | {
+      type: "result";
+      outcome: "ok" | "error" | "invalid";
+      hash?: string;
+      wasPending: boolean;
+      repeatClient?: boolean;
+      voter?: readonly string[];
+      acceptAlone?: boolean;
+    }
   /** The copy's lease expired without a result. */
   | { type: "timeout" }
   /** The distributor gave the copy back unstarted: it stops counting as an attempt. */
@@ -58,6 +70,8 @@ export interface UnitTransition {
   winningHash?: string;
   /** Set when the unit is done by self-agreement: its copies did not come from distinct volunteers. */
   selfAgreement?: true;
+  /** Set when the unit is done by one trusted client's result alone (adaptive replication). */
+  unreplicated?: true;
 }
 
 /**
@@ -93,6 +107,9 @@ export function unitAfterCopyEvent(tally: UnitTally, event: CopyEvent, settings:
   }
   pending = Math.max(0, pending);
   attempts = Math.max(0, attempts);
+  if (event.type === "result" && event.acceptAlone === true && event.outcome === "ok" && event.hash !== undefined && okHashes.length === 1 && pending === 0) {
+    return { state: "done", need: 0, pending, attempts, repeatFailures, winningHash: event.hash, unreplicated: true };
+  }
   return transitionOf({ pending, attempts, repeatFailures, okHashes, ...(okVoters !== undefined && { okVoters }) }, settings);
 }
 

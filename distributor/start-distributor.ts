@@ -142,7 +142,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         if (err.code === Code.NotFound) return undefined;
         throw new ManagerUnavailableError("get program", { cause: err });
       }
-    });
+    }, { managerKey: () => registration?.managerPublicKey });
 
     server = await startServer({
       host: o.host,

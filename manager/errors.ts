@@ -59,3 +59,14 @@ export class RequestIdReusedError extends InvalidArgumentError {
     this.name = "RequestIdReusedError";
   }
 }
+
+/**
+ * A project's `validate(a, b)` threw, returned something other than a boolean, ran past its time
+ * limit or out of memory. Units it was asked about fail with "validator failed: …"; the manager runs on.
+ */
+export class ValidatorFailedError extends Error {
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`validator failed: ${reason}`, options);
+    this.name = "ValidatorFailedError";
+  }
+}

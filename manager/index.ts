@@ -21,6 +21,8 @@ import { loadOrCreateSigningKey, loadSigningKeyFile } from "./signing-key.js";
 import { allProjects } from "./store/all-projects.js";
 import { openManagerStore } from "./store/open-manager-store.js";
 import { Sweeper } from "./sweeper.js";
+import { ValidationQueue } from "./validation-queue.js";
+import { ValidatorPool } from "./validator-pool.js";
 import { ThroughputMeter } from "./throughput-meter.js";
 import { WakeSignal } from "./wake-signal.js";
 
@@ -128,8 +130,21 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     const meter = new ThroughputMeter();
     const stopping = new AbortController();
     const metrics = { leased: undefined as Counter | undefined, reported: undefined as Counter | undefined };
+    const validators = new ValidatorPool();
+    const validations = new ValidationQueue({
+      store,
+      pool: validators,
+      log: log.child({ component: "validation" }),
+      now: Date.now,
+      onApplied: (applied) => {
+        if (applied.unitsReopened) workAvailable.notify();
+        if (applied.unitsFinished > 0) unitsFinished.notify();
+      },
+    });
     const ctx: ManagerContext = {
       store,
+      validators,
+      validations,
       signer,
       managerId,
       groupId,
@@ -193,6 +208,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       now: Date.now,
     });
     sweeper.start();
+    validations.kick();
     log.info({ url: server.url, managerId, groupId, publicKey: signer.publicKeyBase64, dataDir: o.dataDir }, "manager listening");
     let closing: Promise<void> | undefined;
     return {
@@ -205,6 +221,8 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
           stopping.abort();
           await server.close(closeOptions);
           await sweeper.stop();
+          await validations.stop();
+          validators.close();
           await store.close();
           log.info("manager stopped");
         })();

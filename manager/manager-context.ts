@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { ProgramSigner } from "./signing-key.js";
 import type { ManagerStore } from "./store/store.js";
 import type { ThroughputMeter } from "./throughput-meter.js";
+import type { ValidatorPool } from "./validator-pool.js";
 import type { WakeSignal } from "./wake-signal.js";
 
 /** Limits and intervals the services enforce and hand to distributors. */
@@ -47,6 +48,10 @@ export interface ManagerContext {
   metrics: ManagerMetrics;
   log: Logger;
   now: () => number;
+  /** Runs projects' `validate` exports in worker threads (CreateProject asks whether there is one). */
+  validators: Pick<ValidatorPool, "hasValidator">;
+  /** Runs validators on units held for them; kicked when a Report held some. */
+  validations: { kick(): void };
   /** Aborts when the manager starts closing, so long-polls and watch streams end at once. */
   stopping: AbortSignal;
 }

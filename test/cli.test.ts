@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../bench/grid-processes.js";
 import { VERSION } from "../core/version.js";
 import { startGrid, waitFor, type GridFixture } from "../bench/grid-fixture.js";
+import { startVolunteer } from "../bench/volunteer-client.js";
 
 const run = promisify(execFile);
 
@@ -79,6 +80,43 @@ describe("the disio CLI as a user runs it", () => {
     expect(Math.abs(summary.pi - Math.PI)).toBeLessThan(0.05);
     expect(existsSync(summary.dataDir)).toBe(false);
   }, 60_000);
+
+  it("lists client identities by trust (clients list --json) once distinct volunteers agreed", async () => {
+    const program = join(grid.dir, "squares.js");
+    writeFileSync(program, "export default (input) => ({ n: input.n, square: input.n * input.n });\n");
+    const created = await disio(grid, ["project", "create", "--name", "squares", "--program", program, "--replication", "2", "--quorum", "2", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const project = JSON.parse(created.stdout);
+    const inputs = join(grid.dir, "squares.ndjson");
+    writeFileSync(inputs, Array.from({ length: 60 }, (_, n) => JSON.stringify({ n })).join("\n") + "\n");
+    expect((await disio(grid, ["units", "add", "--project", project.id, "--file", inputs])).code).toBe(0);
+    // Two more volunteers beside the grid's worker, so copies agree across distinct clients.
+    const distributorUrl = `http://127.0.0.1:${grid.distributorPort}`;
+    const volunteers = [startVolunteer(distributorUrl, { clientKey: "cli-a-0123456789abcdef", slots: 2 }), startVolunteer(distributorUrl, { clientKey: "cli-b-0123456789abcdef", slots: 2 })];
+    try {
+      await waitFor("the squares done", async () => JSON.parse((await disio(grid, ["project", "show", project.id, "--json"])).stdout).counts.done === "60", 60_000);
+    } finally {
+      await Promise.all(volunteers.map((v) => v.stop()));
+    }
+    const listed = await disio(grid, ["clients", "list", "--json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const { clients } = JSON.parse(listed.stdout) as { clients: Array<{ clientKey: string; distributorId: string; trust?: string; validated?: string; wrong?: string; lastSeenTime: string }> };
+    expect(clients.length).toBeGreaterThanOrEqual(2);
+    for (const c of clients) {
+      expect(c.clientKey).toMatch(/^k-[0-9a-f]{32}$/);
+      expect(c.distributorId).toMatch(/\S/);
+      expect(c.wrong ?? "0").toBe("0");
+      expect(c.trust).toBe(c.validated);
+      expect(Number.isNaN(Date.parse(c.lastSeenTime))).toBe(false);
+    }
+    const trust = clients.map((c) => Number(c.trust ?? 0));
+    expect(trust).toEqual([...trust].sort((a, b) => b - a));
+    // Every unit verified by two distinct volunteers: two validated verdicts per unit.
+    expect(clients.reduce((sum, c) => sum + Number(c.validated ?? 0), 0)).toBe(120);
+    const table = (await disio(grid, ["clients", "list"])).stdout;
+    expect(table.split("\n")[0]).toMatch(/^CLIENT\s+DISTRIBUTOR\s+TRUST\s+VALIDATED\s+WRONG\s+LAST SEEN/);
+    expect(table).toContain(clients[0]!.clientKey);
+  }, 90_000);
 
   it("manages distributors: add prints a token once, list shows it, revoke revokes", async () => {
     const added = JSON.parse((await disio(grid, ["distributors", "add", "--name", "edge-2", "--json"])).stdout);

@@ -33,6 +33,7 @@ export function toProtoProject(p: ProjectRecord): Project {
     updateTime: timestampFromMs(p.updatedAtMs),
     counts: toProtoCounts(p.counts),
     hasValidator: p.hasValidator,
+    adaptiveReplication: p.adaptiveReplication,
   });
 }
 
@@ -61,6 +62,7 @@ export function fromCreateProjectRequest(req: CreateProjectRequest): ProjectSett
     leaseTimeoutMs: req.leaseTimeout ? durationToMs(req.leaseTimeout, "lease_timeout") : undefined,
     deadlineMs: req.deadline ? timestampMs(req.deadline) : undefined,
     priority: req.priority,
+    adaptiveReplication: req.adaptiveReplication,
   };
 }
 
@@ -83,6 +85,7 @@ export function fromUpdateProjectRequest(req: UpdateProjectRequest): {
     ...(req.leaseTimeout && { leaseTimeoutMs: durationToMs(req.leaseTimeout, "lease_timeout") }),
     ...(req.deadline && { deadlineMs: timestampMs(req.deadline) }),
     ...(req.clearDeadline && { clearDeadline: true }),
+    ...(req.adaptiveReplication !== undefined && { adaptiveReplication: req.adaptiveReplication }),
   };
   return { update: Object.keys(update).length > 0 ? update : undefined, state };
 }

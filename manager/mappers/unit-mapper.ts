@@ -21,6 +21,7 @@ export function toProtoUnit(u: UnitRecord & { copies?: CopyRecord[] }): Unit {
     error: u.state === "failed" ? (u.error ?? "") : "",
     copies: (u.copies ?? []).map(toProtoCopy),
     selfAgreement: u.selfAgreement,
+    unreplicated: u.unreplicated,
   });
 }
 
@@ -54,6 +55,7 @@ export function toProtoResult(r: ResultRecord): Result {
     copiesSent: r.copiesSent,
     cursor: r.cursor,
     selfAgreement: r.selfAgreement,
+    unreplicated: r.unreplicated,
   });
 }
 

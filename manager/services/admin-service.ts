@@ -57,8 +57,13 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       await checkProgram(req.programSource);
       const hash = sha256Hex(req.programSource);
       await store.putProgram({ hash, source: req.programSource, signature: ctx.signer.sign(hash) });
-      const project = await store.createProject({ settings, programHash: hash, hasValidator: false, paused: req.paused, nowMs: ctx.now() });
-      ctx.log.info({ projectId: project.id, name: project.name, programHash: hash }, "project created");
+      const hasValidator = await ctx.validators.hasValidator(req.programSource).catch((error: unknown) => {
+        // Only clients run the program; one the manager cannot load (it may need a browser) just has no validator.
+        ctx.log.warn({ programHash: hash, err: error instanceof Error ? error.message : String(error) }, "program does not load on the manager: no validator");
+        return false;
+      });
+      const project = await store.createProject({ settings, programHash: hash, hasValidator, paused: req.paused, nowMs: ctx.now() });
+      ctx.log.info({ projectId: project.id, name: project.name, programHash: hash, hasValidator }, "project created");
       if (!req.paused) ctx.workAvailable.notify();
       return { project: toProtoProject(project) };
     },

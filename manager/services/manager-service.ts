@@ -148,6 +148,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       }
       if (outcome.unitsReopened) ctx.workAvailable.notify();
       if (outcome.unitsFinished > 0) ctx.unitsFinished.notify();
+      if (outcome.unitsToValidate > 0) ctx.validations.kick();
       return { accepted: outcome.accepted, duplicates: outcome.duplicates, unknown: outcome.unknown, refused: outcome.refused };
     },
 

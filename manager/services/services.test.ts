@@ -17,6 +17,7 @@ import { loadOrCreateSigningKey } from "../signing-key.js";
 import { openSqliteStore, type SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { Sweeper } from "../sweeper.js";
 import { ThroughputMeter } from "../throughput-meter.js";
+import { ValidatorPool } from "../validator-pool.js";
 import { WakeSignal } from "../wake-signal.js";
 
 const log = pino({ level: "silent" });
@@ -46,6 +47,8 @@ function setup() {
     log,
     now: () => clock,
     stopping: new AbortController().signal,
+    validators: new ValidatorPool({ timeoutMs: 2_000 }),
+    validations: { kick: () => undefined },
   };
 }
 

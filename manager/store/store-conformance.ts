@@ -6,7 +6,8 @@ import type { ManagerStore } from "./store.js";
 
 /** A fresh, empty store per test, and its cleanup. */
 export interface StoreFactory {
-  create(): Promise<ManagerStore>;
+  /** `random`: the store's uniform draws (adaptive replication), for tests that must not depend on luck. */
+  create(options?: { random?: () => number }): Promise<ManagerStore>;
   /** Closes the store and opens the same data again, as a restarted manager would. */
   reopen(store: ManagerStore): Promise<ManagerStore>;
   destroy(store: ManagerStore): Promise<void>;
@@ -422,6 +423,51 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(await store.getUnit(u)).toMatchObject({ state: "done", selfAgreement: true });
         expect((await store.listResults(p.id, "", 10)).results.map((r) => [r.unitId, r.selfAgreement])).toEqual([[u, true]]);
         expect(await store.listClients(10)).toEqual([]);
+      });
+
+      it("under adaptive replication, sends one copy first, accepts a trusted client's result alone, and sends it back to quorum once that client is caught wrong", async () => {
+        const adaptive = await factory.create({ random: () => 0.999 });
+        try {
+          const d = (await adaptive.createDistributor({ name: "edge", region: "", tokenHash: "h-adaptive" }, T0)).id;
+          const p = await adaptive.createProject({
+            settings: resolveProjectSettings({ name: "adaptive", replication: 2, quorum: 2, maxAttempts: 4, adaptiveReplication: true }),
+            programHash: "abc",
+            hasValidator: false,
+            paused: false,
+            nowMs: T0,
+          });
+          const compute = async (unitId: string, ...answers: Array<[clientKey: string, output: unknown]>) => {
+            for (const [clientKey, output] of answers) {
+              const [copy, extra] = await adaptive.leaseCopies(d, 10, T0);
+              expect(copy?.unitId).toBe(unitId);
+              expect(extra).toBeUndefined();
+              await adaptive.recordResults(d, [{ copyId: copy!.copyId, output: json(output), clientId: `s-${clientKey}`, clientKey }], T0);
+            }
+            return adaptive.getUnit(unitId);
+          };
+          // Trust 11 each (10/11 of results replicated, the draw 0.999 past it).
+          for (let n = 0; n < 11; n++) {
+            const [u] = await adaptive.addUnits(p.id, [{ input: json(n), priority: 0 }], T0);
+            expect(await compute(u!, ["k-a", n], ["k-b", n])).toMatchObject({ state: "done", unreplicated: false, copiesSent: 2 });
+          }
+          const [alone] = await adaptive.addUnits(p.id, [{ input: json("alone") }].map((u) => ({ input: u.input, priority: 0 })), T0);
+          expect(await compute(alone!, ["k-a", "alone"])).toMatchObject({ state: "done", unreplicated: true, copiesSent: 1 });
+          const log = async () => (await adaptive.listResults(p.id, "", 100)).results.filter((r) => r.unitId === alone).map((r) => r.unreplicated);
+          expect(await log()).toEqual([true]);
+          expect((await adaptive.listClients(10)).find((c) => c.clientKey === "k-a")?.trust).toBe(11);
+
+          // k-a caught wrong (k-c has no trust, so its first result is replicated).
+          const [caught] = await adaptive.addUnits(p.id, [{ input: json("caught"), priority: 0 }], T0);
+          expect(await compute(caught!, ["k-c", 7], ["k-a", "wrong"], ["k-b", 7])).toMatchObject({ state: "done", selfAgreement: false });
+          expect((await adaptive.listClients(10)).find((c) => c.clientKey === "k-a")).toMatchObject({ trust: 0, wrong: 1 });
+          expect(await adaptive.getUnit(alone!)).toMatchObject({ state: "queued", unreplicated: false, output: undefined });
+          expect(await log()).toEqual([]);
+          const rechecked = await compute(alone!, ["k-b", "alone"]);
+          expect(rechecked).toMatchObject({ state: "done", unreplicated: false, selfAgreement: false, copiesSent: 2 });
+          expect(await log()).toEqual([false]);
+        } finally {
+          await factory.destroy(adaptive);
+        }
       });
 
       it("counts two keys on one host as one volunteer, and keyless clients of a distributor as one", async () => {

@@ -1,5 +1,6 @@
 import type { PayloadEncoding, ProjectSettings } from "../../core/project-settings.js";
 import type { CopyOutcome, UnitState } from "../../core/unit-transitions.js";
+import type { ValidationPlan } from "../../core/validator-classes.js";
 
 /**
  * The manager's store, in domain operations. Every backend (SQLite now, MongoDB next) implements
@@ -79,6 +80,18 @@ export interface ManagerStore {
    * `unitsFinished` how many units reached a final state.
    */
   recordResults(distributorId: string, results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome>;
+  /**
+   * Units held for their project's validator (outputs differ and `validate` has not compared them,
+   * see core/validator-classes.ts), oldest first, at most `limit`, each with the comparisons its
+   * round needs and the outputs they read. Read outside any transaction: the validator runs on them
+   * asynchronously and {@link ManagerStore.applyValidations} writes what it decided.
+   */
+  validationWork(limit: number): Promise<ValidationTask[]>;
+  /**
+   * Writes validators' verdicts in one transaction: each unit still held in the same round gets
+   * its outputs' classes and is re-decided by quorum over classes, or fails with the verdict's error.
+   */
+  applyValidations(verdicts: readonly ValidationVerdict[], nowMs: number): Promise<ValidationsApplied>;
   /** Times out pending copies past their deadline (at most `limit`), requeuing or failing units. */
   requeueExpired(nowMs: number, limit: number): Promise<{ timedOut: number; unitsReopened: boolean; unitsFinished: number }>;
   /** Expires projects past their deadline and their open units; returns the projects' ids. */
@@ -227,6 +240,8 @@ export interface UnitRecord {
   error: string | undefined;
   /** Done by one volunteer agreeing with itself (see core/quorum.ts): unverified. */
   selfAgreement: boolean;
+  /** Done by one trusted client's result alone (adaptive replication, core/adaptive-replication.ts). */
+  unreplicated: boolean;
 }
 
 /** One copy sent. */
@@ -284,6 +299,35 @@ export interface RecordResultsOutcome {
   refused: number;
   unitsReopened: boolean;
   unitsFinished: number;
+  /** Units now held for their project's validator (see {@link ManagerStore.validationWork}). */
+  unitsToValidate: number;
+}
+
+/** A unit held for its project's validator, with what the validator must compare. */
+export interface ValidationTask {
+  unitId: string;
+  projectId: string;
+  programHash: string;
+  outputEncoding: PayloadEncoding;
+  /** The round the comparisons belong to (a verdict for another round is ignored). */
+  round: number;
+  /** The comparisons to run; undefined when nothing is left to compare. */
+  plan: ValidationPlan | undefined;
+  /** The canonical outputs of the round's OK copies, by output hash. */
+  outputs: Map<string, Uint8Array>;
+}
+
+/** What a validator decided for a unit: the class of each unclassed output hash, or an error. */
+export type ValidationVerdict =
+  | { unitId: string; round: number; classes: ReadonlyMap<string, string> }
+  | { unitId: string; round: number; error: string };
+
+/** What applyValidations did. */
+export interface ValidationsApplied {
+  unitsReopened: boolean;
+  unitsFinished: number;
+  /** Units held again (new outputs came in meanwhile). */
+  unitsToValidate: number;
 }
 
 /** A canonical result in a project's result log. */
@@ -298,6 +342,8 @@ export interface ResultRecord {
   cursor: string;
   /** Unverified: one volunteer agreed with itself. */
   selfAgreement: boolean;
+  /** Accepted from one trusted client alone (adaptive replication). */
+  unreplicated: boolean;
 }
 
 /** A client identity's trust, per distributor vouching for it (see core/client-trust.ts). */

@@ -11,7 +11,7 @@ const NOW = 1_700_000_000_000;
 const json = (text: string) => new TextEncoder().encode(text);
 
 function settings(name: string, s: Partial<ProjectSettings>): ProjectSettings {
-  return { name, inputEncoding: "json", outputEncoding: "json", replication: 1, quorum: 1, maxAttempts: 3, leaseTimeoutMs: 60_000, deadlineMs: undefined, priority: 0, ...s };
+  return { name, inputEncoding: "json", outputEncoding: "json", replication: 1, quorum: 1, maxAttempts: 3, leaseTimeoutMs: 60_000, deadlineMs: undefined, priority: 0, adaptiveReplication: false, ...s };
 }
 
 /** Every row the store keeps about units, copies and results, in id order. */
@@ -97,7 +97,7 @@ describe("FinishBatch (recordResults' batched common case)", () => {
     await batched.close();
     await single.close();
     expect(a).toEqual(b);
-    expect(a.outcome).toEqual({ accepted: 17, duplicates: 2, unknown: 2, refused: 0, unitsReopened: true, unitsFinished: 9 });
+    expect(a.outcome).toEqual({ accepted: 17, duplicates: 2, unknown: 2, refused: 0, unitsReopened: true, unitsFinished: 9, unitsToValidate: 0 });
     const units = a.rows.units as Array<{ id: number; state: number; output: Buffer | null; result_seq: number | null }>;
     expect(units.map((u) => u.state)).toEqual([3, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 1]);
     expect(new TextDecoder().decode(units[0]!.output!)).toBe('{"a":2,"b":1}');

@@ -19,9 +19,9 @@ export function prepareQueries(db: Database.Database) {
       program: prepare("SELECT hash, source, signature FROM programs WHERE hash = ?"),
       insertProject: prepare(
         `INSERT INTO projects (name, state, program_hash, has_validator, input_encoding, output_encoding, replication,
-         quorum, max_attempts, lease_timeout_ms, deadline_ms, priority, created_at, updated_at)
+         quorum, max_attempts, lease_timeout_ms, deadline_ms, priority, adaptive_replication, created_at, updated_at)
          VALUES (@name, @state, @programHash, @hasValidator, @inputEncoding, @outputEncoding, @replication, @quorum,
-         @maxAttempts, @leaseTimeoutMs, @deadlineMs, @priority, @now, @now)`,
+         @maxAttempts, @leaseTimeoutMs, @deadlineMs, @priority, @adaptiveReplication, @now, @now)`,
       ),
       project: prepare("SELECT * FROM projects WHERE id = ?"),
       projectByName: prepare("SELECT id FROM projects WHERE name = ?").pluck(),
@@ -32,7 +32,7 @@ export function prepareQueries(db: Database.Database) {
       updateSettings: prepare(
         `UPDATE projects SET name = @name, input_encoding = @inputEncoding, output_encoding = @outputEncoding,
          replication = @replication, quorum = @quorum, max_attempts = @maxAttempts, lease_timeout_ms = @leaseTimeoutMs,
-         deadline_ms = @deadlineMs, priority = @priority, updated_at = @now WHERE id = @id`,
+         deadline_ms = @deadlineMs, priority = @priority, adaptive_replication = @adaptiveReplication, updated_at = @now WHERE id = @id`,
       ),
       setProjectState: prepare("UPDATE projects SET state = ?, updated_at = ? WHERE id = ?"),
       markDone: prepare(
@@ -69,7 +69,8 @@ export function prepareQueries(db: Database.Database) {
       setPending: prepare("UPDATE units SET pending = max(pending - 1, 0) WHERE id = ?"),
       closeUnit: prepare("UPDATE units SET state = ?, need = 0, finished_at = ? WHERE id = ?"),
       requeueUnit: prepare(
-        `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, repeat_failures = 0, self_agreement = 0, round = round + 1, finished_at = NULL,
+        `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, repeat_failures = 0, self_agreement = 0, unreplicated = 0, accepted_from = NULL,
+         validating = 0, round = round + 1, finished_at = NULL,
          output = NULL, output_hash = NULL, result_seq = NULL, error = NULL WHERE id = ?`,
       ),
 
@@ -95,9 +96,29 @@ export function prepareQueries(db: Database.Database) {
       ),
       setCopyOutcome: prepare("UPDATE copies SET outcome = ? WHERE id = ?"),
       renewCopy: prepare("UPDATE copies SET deadline = ? WHERE id = ?"),
-      // [output_hash, distributor_id, client_key, client_host] of a round's OK copies, oldest first.
-      okVotes: prepare("SELECT output_hash, distributor_id, client_key, client_host FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 ORDER BY id").raw(true),
+      // [output_hash, distributor_id, client_key, client_host, vote_hash, id] of a round's OK copies, oldest first.
+      okVotes: prepare(
+        "SELECT output_hash, distributor_id, client_key, client_host, vote_hash, id FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 ORDER BY id",
+      ).raw(true),
+      // [output_hash, vote_hash, output] of a round's OK copies that kept their output, oldest first.
+      okOutputs: prepare("SELECT output_hash, vote_hash, output FROM copies WHERE unit_id = ? AND round = ? AND outcome = 2 ORDER BY id").raw(true),
+      setVoteHash: prepare("UPDATE copies SET vote_hash = ? WHERE unit_id = ? AND round = ? AND outcome = 2 AND output_hash = ?"),
+      invalidateCopies: prepare("UPDATE copies SET outcome = 5 WHERE id IN (SELECT value FROM json_each(?))"),
+      setValidating: prepare("UPDATE units SET validating = ? WHERE id = ?"),
+      validatingUnits: prepare(
+        `SELECT u.id, u.round, u.project_id, p.program_hash, p.output_encoding FROM units u JOIN projects p ON p.id = u.project_id
+         WHERE u.validating = 1 ORDER BY u.id LIMIT ?`,
+      ).raw(true),
       setSelfAgreement: prepare("UPDATE units SET self_agreement = ? WHERE id = ?"),
+      setUnreplicated: prepare("UPDATE units SET unreplicated = 1, accepted_from = ? WHERE id = ?"),
+      // Units a client got accepted alone, still done on its word.
+      acceptedFrom: prepare("SELECT id FROM units WHERE accepted_from = ?").pluck(),
+      // A unit done on one client's word back to its round, need copies more (see recheckAcceptedFrom).
+      reopenUnreplicated: prepare(
+        `UPDATE units SET state = 1, need = ?, unreplicated = 0, accepted_from = NULL, finished_at = NULL, output = NULL, output_hash = NULL,
+         result_seq = NULL WHERE id = ?`,
+      ),
+      distributorVerdicts: prepare("SELECT coalesce(sum(validated), 0), coalesce(sum(wrong), 0) FROM clients WHERE distributor_id = ?").raw(true),
       trustOf: prepare("SELECT trust FROM clients WHERE distributor_id = ? AND client_key = ?").pluck(),
       putTrust: prepare(
         `INSERT INTO clients (distributor_id, client_key, trust, validated, wrong, last_seen) VALUES (@d, @key, @trust, @validated, @wrong, @now)
@@ -111,7 +132,7 @@ export function prepareQueries(db: Database.Database) {
 
       insertResult: prepare("INSERT INTO results (project_id, unit_id) VALUES (?, ?)"),
       results: prepare(
-        `SELECT r.seq, r.unit_id, u.input, u.output, u.output_hash, u.finished_at, u.copies_sent, u.self_agreement
+        `SELECT r.seq, r.unit_id, u.input, u.output, u.output_hash, u.finished_at, u.copies_sent, u.self_agreement, u.unreplicated
          FROM results r JOIN units u ON u.id = r.unit_id AND u.result_seq = r.seq
          WHERE r.project_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`,
       ),

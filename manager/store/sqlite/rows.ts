@@ -15,6 +15,7 @@ export interface ProjectRow {
   state: number;
   program_hash: string;
   has_validator: number;
+  adaptive_replication: number;
   input_encoding: string;
   output_encoding: string;
   replication: number;
@@ -54,6 +55,8 @@ export interface UnitRow {
   input: Buffer;
   output: Buffer | null;
   self_agreement: number;
+  validating: number;
+  unreplicated: number;
 }
 
 /** A `copies` row. */
@@ -101,7 +104,7 @@ export interface CopyWithUnitRow {
 
 /** The `units` columns every unit query selects, in {@link UnitRow} order. */
 export const UNIT_COLUMNS =
-  "id, project_id, state, priority, need, pending, attempts, repeat_failures, copies_sent, round, created_at, finished_at, output_hash, error, input, output, self_agreement";
+  "id, project_id, state, priority, need, pending, attempts, repeat_failures, copies_sent, round, created_at, finished_at, output_hash, error, input, output, self_agreement, validating, unreplicated";
 
 /** A project's settings as named parameters of the insert and update statements. */
 export function settingsParams(s: ProjectSettings) {
@@ -115,6 +118,7 @@ export function settingsParams(s: ProjectSettings) {
     leaseTimeoutMs: s.leaseTimeoutMs,
     deadlineMs: s.deadlineMs ?? null,
     priority: s.priority,
+    adaptiveReplication: s.adaptiveReplication ? 1 : 0,
   };
 }
 
@@ -153,6 +157,7 @@ export function toProject(row: ProjectRow): ProjectRecord {
     leaseTimeoutMs: row.lease_timeout_ms,
     deadlineMs: row.deadline_ms ?? undefined,
     priority: row.priority,
+    adaptiveReplication: row.adaptive_replication === 1,
     createdAtMs: row.created_at,
     updatedAtMs: row.updated_at,
     counts: {
@@ -184,6 +189,7 @@ export function toUnit(row: UnitRow): UnitRecord {
     finishedAtMs: row.finished_at ?? undefined,
     error: row.error ?? undefined,
     selfAgreement: row.self_agreement === 1,
+    unreplicated: row.unreplicated === 1,
   };
 }
 

@@ -18,6 +18,11 @@ import type Database from "better-sqlite3";
  *   units: a retry finds it and adds nothing. One row per batch of units; deleted with the project.
  * `copies.client_key` / `client_host` say who computed a copy (see core/voter-tags.ts): quorum counts
  *   distinct volunteers, and `units.self_agreement` marks a unit one volunteer agreed on with itself.
+ * `copies.vote_hash` is the class a copy's output was put in by its project's validator (core/validator-classes.ts),
+ *   and `units.validating` marks a unit whose round waits for that validator (units_validating lists them).
+ * `units.unreplicated` marks a unit done by one trusted client's result alone (adaptive replication), and
+ *   `accepted_from` names that client (`<distributor row id>:<client key>`) so a wrong answer from it
+ *   finds them all (units_accepted_from) to send them back to full quorum.
  * `clients` is the trust of each client identity per distributor vouching for it (core/client-trust.ts);
  *   keyless clients of a distributor share the key `anon`.
  * State and outcome columns hold the proto enum numbers.
@@ -163,7 +168,18 @@ const ADDED_COLUMNS = [
   ["units", "self_agreement", "INTEGER NOT NULL DEFAULT 0"],
   ["copies", "client_key", "TEXT"],
   ["copies", "client_host", "TEXT"],
+  ["copies", "vote_hash", "TEXT"],
+  ["units", "validating", "INTEGER NOT NULL DEFAULT 0"],
+  ["projects", "adaptive_replication", "INTEGER NOT NULL DEFAULT 0"],
+  ["units", "unreplicated", "INTEGER NOT NULL DEFAULT 0"],
+  ["units", "accepted_from", "TEXT"],
 ] as const;
+
+/** Indexes over added columns, made once the columns exist. */
+const ADDED_INDEXES = `
+CREATE INDEX IF NOT EXISTS units_validating ON units(id) WHERE validating = 1;
+CREATE INDEX IF NOT EXISTS units_accepted_from ON units(accepted_from) WHERE accepted_from IS NOT NULL;
+`;
 
 /** Creates the schema in `db`, or brings a database of an earlier version up to it. Idempotent. */
 export function applySchema(db: Database.Database): void {
@@ -172,4 +188,5 @@ export function applySchema(db: Database.Database): void {
     const columns = db.pragma(`table_info(${table})`) as Array<{ name: string }>;
     if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
+  db.exec(ADDED_INDEXES);
 }

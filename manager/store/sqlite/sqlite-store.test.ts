@@ -13,9 +13,9 @@ import { openSqliteStore } from "./sqlite-store.js";
 const dirs = new Map<ManagerStore, string>();
 
 storeConformance("sqlite", {
-  async create() {
+  async create(options) {
     const dir = mkdtempSync(join(tmpdir(), "disio-store-"));
-    const store = openSqliteStore({ path: join(dir, "manager.sqlite") });
+    const store = openSqliteStore({ path: join(dir, "manager.sqlite"), ...options });
     dirs.set(store, dir);
     return store;
   },

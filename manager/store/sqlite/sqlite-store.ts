@@ -14,7 +14,11 @@ import {
   type UnitTransition,
 } from "../../../core/unit-transitions.js";
 import { copyVerdict, trustAfter } from "../../../core/client-trust.js";
+import { acceptsAlone } from "../../../core/adaptive-replication.js";
+import { distributorWeight, vouchedTrust } from "../../../core/distributor-trust.js";
+import { initialCopies } from "../../../core/quorum.js";
 import { distinctVoters, voterTags } from "../../../core/voter-tags.js";
+import { validationPlan, voteHashes, type ClassedVote } from "../../../core/validator-classes.js";
 import { NameTakenError, ProjectNotFoundError, ProjectStateError, RequestIdReusedError, UnitNotFoundError } from "../../errors.js";
 import { formatId, parseId } from "../../ids.js";
 import type {
@@ -36,6 +40,9 @@ import type {
   ResultRecord,
   StoredProgram,
   UnitRecord,
+  ValidationsApplied,
+  ValidationTask,
+  ValidationVerdict,
 } from "../store.js";
 import { BatchStatement, valuesList } from "../../../sqlite/batch-statement.js";
 import { CountDeltas } from "./count-deltas.js";
@@ -61,6 +68,8 @@ export interface SqliteStoreOptions {
    * the same rows, more CPU; tests compare the two.
    */
   batchFinishes?: boolean;
+  /** Uniform draws in [0, 1) for adaptive replication (core/adaptive-replication.ts). Default Math.random. */
+  random?: () => number;
 }
 
 /** Opens (creating when needed) the SQLite manager store: WAL, synchronous=NORMAL. */
@@ -72,7 +81,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   db.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? 32)}`);
   db.pragma("busy_timeout = 5000");
   applySchema(db);
-  return new SqliteStore(db, options.batchFinishes ?? true);
+  return new SqliteStore(db, options.batchFinishes ?? true, options.random ?? Math.random);
 }
 
 const S = UNIT_STATE_CODE;
@@ -85,6 +94,10 @@ interface Rules {
   quorum: number;
   maxAttempts: number;
   outputEncoding: PayloadEncoding;
+  /** The project's program exports `validate(a, b)` (see core/validator-classes.ts). */
+  hasValidator: boolean;
+  /** Adaptive replication (core/adaptive-replication.ts). */
+  adaptiveReplication: boolean;
 }
 
 
@@ -100,10 +113,17 @@ export class SqliteStore implements ManagerStore {
   private readonly insertCopies: BatchStatement;
   private readonly finishes: FinishBatch;
   private readonly addRequests: SqliteAddRequests;
+  /**
+   * What the transaction running now did beside its own units, read and reset by the public
+   * operation that runs it: units held for their validator (see applyTransition), and units sent
+   * back to full quorum because the client they were accepted from alone was caught wrong.
+   */
+  private effects = { held: 0, reopened: 0 };
 
   constructor(
     private readonly db: Database.Database,
     private readonly batchFinishes = true,
+    private readonly random: () => number = Math.random,
   ) {
     this.distributors = new SqliteDistributors(db, (copySeqs, nowMs) => this.releaseRows(copySeqs, nowMs));
     this.insertUnits = new BatchStatement(
@@ -179,8 +199,9 @@ export class SqliteStore implements ManagerStore {
         const other = this.q.projectByName.get(s.name) as number | undefined;
         if (other !== undefined && other !== row.id) throw new NameTakenError("project", s.name);
         this.q.updateSettings.run({ ...settingsParams(s), now: nowMs, id: row.id });
-        if (s.replication !== row.replication || s.quorum !== row.quorum || s.maxAttempts !== row.max_attempts) {
-          this.redecideOpenUnits(row.id, s, nowMs);
+        const adaptiveChanged = s.adaptiveReplication !== (row.adaptive_replication === 1);
+        if (s.replication !== row.replication || s.quorum !== row.quorum || s.maxAttempts !== row.max_attempts || adaptiveChanged) {
+          this.redecideOpenUnits(row.id, s, row.has_validator === 1, nowMs);
         }
       }
       return toProject(this.q.project.get(row.id) as ProjectRow);
@@ -225,12 +246,13 @@ export class SqliteStore implements ManagerStore {
   private insertUnitBatch(row: ProjectRow, units: readonly NewUnit[], nowMs: number): number {
     if (row.state === P.expired) throw new ProjectStateError(`project ${formatId("p", row.id)} expired: it takes no more units`);
     const values = new Array<unknown>(units.length * 6);
+    const need = initialCopies(rulesOf(row));
     for (let i = 0; i < units.length; i++) {
       const unit = units[i]!;
       values[i * 6] = row.id;
       values[i * 6 + 1] = S.queued;
       values[i * 6 + 2] = unit.priority;
-      values[i * 6 + 3] = row.replication;
+      values[i * 6 + 3] = need;
       values[i * 6 + 4] = nowMs;
       values[i * 6 + 5] = unit.input;
     }
@@ -304,7 +326,7 @@ export class SqliteStore implements ManagerStore {
         if (unit === undefined || unit.project_id !== project.id) continue;
         const state = unitStateOf(unit.state);
         if (!isFinalUnitState(state)) continue;
-        this.q.requeueUnit.run(project.replication, seq);
+        this.q.requeueUnit.run(initialCopies(rulesOf(project)), seq);
         deltas.move(project.id, state, "queued");
         requeued += 1;
       }
@@ -418,12 +440,14 @@ export class SqliteStore implements ManagerStore {
   async recordResults(distributorId: string, results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome> {
     const distributor = parseId("d", distributorId) ?? 0;
     return this.db.transaction(() => {
-      const outcome: RecordResultsOutcome = { accepted: 0, duplicates: 0, unknown: 0, refused: 0, unitsReopened: false, unitsFinished: 0 };
+      const outcome: RecordResultsOutcome = { accepted: 0, duplicates: 0, unknown: 0, refused: 0, unitsReopened: false, unitsFinished: 0, unitsToValidate: 0 };
+      this.effects = { held: 0, reopened: 0 };
       const deltas = new CountDeltas();
       const rules = new Map<number, Rules>();
       const seqs = results.map((r) => parseId("c", r.copyId) ?? 0);
       const rows = this.copiesWithUnits(seqs);
       const { reportedAt, failedClients } = this.reportedWithFailedClients(distributor, results, seqs, rows, rules);
+      const distributorWeights = new Map<number, number>();
       // Common-case finishes not written yet (see FinishBatch), and units written or queued earlier
       // in this batch: their prefetched rows are stale.
       const queued: FastFinish[] = [];
@@ -461,16 +485,65 @@ export class SqliteStore implements ManagerStore {
           continue;
         }
         flush();
-        this.recordResult(c, result, reported, r, nowMs, deltas, outcome, failedClients);
+        this.recordResult(c, result, reported, r, nowMs, deltas, outcome, failedClients, distributorWeights);
       }
       flush();
       this.applyDeltas(deltas, nowMs);
+      outcome.unitsToValidate = this.effects.held;
+      if (this.effects.reopened > 0) outcome.unitsReopened = true;
       return outcome;
+    })();
+  }
+
+  async validationWork(limit: number): Promise<ValidationTask[]> {
+    const tasks: ValidationTask[] = [];
+    for (const [unitSeq, round, projectSeq, programHash, outputEncoding] of this.q.validatingUnits.all(limit) as Array<[number, number, number, string, PayloadEncoding]>) {
+      const rows = this.q.okOutputs.all(unitSeq, round) as Array<[string, string | null, Buffer | null]>;
+      const plan = validationPlan(rows.map(([hash, classHash]) => ({ hash, classHash: classHash ?? undefined })));
+      const outputs = new Map<string, Uint8Array>();
+      for (const [hash, , output] of rows) if (output !== null && !outputs.has(hash)) outputs.set(hash, output);
+      tasks.push({ unitId: formatId("u", unitSeq), projectId: formatId("p", projectSeq), programHash, outputEncoding, round, plan, outputs });
+    }
+    return tasks;
+  }
+
+  async applyValidations(verdicts: readonly ValidationVerdict[], nowMs: number): Promise<ValidationsApplied> {
+    return this.db.transaction(() => {
+      const deltas = new CountDeltas();
+      const rules = new Map<number, Rules>();
+      const applied: ValidationsApplied = { unitsReopened: false, unitsFinished: 0, unitsToValidate: 0 };
+      this.effects = { held: 0, reopened: 0 };
+      for (const verdict of verdicts) {
+        const seq = parseId("u", verdict.unitId);
+        const unit = seq === undefined ? undefined : (this.q.unit.get(seq) as UnitRow | undefined);
+        if (unit === undefined || unit.round !== verdict.round || unit.validating !== 1) continue;
+        this.q.setValidating.run(0, unit.id);
+        const from = unitStateOf(unit.state);
+        if (isFinalUnitState(from)) continue;
+        if ("error" in verdict) {
+          deltas.move(unit.project_id, from, "failed");
+          this.q.finishUnit.run(S.failed, unit.pending, unit.attempts, unit.repeat_failures, nowMs, null, null, null, verdict.error, unit.id);
+          if (unit.pending > 0) this.q.insertNotice.run(unit.id, nowMs);
+          applied.unitsFinished += 1;
+          continue;
+        }
+        for (const [hash, classHash] of verdict.classes) this.q.setVoteHash.run(classHash, unit.id, unit.round, hash);
+        const r = this.rules(rules, unit.project_id);
+        const tally = { pending: unit.pending, attempts: unit.attempts, repeatFailures: unit.repeat_failures, ...this.okTally(unit.id, unit.round) };
+        const t = unitAfterSettingsChange(tally, r);
+        if (this.applyTransition(unit.project_id, unit.id, unit.round, from, t, nowMs, deltas, undefined, undefined, r.hasValidator)) applied.unitsFinished += 1;
+        if (t.need > 0) applied.unitsReopened = true;
+      }
+      this.applyDeltas(deltas, nowMs);
+      applied.unitsToValidate = this.effects.held;
+      if (this.effects.reopened > 0) applied.unitsReopened = true;
+      return applied;
     })();
   }
 
   async requeueExpired(nowMs: number, limit: number): Promise<{ timedOut: number; unitsReopened: boolean; unitsFinished: number }> {
     return this.db.transaction(() => {
+      this.effects = { held: 0, reopened: 0 };
       const seqs = this.q.expiredCopies.all(nowMs, limit) as number[];
       const deltas = new CountDeltas();
       const rules = new Map<number, Rules>();
@@ -482,7 +555,7 @@ export class SqliteStore implements ManagerStore {
         if (moved.reopened) unitsReopened = true;
       }
       this.applyDeltas(deltas, nowMs);
-      return { timedOut: seqs.length, unitsReopened, unitsFinished };
+      return { timedOut: seqs.length, unitsReopened: unitsReopened || this.effects.reopened > 0, unitsFinished };
     })();
   }
 
@@ -522,6 +595,7 @@ export class SqliteStore implements ManagerStore {
       finished_at: number;
       copies_sent: number;
       self_agreement: number;
+      unreplicated: number;
     };
     const found = this.q.results.iterate(project.id, after, limit) as IterableIterator<ResultRow>;
     const { taken: rows, cut } = takeWithinBytes(found, (row) => row.input.byteLength + row.output.byteLength, maxBytes);
@@ -537,6 +611,7 @@ export class SqliteStore implements ManagerStore {
       copiesSent: row.copies_sent,
       cursor: String(row.seq),
       selfAgreement: row.self_agreement === 1,
+      unreplicated: row.unreplicated === 1,
     }));
     return { results, nextCursor: results.length > 0 ? results[results.length - 1]!.cursor : cursor, more };
   }
@@ -637,7 +712,7 @@ export class SqliteStore implements ManagerStore {
     const oks = r.quorum > 1 ? this.okTally(c.unit_id, c.round) : { okHashes: [] };
     const event: CopyEvent = { type: outcome === O.timeout ? "timeout" : "released" };
     const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, ...oks }, event, r);
-    const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, error);
+    const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, undefined, error, r.hasValidator);
     return { finished, reopened: t.need > 0 };
   }
 
@@ -709,6 +784,7 @@ export class SqliteStore implements ManagerStore {
     deltas: CountDeltas,
     outcome: RecordResultsOutcome,
     failedClients: Map<number, Set<string>>,
+    distributorWeights: Map<number, number>,
   ): void {
     const { kind, hash, canonical, error } = reported;
     const unitState = unitStateOf(c.unit_state);
@@ -721,12 +797,18 @@ export class SqliteStore implements ManagerStore {
       this.q.recordCopy.run(O[kind], nowMs, result.clientId ?? null, hash ?? null, error ?? null, result.durationMs ?? null, keepOutput ?? null, clientKey, clientHost, c.id);
       const repeatClient = kind !== "ok" && result.clientId !== undefined && !addFailedClient(failedClients, c.unit_id, result.clientId);
       const voter = clientKey === null ? undefined : voterTags({ clientKey, clientHost: clientHost ?? undefined, distributorId: formatId("d", c.distributor_id) });
+      const wasPending = c.outcome === O.pending;
+      const alone =
+        r.adaptiveReplication && r.quorum > 1 && kind === "ok" && oks.okHashes.length === 0 && c.pending - (wasPending ? 1 : 0) <= 0
+          ? this.acceptsAlone(c.distributor_id, clientKey, distributorWeights)
+          : false;
       const event: CopyEvent =
         c.outcome === O.released
           ? { type: "result-after-release", outcome: kind, repeatClient, ...(voter !== undefined && { voter }), ...(hash !== undefined && { hash }) }
-          : { type: "result", outcome: kind, wasPending: c.outcome === O.pending, repeatClient, ...(voter !== undefined && { voter }), ...(hash !== undefined && { hash }) };
+          : { type: "result", outcome: kind, wasPending, repeatClient, acceptAlone: alone, ...(voter !== undefined && { voter }), ...(hash !== undefined && { hash }) };
       const t = unitAfterCopyEvent({ pending: c.pending, attempts: c.attempts, repeatFailures: c.repeat_failures, ...oks }, event, r);
-      const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error);
+      const finished = this.applyTransition(c.project_id, c.unit_id, c.round, unitState, t, nowMs, deltas, kind === "ok" ? canonical : undefined, error, r.hasValidator);
+      if (t.unreplicated) this.q.setUnreplicated.run(`${c.distributor_id}:${clientKey}`, c.unit_id);
       if (finished) outcome.unitsFinished += 1;
       if (t.need > 0) outcome.unitsReopened = true;
     } else {
@@ -793,7 +875,18 @@ export class SqliteStore implements ManagerStore {
     deltas: CountDeltas,
     output: Uint8Array | undefined,
     error: string | undefined,
+    hasValidator: boolean,
   ): boolean {
+    if (hasValidator && t.state !== "done" && validationPlan(this.classedVotes(unitId, round)) !== undefined) {
+      // Outputs differ and the project's validator has not compared them yet: hold the unit (no new
+      // copies, no failure) until the validation queue has, off this transaction (see applyValidations).
+      const state = t.pending > 0 ? "running" : "queued";
+      deltas.move(projectId, from, state);
+      this.q.updateUnit.run(S[state], 0, t.pending, t.attempts, t.repeatFailures, error ?? null, unitId);
+      this.q.setValidating.run(1, unitId);
+      this.effects.held += 1;
+      return false;
+    }
     deltas.move(projectId, from, t.state);
     if (t.state === "done") {
       const hash = t.winningHash!;
@@ -801,8 +894,9 @@ export class SqliteStore implements ManagerStore {
       const seq = Number(this.q.insertResult.run(projectId, unitId).lastInsertRowid);
       this.q.finishUnit.run(S.done, t.pending, t.attempts, t.repeatFailures, nowMs, canonical, hash, seq, null, unitId);
       if (t.selfAgreement) this.q.setSelfAgreement.run(1, unitId);
-      this.judgeClients(unitId, round, hash, t.selfAgreement !== true, nowMs);
-      this.q.invalidateLosers.run(unitId, round, hash);
+      this.judgeClients(unitId, round, hash, t.selfAgreement !== true, nowMs, deltas);
+      if (hasValidator) this.invalidateLosingClasses(unitId, round, hash);
+      else this.q.invalidateLosers.run(unitId, round, hash);
     } else if (t.state === "failed") {
       this.q.finishUnit.run(S.failed, t.pending, t.attempts, t.repeatFailures, nowMs, null, null, null, error ?? null, unitId);
     } else {
@@ -815,14 +909,41 @@ export class SqliteStore implements ManagerStore {
 
   /** The round's OK copies as quorum counts them: output hashes and voter tags (see core/voter-tags.ts). */
   private okTally(unitId: number, round: number): { okHashes: string[]; okVoters: Array<string[] | undefined> } {
-    const okHashes: string[] = [];
-    const okVoters: Array<string[] | undefined> = [];
-    for (const [hash, distributor, clientKey, clientHost] of this.q.okVotes.all(unitId, round) as Array<[string, number, string | null, string | null]>) {
-      okHashes.push(hash);
-      // NULL: recorded before voters were kept, a voter of its own.
-      okVoters.push(clientKey === null ? undefined : voterTags({ clientKey, clientHost: clientHost ?? undefined, distributorId: formatId("d", distributor) }));
-    }
+    const votes = this.okVotes(unitId, round);
+    const okHashes = voteHashes(votes);
+    // NULL key: recorded before voters were kept, a voter of its own.
+    const okVoters = votes.map((v) => v.voter);
     return { okHashes, okVoters };
+  }
+
+  /**
+   * A round's OK copies, oldest first: id, output hash, class (see core/validator-classes.ts),
+   * distributor, client key and voter tags (undefined for a copy recorded before voters were kept).
+   */
+  private okVotes(unitId: number, round: number) {
+    return (this.q.okVotes.all(unitId, round) as Array<[string, number, string | null, string | null, string | null, number]>).map(
+      ([hash, distributor, clientKey, clientHost, voteHash, id]) => ({
+        id,
+        hash,
+        classHash: voteHash ?? undefined,
+        distributor,
+        clientKey,
+        voter: clientKey === null ? undefined : voterTags({ clientKey, clientHost: clientHost ?? undefined, distributorId: formatId("d", distributor) }),
+      }),
+    );
+  }
+
+  /** A round's OK copies as the validator sees them: output hashes and classes. */
+  private classedVotes(unitId: number, round: number): ClassedVote[] {
+    return this.okVotes(unitId, round).map(({ hash, classHash }) => ({ hash, classHash }));
+  }
+
+  /** Marks invalid the round's OK copies that vote for another class than `winningHash`. */
+  private invalidateLosingClasses(unitId: number, round: number, winningHash: string): void {
+    const votes = this.okVotes(unitId, round);
+    const classes = voteHashes(votes);
+    const losers = votes.filter((_, i) => classes[i] !== winningHash).map((v) => v.id);
+    if (losers.length > 0) this.q.invalidateCopies.run(JSON.stringify(losers));
   }
 
   /**
@@ -830,30 +951,68 @@ export class SqliteStore implements ManagerStore {
    * `winningHash` (see core/client-trust.ts). Only a result verified by distinct volunteers (at
    * least two agreeing, and no self-agreement) judges anyone.
    */
-  private judgeClients(unitId: number, round: number, winningHash: string, agreedAcross: boolean, nowMs: number): void {
-    const votes = this.q.okVotes.all(unitId, round) as Array<[string, number, string | null, string | null]>;
+  private judgeClients(unitId: number, round: number, winningHash: string, agreedAcross: boolean, nowMs: number, deltas: CountDeltas): void {
+    const votes = this.okVotes(unitId, round);
     if (votes.length < 2) return;
-    const winners = votes.filter(([hash]) => hash === winningHash);
-    const verified =
-      agreedAcross &&
-      distinctVoters(winners.map(([, d, key, host]) => (key === null ? undefined : voterTags({ clientKey: key, clientHost: host ?? undefined, distributorId: formatId("d", d) })))) >= 2;
+    const classes = voteHashes(votes);
+    const verified = agreedAcross && distinctVoters(votes.filter((_, i) => classes[i] === winningHash).map((v) => v.voter)) >= 2;
     if (!verified) return;
-    for (const [hash, d, key] of votes) {
+    for (const [i, { distributor: d, clientKey: key }] of votes.entries()) {
+      const hash = classes[i]!;
       if (key === null) continue;
       const clientKey = key === "" ? "anon" : key;
       const verdict = copyVerdict(hash, winningHash, true);
       const trust = trustAfter((this.q.trustOf.get(d, clientKey) as number | undefined) ?? 0, verdict);
       this.q.putTrust.run({ d, key: clientKey, trust, validated: verdict === "validated" ? 1 : 0, wrong: verdict === "wrong" ? 1 : 0, now: nowMs });
+      if (verdict === "wrong" && key !== "") this.recheckAcceptedFrom(d, key, nowMs, deltas);
+    }
+  }
+
+  /**
+   * Whether an OK result from `clientKey` at distributor `distributor` may stand alone
+   * (core/adaptive-replication.ts): its trust, weighed by its distributor's record
+   * (core/distributor-trust.ts, read once per batch into `weights`), against a fresh draw.
+   */
+  private acceptsAlone(distributor: number, clientKey: string | null, weights: Map<number, number>): boolean {
+    if (clientKey === null || clientKey === "") return false;
+    const trust = (this.q.trustOf.get(distributor, clientKey) as number | undefined) ?? 0;
+    if (trust === 0) return false;
+    let weight = weights.get(distributor);
+    if (weight === undefined) {
+      const [validated, wrong] = this.q.distributorVerdicts.get(distributor) as [number, number];
+      weights.set(distributor, (weight = distributorWeight({ validated, wrong })));
+    }
+    return acceptsAlone({ adaptive: true, keyed: true, trust: vouchedTrust(trust, weight), random: this.random() });
+  }
+
+  /**
+   * Sends every unit accepted alone from a client (adaptive replication) back to full quorum: it
+   * was just caught wrong, so its word alone proves nothing. Each such unit reopens in its round,
+   * the lone copy still a vote, and asks for the copies quorum needs; its result leaves the log
+   * until the unit is done again. Runs inside a transaction.
+   */
+  private recheckAcceptedFrom(distributor: number, clientKey: string, nowMs: number, deltas: CountDeltas): void {
+    for (const seq of this.q.acceptedFrom.all(`${distributor}:${clientKey}`) as number[]) {
+      const unit = this.q.unit.get(seq) as UnitRow;
+      if (unitStateOf(unit.state) !== "done") continue;
+      const project = this.q.project.get(unit.project_id) as ProjectRow;
+      const tally = { pending: unit.pending, attempts: unit.attempts, repeatFailures: unit.repeat_failures, ...this.okTally(seq, unit.round) };
+      const t = unitAfterSettingsChange(tally, { ...rulesOf(project), adaptiveReplication: false });
+      // At most max_attempts: a unit with no attempt left still gets the one copy that can check it.
+      this.q.reopenUnreplicated.run(Math.max(1, t.need), seq);
+      deltas.move(unit.project_id, "done", "queued");
+      this.q.reopen.run(nowMs, unit.project_id);
+      this.effects.reopened += 1;
     }
   }
 
   /** Re-decides every open unit of a project after its quorum settings changed. */
-  private redecideOpenUnits(projectId: number, s: ProjectSettings, nowMs: number): void {
+  private redecideOpenUnits(projectId: number, s: ProjectSettings, hasValidator: boolean, nowMs: number): void {
     const deltas = new CountDeltas();
     for (const seq of this.q.openUnitIds.all(projectId) as number[]) {
       const unit = this.q.unit.get(seq) as UnitRow;
       const t = unitAfterSettingsChange({ pending: unit.pending, attempts: unit.attempts, repeatFailures: unit.repeat_failures, ...this.okTally(seq, unit.round) }, s);
-      this.applyTransition(projectId, seq, unit.round, unitStateOf(unit.state), t, nowMs, deltas, undefined, undefined);
+      this.applyTransition(projectId, seq, unit.round, unitStateOf(unit.state), t, nowMs, deltas, undefined, undefined, hasValidator);
     }
     this.applyDeltas(deltas, nowMs);
   }
@@ -869,7 +1028,14 @@ export class SqliteStore implements ManagerStore {
     let r = cache.get(projectId);
     if (r === undefined) {
       const row = this.q.project.get(projectId) as ProjectRow;
-      r = { replication: row.replication, quorum: row.quorum, maxAttempts: row.max_attempts, outputEncoding: row.output_encoding as PayloadEncoding };
+      r = {
+        replication: row.replication,
+        quorum: row.quorum,
+        maxAttempts: row.max_attempts,
+        outputEncoding: row.output_encoding as PayloadEncoding,
+        hasValidator: row.has_validator === 1,
+        adaptiveReplication: row.adaptive_replication === 1,
+      };
       cache.set(projectId, r);
     }
     return r;
@@ -950,6 +1116,11 @@ function addFailedClient(failedClients: Map<number, Set<string>>, unitId: number
   if (failed.has(clientId)) return false;
   failed.add(clientId);
   return true;
+}
+
+/** A project row's quorum settings. */
+function rulesOf(row: ProjectRow): { replication: number; quorum: number; maxAttempts: number; adaptiveReplication: boolean } {
+  return { replication: row.replication, quorum: row.quorum, maxAttempts: row.max_attempts, adaptiveReplication: row.adaptive_replication === 1 };
 }
 
 function parseToken(token: string): number {
