@@ -123,8 +123,8 @@ describe("validators (replication 2, quorum 2)", () => {
   });
 
   it("fails a throwing and a spinning validator's units with the reason, logged once per project, while another project's validator keeps working", async () => {
-    const throwing = await computed("throws", "export function validate() { throw new Error('no idea'); }", (n) => [n, n + 0.5]);
-    const spinning = await computed("spins", "export function validate() { for (;;); }", (n) => [n, n + 0.5]);
+    const throwing = await computed("throws", "export default (x) => x; export function validate() { throw new Error('no idea'); }", (n) => [n, n + 0.5]);
+    const spinning = await computed("spins", "export default (x) => x; export function validate() { for (;;); }", (n) => [n, n + 0.5]);
     const fine = await computed("fine", TOLERANT, (n) => [{ v: n }, { v: n + 1e-12 }]);
     for (const { unitIds, admin } of [throwing, spinning]) {
       for (const id of unitIds) {
