@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { parseStoreUrl } from "./store/store-url.js";
 
 /** Options of `startDistributor`. Everything but `managerUrls`, `token`, `dataDir` and `log` is optional. */
 export interface DistributorOptions {
@@ -12,8 +13,18 @@ export interface DistributorOptions {
   token: string;
   /** Folder of the store (`distributor.sqlite`); created when missing. */
   dataDir: string;
-  /** Store backend. Default and only one for now: `sqlite`. */
-  store?: "sqlite";
+  /**
+   * Store: `sqlite` (`distributor.sqlite` in `dataDir`) or `redis://host:port/db`, where several
+   * distributors over one Redis and key prefix form a pool. Default `sqlite`.
+   */
+  store?: string;
+  /** Key prefix in a Redis store; distributors sharing it share copies and results. Default `disio:`. */
+  redisPrefix?: string;
+  /**
+   * Acknowledge a client's results only once Redis fsynced them to its AOF (WAITAOF; Redis before
+   * 7.2 must run `appendfsync always`). Default false: acknowledged once in Redis's memory.
+   */
+  redisWaitAof?: boolean;
   /** Where clients reach this distributor, announced to the manager. Default: the listen URL. */
   publicUrl?: string;
   /** Region label announced to the manager. Default "". */
@@ -92,7 +103,9 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
   }
   if (typeof options.token !== "string" || options.token === "") throw new TypeError("token is required");
   if (typeof options.dataDir !== "string" || options.dataDir === "") throw new TypeError("dataDir is required");
-  if (options.store !== undefined && options.store !== "sqlite") throw new TypeError(`store: unsupported backend ${JSON.stringify(options.store)}`);
+  const store = options.store ?? "sqlite";
+  parseStoreUrl(store);
+  if (options.redisPrefix !== undefined && options.redisPrefix === "") throw new TypeError("redisPrefix must not be empty");
   const port = options.port ?? 7200;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0..65535, got ${port}`);
   const capacity = positive("capacity", options.capacity ?? 20_000);
@@ -106,7 +119,9 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     managerUrls: options.managerUrls.map((url) => url.replace(/\/+$/, "")),
     token: options.token,
     dataDir: options.dataDir,
-    store: "sqlite",
+    store,
+    redisPrefix: options.redisPrefix ?? "disio:",
+    redisWaitAof: options.redisWaitAof ?? false,
     publicUrl: options.publicUrl,
     region: options.region ?? "",
     capacity,

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Registry } from "prom-client";
 import { isStoreError } from "../core/errors.js";
@@ -66,7 +65,7 @@ const REPORT_RETRY_WINDOW_MS = 30_000;
 const LEASE_ANSWER_WAIT_MS = 1_000;
 
 /**
- * Starts a distributor: opens its store in `dataDir` (resuming held copies and buffered results
+ * Starts a distributor: opens its store (`store`: SQLite in `dataDir`, or Redis; resuming held copies and buffered results
  * after any stop, including kill -9), serves DistributorService on one port, and keeps a link to
  * its managers (register, lease, renew, report, heartbeat). It starts and serves what it holds even
  * when no manager is reachable. `/healthz` answers 503 with the reason while the last store write
@@ -77,7 +76,14 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
   const log = o.log.child({ part: "distributor" });
   let state: DistributorState = "initialized";
   const storeHealth = new StoreHealth();
-  const store = openDistributorStore({ path: join(o.dataDir, "distributor.sqlite"), health: storeHealth, log: log.child({ component: "store" }) });
+  const store = await openDistributorStore({
+    store: o.store,
+    dataDir: o.dataDir,
+    redisPrefix: o.redisPrefix,
+    redisWaitAof: o.redisWaitAof,
+    health: storeHealth,
+    log: log.child({ component: "store" }),
+  });
   let server: RunningServer | undefined;
   try {
     const tokens = createSessionTokens(await store.ensureSecret(() => new Uint8Array(randomBytes(32))));
@@ -230,7 +236,6 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
             const now = Date.now();
             const copies = tasks.flatMap((t) => leasedCopyFromTask(t, now) ?? []);
             metrics.leased(await store.addLeased(copies));
-            hub.notifyReady();
           },
           release: async (tasks) => {
             const copyIds = tasks.flatMap((t) => leasedCopyFromTask(t, 0)?.copyId ?? []);

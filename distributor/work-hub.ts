@@ -76,7 +76,7 @@ const RECENT_OK_MS = 60_000;
  * client goes, and the check that a client reports only what it was given.
  */
 export class WorkHub {
-  /** Notified after results were stored (the report loop waits on it). */
+  /** Notified after results were stored, here or by another process over the store (the report loop waits on it). */
   readonly resultsStored = new Signal();
   readonly #store: DistributorStore;
   readonly #settings: WorkHubSettings;
@@ -96,6 +96,7 @@ export class WorkHub {
   readonly #ledger = new HeartbeatLedger();
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
+  readonly #unlisten: () => void;
 
   constructor(deps: WorkHubDeps) {
     this.#store = deps.store;
@@ -103,6 +104,12 @@ export class WorkHub {
     this.#log = deps.log.child({ component: "work-hub" });
     this.#events = deps.events;
     this.#now = deps.now ?? Date.now;
+    // Through the store, so that copies leased or requeued and results stored by another process
+    // over a shared store wake this one's streams and report loop too.
+    this.#unlisten = deps.store.onChange((change) => {
+      if (change === "ready") this.notifyReady();
+      else this.resultsStored.notify();
+    });
   }
 
   /** Projects whose copies are not handed out. */
@@ -247,7 +254,6 @@ export class WorkHub {
     const copyIds = [...stream.outstanding].filter((id) => successor?.outstanding.has(id) !== true);
     try {
       const requeued = await this.#store.requeueClient(session.clientId, copyIds);
-      if (requeued > 0) this.notifyReady();
       this.#log.debug({ clientId: session.clientId, requeued, replaced: successor !== undefined }, "work stream ended");
     } catch (error) {
       this.#log.error({ err: error, clientId: session.clientId }, "requeue of a gone client failed");
@@ -290,7 +296,6 @@ export class WorkHub {
       outcome.accepted = stored.accepted;
       outcome.duplicates = stored.duplicates;
       this.#events?.resultsReceived(stored);
-      this.resultsStored.notify();
       if (session !== undefined) {
         session.lastSeenMs = now;
         session.results += stored.accepted;
@@ -305,7 +310,6 @@ export class WorkHub {
     if (returnedCopyIds.length > 0) {
       outcome.requeued = await this.#store.requeueClient(clientId, returnedCopyIds);
       this.#free(session?.stream, returnedCopyIds, false);
-      if (outcome.requeued > 0) this.notifyReady();
     }
     return outcome;
   }
@@ -384,7 +388,6 @@ export class WorkHub {
       this.#log.warn({ clientId: session.clientId, silentMs: now - session.lastHeardMs, requeued: count }, "client silent while holding tasks, its stream ended");
       requeued += count;
     }
-    if (requeued > 0) this.notifyReady();
     return requeued;
   }
 
@@ -401,6 +404,7 @@ export class WorkHub {
   /** Tells every stream to pause and end; resolves when they all ended (or after `graceMs`). */
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
+    this.#unlisten();
     const done = [...this.#streams].map((s) => s.done);
     this.notifyReady();
     let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Command, InvalidArgumentError } from "commander";
-import { startDistributor } from "../../distributor/index.js";
+import { parseStoreUrl, startDistributor } from "../../distributor/index.js";
 import { startManager } from "../../manager/index.js";
 import { startWorker } from "../../client-node/index.js";
 import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA } from "../defaults.js";
@@ -24,6 +24,16 @@ function fraction(text: string): number {
 function sqliteOnly(text: string): "sqlite" {
   if (text !== "sqlite") throw new InvalidArgumentError(`store ${JSON.stringify(text)} is not available in this version (use sqlite)`);
   return "sqlite";
+}
+
+/** A distributor's `--store`: `sqlite` or `redis://host:port/db`. */
+function distributorStore(text: string): string {
+  try {
+    parseStoreUrl(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
 }
 
 /** `disio manager`: the source of truth, serving AdminService and ManagerService on one port. */
@@ -60,11 +70,25 @@ export function distributorCommand(): Command {
     .requiredOption("--manager <urls>", "manager URL(s), comma-separated")
     .requiredOption("--token <token>", "this distributor's token (from `disio distributors add`)")
     .option("--data <dir>", "data folder (SQLite store)", DEFAULT_DISTRIBUTOR_DATA)
-    .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
+    .option("--store <store>", "store: sqlite, or redis://host:port/db (distributors over one Redis and prefix form a pool)", distributorStore, "sqlite")
+    .option("--redis-prefix <prefix>", "key prefix in a Redis store; distributors sharing it share copies and results", "disio:")
+    .option("--redis-wait-aof", "acknowledge client results only once Redis fsynced them to its AOF (WAITAOF)", false)
     .option("--public-url <url>", "where clients reach this distributor (default: the listen URL)")
     .option("--region <region>", "region label, e.g. eu-west", "")
     .option("--client-heartbeat <duration>", "how often a client holding tasks must report; silent for 3 intervals, its tasks go to others (default 10s)", duration)
-    .action(async (flags: { host: string; port: number; manager: string; token: string; data: string; store: "sqlite"; publicUrl?: string; region: string; clientHeartbeat?: number }) => {
+    .action(async (flags: {
+      host: string;
+      port: number;
+      manager: string;
+      token: string;
+      data: string;
+      store: string;
+      redisPrefix: string;
+      redisWaitAof: boolean;
+      publicUrl?: string;
+      region: string;
+      clientHeartbeat?: number;
+    }) => {
       const log = createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
       const distributor = await startDistributor({
@@ -74,6 +98,8 @@ export function distributorCommand(): Command {
         token: flags.token,
         dataDir: flags.data,
         store: flags.store,
+        redisPrefix: flags.redisPrefix,
+        redisWaitAof: flags.redisWaitAof,
         publicUrl: flags.publicUrl,
         region: flags.region,
         clientHeartbeatMs: flags.clientHeartbeat,

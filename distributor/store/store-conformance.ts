@@ -6,12 +6,27 @@ import type { DistributorStore, LeasedCopy, StoredResult } from "./store.js";
 
 /**
  * Creates a store for one test. `reopen` closes nothing itself: the suite closes the first store
- * and then asks for a second one over the same data (to prove durability). `cleanup` runs after
- * each test.
+ * and then asks for a second one over the same data (to prove durability). `peer`, for backends
+ * that let several processes share one store (a pool), opens another store over the same data
+ * while the first stays open. `cleanup` runs after each test.
  */
 export interface StoreFactory {
   /** A fresh, empty store with its own data. */
-  create(): Promise<{ store: DistributorStore; reopen: () => Promise<DistributorStore>; cleanup: () => Promise<void> }>;
+  create(): Promise<{
+    store: DistributorStore;
+    reopen: () => Promise<DistributorStore>;
+    peer?: () => Promise<DistributorStore>;
+    cleanup: () => Promise<void>;
+  }>;
+}
+
+/** Resolves once `condition` holds, polling every few ms; rejects after `timeoutMs`. */
+async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 const T0 = 1_700_000_000_000;
@@ -266,6 +281,56 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(ids(ready)).toEqual(["c3", "c1", "c2"]);
       expect([...fromBinary(TaskSchema, ready[1]?.task as Uint8Array).input]).toEqual([...new TextEncoder().encode("1")]);
       expect(await again.requeueExpiredClientLeases(T0 + 1000)).toBe(3);
+    });
+
+    it("tells its listeners when copies become ready and results are stored", async () => {
+      const { store } = await fresh();
+      const heard: string[] = [];
+      const stop = store.onChange((change) => heard.push(change));
+      await store.addLeased([leasedCopy(1), leasedCopy(2)]);
+      await store.addLeased([leasedCopy(1)]);
+      await store.takeReady({ clientId: "a", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      await store.requeueClient("a", ["c1"]);
+      await store.storeResults([result("c2", "u2", "a")]);
+      await store.storeResults([result("c2", "u2", "a")]);
+      await store.requeueExpiredClientLeases(T0 + 5000);
+      stop();
+      await store.addLeased([leasedCopy(3)]);
+      expect(heard).toEqual(["ready", "ready", "results"]);
+    });
+
+    it("in a pool: gives each copy once, shares assignments and results, hears the others' changes", async () => {
+      const made = await fresh();
+      if (made.peer === undefined) return;
+      const a = made.store;
+      const b = await made.peer();
+      opened.push({ store: b, cleanup: async () => undefined });
+      const heardByB: string[] = [];
+      b.onChange((change) => heardByB.push(change));
+      await a.addLeased([1, 2, 3, 4].map((n) => leasedCopy(n)));
+      await eventually(() => heardByB.includes("ready"));
+      const [fromA, fromB] = await Promise.all([
+        a.takeReady({ clientId: "x", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000 }),
+        b.takeReady({ clientId: "y", max: 3, nowMs: T0, clientDeadlineMs: T0 + 1000 }),
+      ]);
+      expect([...ids(fromA), ...ids(fromB)].sort()).toEqual(["c1", "c2", "c3", "c4"]);
+      expect(await b.counts()).toMatchObject({ held: 4, ready: 0, given: 4 });
+      // A client given copies by one process reports them to the other.
+      const givenToX = await b.wasGiven("x", ids(fromA));
+      expect([...givenToX.keys()].sort()).toEqual(ids(fromA).sort());
+      await b.storeResults(fromA.map((c) => result(c.copyId, c.unitId, "x")));
+      await eventually(() => heardByB.length > 0);
+      // One result queue: a batch handed to one process's report loop is not handed to the other's.
+      const claimedByA = await a.pendingResults(10);
+      expect(ids(claimedByA).sort()).toEqual(ids(fromA).sort());
+      expect(await b.pendingResults(10)).toEqual([]);
+      expect(await b.ackResults(ids(claimedByA))).toBe(fromA.length);
+      // Closing a process hands its clients' copies back to the pool.
+      expect(await a.requeueClient("y", ids(fromB))).toBe(fromB.length);
+      const again = await a.takeReady({ clientId: "x", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      expect(again).toHaveLength(1);
+      await a.close();
+      expect(await b.counts()).toMatchObject({ held: 4 - fromA.length, ready: 4 - fromA.length, given: 0, results: 0 });
     });
 
     it("handles batches of thousands", async () => {

@@ -4,9 +4,16 @@
  * promise resolves. Every operation that takes a batch writes it in one atomic step (one SQLite
  * transaction, one Redis script), never one write per copy.
  *
- * Backends: `sqlite/` (embedded default). Every backend passes `store-conformance.ts`.
+ * Backends: `sqlite/` (embedded default), `redis/` (a pool of distributors over one Redis). Every
+ * backend passes `store-conformance.ts`; `open-distributor-store.ts` picks one by URL.
  */
 export interface DistributorStore {
+  /**
+   * Calls `listener` after changes waiting loops care about: `ready` (copies became ready: leased
+   * or requeued) and `results` (results stored), made by this process or, over a store shared by a
+   * pool, by another process. Returns the listener's removal.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void;
   /** Adds leased copies as ready. Copies already held keep their state. Resolves to the number added. */
   addLeased(copies: readonly LeasedCopy[]): Promise<number>;
   /**
@@ -73,6 +80,9 @@ export interface DistributorStore {
   /** Closes the store; later calls fail. */
   close(): Promise<void>;
 }
+
+/** What changed in a store: copies became ready, or results were stored. */
+export type StoreChange = "ready" | "results";
 
 /** A copy leased from a manager. */
 export interface LeasedCopy {

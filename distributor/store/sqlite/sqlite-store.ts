@@ -9,10 +9,12 @@ import type {
   RenewedLease,
   StoreCounts,
   StoredProgram,
+  StoreChange,
   StoredResult,
   StoreResultsOutcome,
   TakeReadyRequest,
 } from "../store.js";
+import { StoreChanges } from "../store-changes.js";
 import { takeWithinBytes } from "../../../core/byte-budget.js";
 import { BatchStatement, placeholders, valuesList } from "../../../sqlite/batch-statement.js";
 import { ReadyIndex } from "./ready-index.js";
@@ -92,6 +94,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DistributorStore {
 
 class SqliteStore implements DistributorStore {
   readonly #db: Database.Database;
+  readonly #changes = new StoreChanges();
   readonly #held = new Map<string, HeldEntry>();
   readonly #byUnit = new Map<string, Set<string>>();
   readonly #ready = new ReadyIndex();
@@ -188,6 +191,10 @@ class SqliteStore implements DistributorStore {
     this.#load();
   }
 
+  onChange(listener: (change: StoreChange) => void): () => void {
+    return this.#changes.listen(listener);
+  }
+
   async addLeased(copies: readonly LeasedCopy[]): Promise<number> {
     const entries: HeldEntry[] = [];
     const inBatch = new Set<string>();
@@ -214,6 +221,7 @@ class SqliteStore implements DistributorStore {
       this.#index(e);
       this.#markReady(e, false);
     }
+    if (entries.length > 0) this.#changes.emit("ready");
     return entries.length;
   }
 
@@ -292,6 +300,7 @@ class SqliteStore implements DistributorStore {
     const accepted = this.#storeTx(results);
     for (const r of results) this.#forget(r.copyId);
     this.#resultCount += accepted;
+    if (accepted > 0) this.#changes.emit("results");
     return { accepted, duplicates: results.length - accepted };
   }
 
@@ -468,6 +477,7 @@ class SqliteStore implements DistributorStore {
       this.#releaseClient(e);
       this.#markReady(e, true);
     }
+    if (copyIds.length > 0) this.#changes.emit("ready");
   }
 
   #forget(copyId: string): void {

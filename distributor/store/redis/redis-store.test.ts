@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { StoreSchemaMismatchError } from "./script-error.js";
+import { storeConformance } from "../store-conformance.js";
+import { RedisKeys } from "./redis-keys.js";
+import { openRedisStore } from "./redis-store.js";
+import { removeRedisKeys } from "./remove-redis-keys.js";
+
+/** The Redis every test machine and CI runs. */
+const REDIS_URL = "redis://127.0.0.1:6379/0";
+
+function testPrefix(): string {
+  return `disio-test:${randomUUID()}:`;
+}
+
+storeConformance("redis", {
+  async create() {
+    const prefix = testPrefix();
+    const open = () => openRedisStore({ url: REDIS_URL, prefix });
+    return {
+      store: await open(),
+      reopen: open,
+      peer: open,
+      cleanup: async () => {
+        await removeRedisKeys(REDIS_URL, prefix);
+      },
+    };
+  },
+});
+
+describe("redis store", () => {
+  const prefixes: string[] = [];
+  afterEach(async () => {
+    for (const prefix of prefixes.splice(0)) await removeRedisKeys(REDIS_URL, prefix);
+  });
+
+  it("refuses a store of another schema version, before and after open", async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const redis = new Redis(REDIS_URL);
+    try {
+      const store = await openRedisStore({ url: REDIS_URL, prefix });
+      await redis.set(new RedisKeys(prefix).key("version"), "99");
+      await expect(store.addLeased([])).resolves.toBe(0);
+      await expect(store.requeueClient("a", ["c1"])).rejects.toBeInstanceOf(StoreSchemaMismatchError);
+      await store.close().catch(() => undefined);
+      await expect(openRedisStore({ url: REDIS_URL, prefix })).rejects.toThrow(/schema version 99/);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
