@@ -172,6 +172,11 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         maxLeaseWaitMs: o.leaseWaitMs,
       },
       knownCopies: async () => {
+        const others = await store.otherProcesses();
+        if (others > 0) {
+          log.info({ others }, "other distributors share the store: registering without reconciling");
+          return undefined;
+        }
         const known = await store.knownCopyIds(MAX_RECONCILE_COPY_IDS);
         if (known === undefined) log.warn({ limit: MAX_RECONCILE_COPY_IDS }, "too many copies held and buffered to reconcile with the manager");
         return known;

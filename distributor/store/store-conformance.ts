@@ -301,10 +301,15 @@ export function storeConformance(name: string, factory: StoreFactory): void {
 
     it("in a pool: gives each copy once, shares assignments and results, hears the others' changes", async () => {
       const made = await fresh();
-      if (made.peer === undefined) return;
+      if (made.peer === undefined) {
+        expect(await made.store.otherProcesses()).toBe(0);
+        return;
+      }
       const a = made.store;
+      expect(await a.otherProcesses()).toBe(0);
       const b = await made.peer();
       opened.push({ store: b, cleanup: async () => undefined });
+      expect(await a.otherProcesses()).toBe(1);
       const heardByB: string[] = [];
       b.onChange((change) => heardByB.push(change));
       await a.addLeased([1, 2, 3, 4].map((n) => leasedCopy(n)));
@@ -329,8 +334,13 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await a.requeueClient("y", ids(fromB))).toBe(fromB.length);
       const again = await a.takeReady({ clientId: "x", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       expect(again).toHaveLength(1);
+      // Its claimed results, if any were left unacknowledged, would be free for the others too.
+      await b.storeResults([result("c9", "u9", "y")]);
+      expect(ids(await a.pendingResults(10))).toEqual(["c9"]);
       await a.close();
-      expect(await b.counts()).toMatchObject({ held: 4 - fromA.length, ready: 4 - fromA.length, given: 0, results: 0 });
+      expect(await b.otherProcesses()).toBe(0);
+      expect(await b.counts()).toMatchObject({ held: 4 - fromA.length, ready: 4 - fromA.length, given: 0, results: 1 });
+      expect(ids(await b.pendingResults(10))).toEqual(["c9"]);
     });
 
     it("handles batches of thousands", async () => {

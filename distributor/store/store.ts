@@ -77,6 +77,12 @@ export interface DistributorStore {
   getProgram(hash: string): Promise<StoredProgram | undefined>;
   /** Caches a program (content-addressed: storing a hash twice keeps the first). */
   putProgram(program: StoredProgram): Promise<void>;
+  /**
+   * How many other live processes use this store right now: the rest of a pool over a shared
+   * store, 0 for an embedded one. A reconciling Register must not run while there are some (it
+   * would hand back to the manager copies another process is leasing at that moment).
+   */
+  otherProcesses(): Promise<number>;
   /** Closes the store; later calls fail. */
   close(): Promise<void>;
 }

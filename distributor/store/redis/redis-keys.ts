@@ -42,6 +42,8 @@ const KEY_FAMILIES = {
   given: "given:",
   /** String per instance, with a TTL: present while the instance lives. */
   alive: "alive:",
+  /** Set per instance: copy ids of the results it claimed for a Report to the manager. */
+  claims: "claims:",
   /** Hash per buffered result: unit, client, at, seq, result; owner and until while claimed for a Report. */
   result: "result:",
   /** Hash per copy: client id → unit id of every client it was given to. */

@@ -314,6 +314,12 @@ class RedisStore implements DistributorStore {
     await this.#redis.set(this.#keys.of("program", program.hash), json, "NX");
   }
 
+  async otherProcesses(): Promise<number> {
+    const others = (await this.#redis.smembers(this.#keys.key("instances"))).filter((instance) => instance !== this.#instance);
+    if (others.length === 0) return 0;
+    return this.#redis.exists(...others.map((instance) => this.#keys.of("alive", instance)));
+  }
+
   async close(): Promise<void> {
     if (this.#alive === undefined) return;
     clearInterval(this.#alive);

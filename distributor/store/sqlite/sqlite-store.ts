@@ -398,6 +398,10 @@ class SqliteStore implements DistributorStore {
     this.#putProgram.run(program.hash, program.source, Buffer.from(program.signature));
   }
 
+  async otherProcesses(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }

@@ -3,7 +3,8 @@ import { defineScript } from "../redis-script.js";
 /**
  * Hands a batch of buffered results to one instance's report loop: the oldest results not claimed
  * by another live claim (its own claims first come again: a Report that failed is retried), each
- * claimed for `claimMs` so that the pool's other instances do not send them at the same time.
+ * claimed for `claimMs` so that the pool's other instances do not send them at the same time (a
+ * killed instance's claims are freed when it is found dead, see `endInstance`).
  *
  * KEYS: none (built from the prefix: see `RedisKeys`).
  * ARGV: instance, nowMs, claimMs, limit.
@@ -18,7 +19,9 @@ while count < limit do
   for _, id in ipairs(ids) do
     local r = redis.call("HMGET", KP.result .. id, "owner", "until", "unit", "client", "at", "result")
     if r[1] == false or r[1] == inst or tonumber(r[2]) <= now then
+      if r[1] and r[1] ~= inst then redis.call("SREM", KP.claims .. r[1], id) end
       redis.call("HSET", KP.result .. id, "owner", inst, "until", now + claimMs)
+      redis.call("SADD", KP.claims .. inst, id)
       out[#out + 1] = id
       out[#out + 1] = r[3]
       out[#out + 1] = r[4]

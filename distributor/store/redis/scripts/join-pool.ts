@@ -3,7 +3,8 @@ import { defineScript } from "../redis-script.js";
 /**
  * Joins (on open) or leaves (on close) the pool of processes over the store. Joining marks the
  * instance alive for `ttlMs` (renewed by the store while it runs); leaving puts every copy the
- * instance gave back to ready (its clients' streams end with it) and forgets it.
+ * instance gave back to ready (its clients' streams end with it), frees the results it claimed for
+ * a Report, and forgets it.
  *
  * KEYS: none (built from the prefix: see `RedisKeys`).
  * ARGV: instance, ttlMs (0: leave).
@@ -16,10 +17,5 @@ if ttl > 0 then
   redis.call("SET", KP.alive .. inst, "1", "PX", ttl)
   return 0
 end
-local requeued = 0
-for _, id in ipairs(redis.call("SMEMBERS", KP.given .. inst)) do requeued = requeued + requeue(id) end
-redis.call("DEL", KP.given .. inst, KP.alive .. inst)
-redis.call("SREM", K.instances, inst)
-if requeued > 0 then publish("ready") end
-return requeued
+return endInstance(inst)
 `);

@@ -4,6 +4,9 @@
  * has `client`, `cdl` (client lease end) and `inst` (the instance that gave it).
  */
 export const LUA_INCLUDES = `
+-- Tells every process (ours included; it ignores its own origin) what changed.
+local function publish(kind) redis.call("PUBLISH", K.events, kind .. " " .. ORIGIN) end
+
 local function pad(n, width) return string.format("%0" .. width .. "d", n) end
 
 -- Member of a ready copy in its project's ready set (all scores 0, ordered by member): priority,
@@ -69,6 +72,20 @@ local function forget(id)
   redis.call("HINCRBY", K.counts, "held", -1)
   redis.call("HINCRBY", K.counts, "heldBytes", -tonumber(c[5]))
   return 1
+end
+
+-- Ends an instance of the pool: its given copies back to ready, its claimed results free for others.
+-- Returns the number of copies requeued.
+local function endInstance(inst)
+  local requeued = 0
+  for _, id in ipairs(redis.call("SMEMBERS", KP.given .. inst)) do requeued = requeued + requeue(id) end
+  for _, id in ipairs(redis.call("SMEMBERS", KP.claims .. inst)) do
+    if redis.call("HGET", KP.result .. id, "owner") == inst then redis.call("HDEL", KP.result .. id, "owner", "until") end
+  end
+  redis.call("DEL", KP.given .. inst, KP.claims .. inst, KP.alive .. inst)
+  redis.call("SREM", K.instances, inst)
+  if requeued > 0 then publish("ready") end
+  return requeued
 end
 
 -- Tells every process over the store (ours included; it ignores its own origin) what changed.

@@ -1,8 +1,9 @@
 import { defineScript } from "../redis-script.js";
 
 /**
- * Puts back to ready the copies whose client lease ended, and every copy given by an instance of
- * the pool that stopped renewing its liveness key (killed: its clients' streams are gone with it).
+ * Puts back to ready the copies whose client lease ended, and ends every instance of the pool that
+ * stopped renewing its liveness key (killed): the copies it gave go back to ready (its clients'
+ * streams are gone with it) and the results it claimed are free for the others' report loops.
  *
  * KEYS: none (built from the prefix: see `RedisKeys`).
  * ARGV: nowMs, limit (most copies with an ended lease per call).
@@ -14,13 +15,9 @@ local requeued = 0
 for _, id in ipairs(redis.call("ZRANGEBYSCORE", K.leases, "-inf", now, "LIMIT", 0, limit)) do
   requeued = requeued + requeue(id)
 end
-for _, inst in ipairs(redis.call("SMEMBERS", K.instances)) do
-  if redis.call("EXISTS", KP.alive .. inst) == 0 then
-    for _, id in ipairs(redis.call("SMEMBERS", KP.given .. inst)) do requeued = requeued + requeue(id) end
-    redis.call("DEL", KP.given .. inst)
-    redis.call("SREM", K.instances, inst)
-  end
-end
 if requeued > 0 then publish("ready") end
+for _, inst in ipairs(redis.call("SMEMBERS", K.instances)) do
+  if redis.call("EXISTS", KP.alive .. inst) == 0 then requeued = requeued + endInstance(inst) end
+end
 return requeued
 `);
