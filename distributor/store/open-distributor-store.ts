@@ -49,7 +49,7 @@ export async function openDistributorStore(options: OpenDistributorStoreOptions)
   if (location.kind === "sqlite") return openGuarded(() => openSqliteStore({ path: join(options.dataDir, "distributor.sqlite") }), guard);
   let store: DistributorStore;
   try {
-    store = await openRedisStore({ url: location.url, prefix: options.redisPrefix, waitAof: options.redisWaitAof });
+    store = await openRedisStore({ url: location.url, prefix: options.redisPrefix, waitAof: options.redisWaitAof, log: options.log });
   } catch (error) {
     throw redisErrorOf(error) ?? error;
   }

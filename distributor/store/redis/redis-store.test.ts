@@ -35,6 +35,19 @@ describe("redis store", () => {
     for (const prefix of prefixes.splice(0)) await removeRedisKeys(REDIS_URL, prefix);
   });
 
+  it("refuses --redis-wait-aof over a Redis that cannot fsync before acknowledging", async () => {
+    const redis = new Redis(REDIS_URL);
+    try {
+      // The shared test Redis runs without AOF; a server that has it on is the restart test's.
+      expect(await redis.config("GET", "appendonly")).toEqual(["appendonly", "no"]);
+    } finally {
+      redis.disconnect();
+    }
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    await expect(openRedisStore({ url: REDIS_URL, prefix, waitAof: true })).rejects.toThrow(/appendonly yes/);
+  });
+
   it("refuses a store of another schema version, before and after open", async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { Redis } from "ioredis";
+import type { Logger } from "pino";
 import type {
   DistributorStore,
   GivenCopy,
@@ -58,6 +59,8 @@ export interface RedisStoreOptions {
   waitAof?: boolean;
   /** Longest wait for the AOF fsync of stored results, ms. Default 5,000. */
   waitAofTimeoutMs?: number;
+  /** Logs connection errors (debug: store calls fail with them, and the store guard reports those). */
+  log?: Logger;
 }
 
 /** Most copies with an ended client lease requeued per script call (keeps each call short). */
@@ -65,13 +68,16 @@ const REQUEUE_PAGE = 5_000;
 /** Most assignments pruned per script call. */
 const PRUNE_PAGE = 5_000;
 
-function connect(url: string): Redis {
-  return new Redis(url, {
+function connect(url: string, log: Logger | undefined): Redis {
+  const redis = new Redis(url, {
     // A store call fails fast while Redis is away (StoreUnavailableError) instead of queueing for long.
     maxRetriesPerRequest: 2,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
     lazyConnect: true,
   });
+  // Each reconnect attempt emits one; ioredis keeps reconnecting either way.
+  redis.on("error", (error: Error) => log?.debug({ err: error.message }, "redis connection error"));
+  return redis;
 }
 
 /**
@@ -81,8 +87,8 @@ function connect(url: string): Redis {
  * changes over pub/sub. Unlike SQLite it holds no mirror: every call is a round trip.
  */
 export async function openRedisStore(options: RedisStoreOptions): Promise<DistributorStore> {
-  const redis = connect(options.url);
-  const subscriber = connect(options.url);
+  const redis = connect(options.url, options.log);
+  const subscriber = connect(options.url, options.log);
   try {
     await redis.connect();
     await subscriber.connect();
@@ -136,8 +142,10 @@ class RedisStore implements DistributorStore {
     });
     await this.#subscriber.subscribe(channel);
     await this.#script(JOIN_POOL, [this.#instance, this.#ttlMs]);
+    // Re-joining, not just renewing the key: after a Redis outage longer than the TTL the others
+    // may have ended this instance, and it must be back in the pool to be ended again if it dies.
     this.#alive = setInterval(() => {
-      this.#redis.set(this.#keys.of("alive", this.#instance), "1", "PX", this.#ttlMs).catch(() => undefined);
+      this.#script(JOIN_POOL, [this.#instance, this.#ttlMs]).catch(() => undefined);
     }, Math.max(10, Math.floor(this.#ttlMs / 3)));
     this.#alive.unref();
   }
