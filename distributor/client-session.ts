@@ -27,6 +27,8 @@ export interface Stream {
   lastGiveMs: number;
   /** While a held-back client waits: when it may have its next task, ms. */
   holdUntilMs: number | undefined;
+  /** Copies this stream handed out that were dropped since (cancelled units): sent as a cancel message. */
+  cancelled: string[];
   wake: Signal;
   abort: AbortController;
   done: Promise<void>;

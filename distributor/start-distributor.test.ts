@@ -145,18 +145,20 @@ async function joinClient(url: string): Promise<TestClient> {
 function work(c: TestClient, slots: number) {
   const abort = new AbortController();
   const received: Task[] = [];
+  const cancelled: string[] = [];
   let pauses = 0;
   const done = (async () => {
     try {
       for await (const message of c.client.work({ slots }, { headers: c.headers, signal: abort.signal })) {
         received.push(...message.tasks);
+        cancelled.push(...message.cancelledCopyIds);
         if (message.pause) pauses++;
       }
     } catch (error) {
       if (!abort.signal.aborted) throw error;
     }
   })();
-  return { abort, received, done, pauses: () => pauses };
+  return { abort, received, cancelled, done, pauses: () => pauses };
 }
 
 function ok(copyId: string): TaskResult {
@@ -491,6 +493,25 @@ describe("startDistributor with a fake manager", () => {
     manager.heartbeatDirectives = {};
     await until("resumed", () => stream.received.length === 3, 3_000);
     expect(stream.received.map((t) => t.copyId).sort()).toEqual(["c1", "c2", "c3"]);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it("cancels a cancelled unit's task in its client's hands on its Work stream, freeing the slot", async () => {
+    const manager = new FakeManager();
+    manager.add(3);
+    const grid = await setup({}, manager);
+    await until("leased", () => manager.queue.length === 0);
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 1);
+    await until("one task", () => stream.received.length === 1);
+    const [first] = stream.received;
+    manager.heartbeatDirectives = { cancelledUnitIds: [first!.unitId] };
+    await until("cancelled", () => stream.cancelled.length === 1, 3_000);
+    expect(stream.cancelled).toEqual([first!.copyId]);
+    // The slot it held is free: the next task comes without a report.
+    await until("the next task", () => stream.received.length === 2, 3_000);
+    expect(stream.received[1]!.unitId).not.toBe(first!.unitId);
     stream.abort.abort();
     await stream.done;
   });

@@ -47,12 +47,14 @@ export interface WorkHubDeps {
   now?: () => number;
 }
 
-/** One message of a Work stream: tasks, a keep-alive (no tasks) or the final pause. */
+/** One message of a Work stream: tasks, a keep-alive (no tasks), a cancel, or the final pause. */
 export interface WorkBatch {
   tasks: GivenCopy[];
   pause: boolean;
   /** On keep-alives: the tasks this stream counts in its client's hands. */
   inHand?: number;
+  /** Copies in the client's hands that were dropped (their units cancelled): stop them, do not report. */
+  cancelled?: string[];
 }
 
 /** What a client Report did. */
@@ -107,8 +109,9 @@ export class WorkHub {
     // Through the store, so that copies leased or requeued and results stored by another process
     // over a shared store wake this one's streams and report loop too.
     this.#unlisten = deps.store.onChange((change) => {
-      if (change === "ready") this.notifyReady();
-      else this.resultsStored.notify();
+      if (change.kind === "ready") this.notifyReady();
+      else if (change.kind === "results") this.resultsStored.notify();
+      else this.#cancel(change.copyIds);
     });
   }
 
@@ -156,6 +159,7 @@ export class WorkHub {
       outstanding: new Set(),
       lastGiveMs: 0,
       holdUntilMs: undefined,
+      cancelled: [],
       wake: new Signal(),
       abort: new AbortController(),
       done: new Promise((r) => (finish = r)),
@@ -198,6 +202,11 @@ export class WorkHub {
       if (this.#closing) {
         yield { tasks: [], pause: true };
         return;
+      }
+      if (stream.cancelled.length > 0) {
+        yield { tasks: [], pause: false, cancelled: stream.cancelled.splice(0) };
+        lastSentMs = this.#now();
+        continue;
       }
       const now = this.#now();
       const allowance = this.#allowance(session, stream, now);
@@ -312,6 +321,22 @@ export class WorkHub {
       this.#free(session?.stream, returnedCopyIds, false);
     }
     return outcome;
+  }
+
+  /**
+   * Takes dropped copies (cancelled units) out of the hands of the streams that hold them here: they
+   * free their slots, and each stream tells its client in its next message. Copies held through
+   * another process of a pool are that process's to cancel.
+   */
+  #cancel(copyIds: readonly string[]): void {
+    for (const copyId of copyIds) {
+      const holder = this.#holders.get(copyId);
+      if (holder === undefined) continue;
+      this.#holders.delete(copyId);
+      holder.outstanding.delete(copyId);
+      holder.cancelled.push(copyId);
+      holder.wake.notify();
+    }
   }
 
   /**

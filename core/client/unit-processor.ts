@@ -62,4 +62,11 @@ export interface UnitProcessor {
   onResults(listener: (results: UnitResult[]) => void): void;
   /** Drops queued work and tears the executors down. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Optional: these tasks are no longer wanted (their units were cancelled). The processor may skip
+   * them if queued or stop them if running; either way it still delivers one result for each (an
+   * error will do), which the handler ignores. Without it, cancelled tasks run and their results
+   * are dropped.
+   */
+  cancel?(copyIds: readonly string[]): void;
 }

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskSchema } from "../../gen/disio/v1/common_pb.js";
-import type { DistributorStore, LeasedCopy, StoredResult } from "./store.js";
+import type { DistributorStore, LeasedCopy, StoreChange, StoredResult } from "./store.js";
 
 /**
  * Creates a store for one test. `reopen` closes nothing itself: the suite closes the first store
@@ -285,18 +285,21 @@ export function storeConformance(name: string, factory: StoreFactory): void {
 
     it("tells its listeners when copies become ready and results are stored", async () => {
       const { store } = await fresh();
-      const heard: string[] = [];
+      const heard: StoreChange[] = [];
       const stop = store.onChange((change) => heard.push(change));
-      await store.addLeased([leasedCopy(1), leasedCopy(2)]);
+      await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3), leasedCopy(4)]);
       await store.addLeased([leasedCopy(1)]);
-      await store.takeReady({ clientId: "a", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      await store.takeReady({ clientId: "a", max: 3, nowMs: T0, clientDeadlineMs: T0 + 1000 });
       await store.requeueClient("a", ["c1"]);
       await store.storeResults([result("c2", "u2", "a")]);
       await store.storeResults([result("c2", "u2", "a")]);
-      await store.requeueExpiredClientLeases(T0 + 5000);
+      await store.requeueExpiredClientLeases(T0 + 500);
+      // c3 is in a's hands, c1 and c4 are ready: only c3 is announced.
+      expect(await store.dropCopies({ unitIds: ["u3", "u4"], copyIds: ["c1"] })).toBe(3);
+      expect(await store.dropCopies({ unitIds: ["u3"] })).toBe(0);
       stop();
-      await store.addLeased([leasedCopy(3)]);
-      expect(heard).toEqual(["ready", "ready", "results"]);
+      await store.addLeased([leasedCopy(5)]);
+      expect(heard).toEqual([{ kind: "ready" }, { kind: "ready" }, { kind: "results" }, { kind: "dropped", copyIds: ["c3"] }]);
     });
 
     it("in a pool: gives each copy once, shares assignments and results, hears the others' changes", async () => {
@@ -311,7 +314,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       opened.push({ store: b, cleanup: async () => undefined });
       expect(await a.otherProcesses()).toBe(1);
       const heardByB: string[] = [];
-      b.onChange((change) => heardByB.push(change));
+      b.onChange((change) => heardByB.push(change.kind === "dropped" ? `dropped ${change.copyIds.join(",")}` : change.kind));
       await a.addLeased([1, 2, 3, 4].map((n) => leasedCopy(n)));
       await eventually(() => heardByB.includes("ready"));
       const [fromA, fromB] = await Promise.all([
@@ -330,6 +333,11 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(ids(claimedByA).sort()).toEqual(ids(fromA).sort());
       expect(await b.pendingResults(10)).toEqual([]);
       expect(await b.ackResults(ids(claimedByA))).toBe(fromA.length);
+      // A copy dropped by one process is announced to the others, who may hold its client.
+      const [dropped] = fromB;
+      await a.dropCopies({ copyIds: [dropped!.copyId] });
+      await eventually(() => heardByB.includes(`dropped ${dropped!.copyId}`));
+      fromB.shift();
       // Closing a process hands its clients' copies back to the pool.
       expect(await a.requeueClient("y", ids(fromB))).toBe(fromB.length);
       const again = await a.takeReady({ clientId: "x", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
@@ -339,7 +347,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(ids(await a.pendingResults(10))).toEqual(["c9"]);
       await a.close();
       expect(await b.otherProcesses()).toBe(0);
-      expect(await b.counts()).toMatchObject({ held: 4 - fromA.length, ready: 4 - fromA.length, given: 0, results: 1 });
+      expect(await b.counts()).toMatchObject({ held: 3 - fromA.length, ready: 3 - fromA.length, given: 0, results: 1 });
       expect(ids(await b.pendingResults(10))).toEqual(["c9"]);
     });
 

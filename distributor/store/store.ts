@@ -10,8 +10,8 @@
 export interface DistributorStore {
   /**
    * Calls `listener` after changes waiting loops care about: `ready` (copies became ready: leased
-   * or requeued) and `results` (results stored), made by this process or, over a store shared by a
-   * pool, by another process. Returns the listener's removal.
+   * or requeued), `results` (results stored) and `dropped` (given copies dropped), made by this
+   * process or, over a store shared by a pool, by another process. Returns the listener's removal.
    */
   onChange(listener: (change: StoreChange) => void): () => void;
   /** Adds leased copies as ready. Copies already held keep their state. Resolves to the number added. */
@@ -52,7 +52,10 @@ export interface DistributorStore {
    * acknowledged (what a reconciling Register lists). Undefined when there are more than `limit`.
    */
   knownCopyIds(limit: number): Promise<string[] | undefined>;
-  /** Drops held copies by unit (cancelled units) or copy id (lost leases). Resolves to the number dropped. */
+  /**
+   * Drops held copies by unit (cancelled units) or copy id (lost leases). Resolves to the number
+   * dropped; those that were in clients' hands are announced as a `dropped` change.
+   */
   dropCopies(which: { unitIds?: readonly string[]; copyIds?: readonly string[] }): Promise<number>;
   /** Held copies whose manager lease is due for renewal at `nowMs`, at most `limit`. */
   dueForRenewal(nowMs: number, limit: number): Promise<string[]>;
@@ -87,8 +90,11 @@ export interface DistributorStore {
   close(): Promise<void>;
 }
 
-/** What changed in a store: copies became ready, or results were stored. */
-export type StoreChange = "ready" | "results";
+/**
+ * What changed in a store: copies became ready, results were stored, or copies in clients' hands
+ * were dropped (their units cancelled, their leases lost: the clients should stop them).
+ */
+export type StoreChange = { kind: "ready" } | { kind: "results" } | { kind: "dropped"; copyIds: readonly string[] };
 
 /** A copy leased from a manager. */
 export interface LeasedCopy {

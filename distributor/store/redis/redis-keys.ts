@@ -24,7 +24,7 @@ const FIXED_KEYS = {
   assignedAt: "assigned-at",
   /** Hash: `secret`, `registration`. */
   meta: "meta",
-  /** Pub/sub channel: `ready <origin>` and `results <origin>` after changes. */
+  /** Pub/sub channel: `ready <origin>`, `results <origin>` and `dropped <origin> <id,id,…>` after changes. */
   events: "events",
 } as const;
 

@@ -136,9 +136,10 @@ class RedisStore implements DistributorStore {
     const channel = this.#keys.key("events");
     this.#subscriber.on("message", (from: string, message: string) => {
       if (from !== channel) return;
-      const [change, origin] = message.split(" ");
+      const [kind, origin, ids] = message.split(" ");
       if (origin === this.#instance) return;
-      if (change === "ready" || change === "results") this.#changes.emit(change);
+      if (kind === "ready" || kind === "results") this.#changes.emit({ kind });
+      else if (kind === "dropped" && ids !== undefined) this.#changes.emit({ kind, copyIds: ids.split(",") });
     });
     await this.#subscriber.subscribe(channel);
     await this.#script(JOIN_POOL, [this.#instance, this.#ttlMs]);
@@ -159,7 +160,7 @@ class RedisStore implements DistributorStore {
     const args: Array<string | number | Buffer> = [];
     for (const c of copies) args.push(c.copyId, c.unitId, c.projectId, c.priority, c.leaseDeadlineMs, c.renewAtMs, c.task.byteLength, Buffer.from(c.task.buffer, c.task.byteOffset, c.task.byteLength));
     const added = (await this.#script(ADD_LEASED, args)) as number;
-    if (added > 0) this.#changes.emit("ready");
+    if (added > 0) this.#changes.emit({ kind: "ready" });
     return added;
   }
 
@@ -217,7 +218,7 @@ class RedisStore implements DistributorStore {
     for (const r of results) args.push(r.copyId, r.unitId, r.clientId, r.receivedAtMs, Buffer.from(r.result.buffer, r.result.byteOffset, r.result.byteLength));
     const accepted = (await this.#script(STORE_RESULTS, args)) as number;
     if (this.#waitAof !== undefined) await waitAof(this.#redis, this.#waitAof.durability, this.#waitAof.timeoutMs);
-    if (accepted > 0) this.#changes.emit("results");
+    if (accepted > 0) this.#changes.emit({ kind: "results" });
     return { accepted, duplicates: results.length - accepted };
   }
 
@@ -255,7 +256,9 @@ class RedisStore implements DistributorStore {
     const copyIds = which.copyIds ?? [];
     const unitIds = which.unitIds ?? [];
     if (copyIds.length + unitIds.length === 0) return 0;
-    return (await this.#script(DROP_COPIES, [copyIds.length, ...copyIds, ...unitIds])) as number;
+    const [dropped, ...given] = (await this.#script(DROP_COPIES, [copyIds.length, ...copyIds, ...unitIds])) as [number, ...Buffer[]];
+    if (given.length > 0) this.#changes.emit({ kind: "dropped", copyIds: given.map(String) });
+    return dropped;
   }
 
   async dueForRenewal(nowMs: number, limit: number): Promise<string[]> {
@@ -341,7 +344,7 @@ class RedisStore implements DistributorStore {
   }
 
   #requeued(count: number): number {
-    if (count > 0) this.#changes.emit("ready");
+    if (count > 0) this.#changes.emit({ kind: "ready" });
     return count;
   }
 

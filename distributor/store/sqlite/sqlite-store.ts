@@ -221,7 +221,7 @@ class SqliteStore implements DistributorStore {
       this.#index(e);
       this.#markReady(e, false);
     }
-    if (entries.length > 0) this.#changes.emit("ready");
+    if (entries.length > 0) this.#changes.emit({ kind: "ready" });
     return entries.length;
   }
 
@@ -300,7 +300,7 @@ class SqliteStore implements DistributorStore {
     const accepted = this.#storeTx(results);
     for (const r of results) this.#forget(r.copyId);
     this.#resultCount += accepted;
-    if (accepted > 0) this.#changes.emit("results");
+    if (accepted > 0) this.#changes.emit({ kind: "results" });
     return { accepted, duplicates: results.length - accepted };
   }
 
@@ -332,7 +332,9 @@ class SqliteStore implements DistributorStore {
     for (const unitId of which.unitIds ?? []) for (const copyId of this.#byUnit.get(unitId) ?? []) ids.add(copyId);
     const list = [...ids];
     this.#dropTx(list);
+    const given = list.filter((copyId) => this.#held.get(copyId)?.clientId !== undefined);
     for (const copyId of list) this.#forget(copyId);
+    if (given.length > 0) this.#changes.emit({ kind: "dropped", copyIds: given });
     return list.length;
   }
 
@@ -481,7 +483,7 @@ class SqliteStore implements DistributorStore {
       this.#releaseClient(e);
       this.#markReady(e, true);
     }
-    if (copyIds.length > 0) this.#changes.emit("ready");
+    if (copyIds.length > 0) this.#changes.emit({ kind: "ready" });
   }
 
   #forget(copyId: string): void {
