@@ -38,6 +38,14 @@ export interface DistributorOptions {
   capacityBytes?: number;
   /** Most clients with an open Work stream; further joins are redirected to a peer. Default 10,000. */
   maxClients?: number;
+  /**
+   * Most open connections, all callers (more are closed on accept). A client on HTTP/1.1 (a
+   * browser) holds its Work stream on one connection and reports on another. Default: the
+   * server's, 10,000.
+   */
+  maxConnections?: number;
+  /** Most open connections from one address. Default: the server's, 256. */
+  maxConnectionsPerAddress?: number;
   /** Logger; each component logs through a child. */
   log: Logger;
   /** Lease when fewer ready copies than this are held. Default half of `highWatermark`. */
@@ -84,7 +92,8 @@ export interface DistributorOptions {
 }
 
 /** {@link DistributorOptions} with every default filled in and checked. */
-export type ResolvedDistributorOptions = Required<Omit<DistributorOptions, "publicUrl">> & { publicUrl: string | undefined };
+export type ResolvedDistributorOptions = Required<Omit<DistributorOptions, "publicUrl" | "maxConnections" | "maxConnectionsPerAddress">> &
+  Pick<DistributorOptions, "publicUrl" | "maxConnections" | "maxConnectionsPerAddress">;
 
 function positive(name: string, value: number, integer = true): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
@@ -127,6 +136,8 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     capacity,
     capacityBytes: positive("capacityBytes", options.capacityBytes ?? 256 * 1024 * 1024),
     maxClients: positive("maxClients", options.maxClients ?? 10_000),
+    maxConnections: options.maxConnections === undefined ? undefined : positive("maxConnections", options.maxConnections),
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress === undefined ? undefined : positive("maxConnectionsPerAddress", options.maxConnectionsPerAddress),
     log: options.log,
     lowWatermark,
     highWatermark,

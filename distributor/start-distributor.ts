@@ -136,6 +136,8 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     server = await startServer({
       host: o.host,
       port: o.port,
+      maxConnections: o.maxConnections,
+      maxConnectionsPerAddress: o.maxConnectionsPerAddress,
       log,
       registry,
       policies: distributorPolicies(tokens),

@@ -76,6 +76,9 @@ export function distributorCommand(): Command {
     .option("--public-url <url>", "where clients reach this distributor (default: the listen URL)")
     .option("--region <region>", "region label, e.g. eu-west", "")
     .option("--client-heartbeat <duration>", "how often a client holding tasks must report; silent for 3 intervals, its tasks go to others (default 10s)", duration)
+    .option("--max-clients <n>", "most clients with an open Work stream; more are redirected to a peer (default 10,000)", countOf)
+    .option("--max-connections <n>", "most open connections, all callers (default 10,000)", countOf)
+    .option("--max-connections-per-address <n>", "most open connections from one address (default 256)", countOf)
     .action(async (flags: {
       host: string;
       port: number;
@@ -88,6 +91,9 @@ export function distributorCommand(): Command {
       publicUrl?: string;
       region: string;
       clientHeartbeat?: number;
+      maxClients?: number;
+      maxConnections?: number;
+      maxConnectionsPerAddress?: number;
     }) => {
       const log = createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
@@ -103,6 +109,9 @@ export function distributorCommand(): Command {
         publicUrl: flags.publicUrl,
         region: flags.region,
         clientHeartbeatMs: flags.clientHeartbeat,
+        maxClients: flags.maxClients,
+        maxConnections: flags.maxConnections,
+        maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
         log,
       });
       const signal = await untilSignal();
