@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Registry } from "prom-client";
 import { isStoreError } from "../core/errors.js";
@@ -81,6 +82,8 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     dataDir: o.dataDir,
     redisPrefix: o.redisPrefix,
     redisWaitAof: o.redisWaitAof,
+    // Stable across restarts on the same port, so that a restart after a kill frees what the killed process gave.
+    instance: o.port === 0 ? undefined : `${hostname()}:${o.port}`,
     health: storeHealth,
     log: log.child({ component: "store" }),
   });

@@ -31,6 +31,8 @@ export interface OpenDistributorStoreOptions {
   redisPrefix?: string;
   /** Acknowledge results only once Redis fsynced them (see `RedisStoreOptions.waitAof`). Default false. */
   redisWaitAof?: boolean;
+  /** This process's stable name in a Redis pool, e.g. `host:port` (see `RedisStoreOptions.instance`). */
+  instance?: string;
   /** Fed with every storage failure and every successful write (`/healthz`). */
   health: StoreHealth;
   /** Logs storage failures and recoveries. */
@@ -49,7 +51,7 @@ export async function openDistributorStore(options: OpenDistributorStoreOptions)
   if (location.kind === "sqlite") return openGuarded(() => openSqliteStore({ path: join(options.dataDir, "distributor.sqlite") }), guard);
   let store: DistributorStore;
   try {
-    store = await openRedisStore({ url: location.url, prefix: options.redisPrefix, waitAof: options.redisWaitAof, log: options.log });
+    store = await openRedisStore({ url: location.url, prefix: options.redisPrefix, waitAof: options.redisWaitAof, instance: options.instance, log: options.log });
   } catch (error) {
     throw redisErrorOf(error) ?? error;
   }

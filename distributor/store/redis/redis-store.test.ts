@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { StoreSchemaMismatchError } from "./script-error.js";
-import { storeConformance } from "../store-conformance.js";
+import { leasedCopy, storeConformance } from "../store-conformance.js";
 import { RedisKeys } from "./redis-keys.js";
 import { openRedisStore } from "./redis-store.js";
 import { removeRedisKeys } from "./remove-redis-keys.js";
@@ -46,6 +46,21 @@ describe("redis store", () => {
     const prefix = testPrefix();
     prefixes.push(prefix);
     await expect(openRedisStore({ url: REDIS_URL, prefix, waitAof: true })).rejects.toThrow(/appendonly yes/);
+  });
+
+  it("hands back at once what a process gave when it restarts under the same name", async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const killed = await openRedisStore({ url: REDIS_URL, prefix, instance: "edge:7200" });
+    await killed.addLeased([leasedCopy(1), leasedCopy(2)]);
+    await killed.takeReady({ clientId: "a", max: 2, nowMs: 1, clientDeadlineMs: Number.MAX_SAFE_INTEGER });
+    const other = await openRedisStore({ url: REDIS_URL, prefix, instance: "edge:7201" });
+    expect(await other.counts()).toMatchObject({ ready: 0, given: 2 });
+    // The killed process never closed; its successor on the same port opens.
+    const restarted = await openRedisStore({ url: REDIS_URL, prefix, instance: "edge:7200" });
+    expect(await other.counts()).toMatchObject({ ready: 2, given: 0 });
+    expect(await other.otherProcesses()).toBe(1);
+    for (const store of [restarted, other, killed]) await store.close().catch(() => undefined);
   });
 
   it("refuses a store of another schema version, before and after open", async () => {

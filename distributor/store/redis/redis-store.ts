@@ -42,7 +42,12 @@ export interface RedisStoreOptions {
   url: string;
   /** Prefix of every key; processes sharing a prefix form a pool. Default `disio:`. */
   prefix?: string;
-  /** This process's id in the pool. Default `<hostname>:<pid>:<random>`. */
+  /**
+   * This process's name in the pool. A stable one (say `host:port`) lets a process restarted after
+   * a kill hand its earlier life's given copies back at once; two live processes must never share
+   * one. Default `<hostname>:<pid>:<random>` (a killed process's copies then return when its
+   * liveness key expires).
+   */
   instance?: string;
   /**
    * How long the instance counts as alive without renewing, ms: a killed instance's given copies
@@ -142,11 +147,11 @@ class RedisStore implements DistributorStore {
       else if (kind === "dropped" && ids !== undefined) this.#changes.emit({ kind, copyIds: ids.split(",") });
     });
     await this.#subscriber.subscribe(channel);
-    await this.#script(JOIN_POOL, [this.#instance, this.#ttlMs]);
+    await this.#script(JOIN_POOL, [this.#instance, this.#ttlMs, 1]);
     // Re-joining, not just renewing the key: after a Redis outage longer than the TTL the others
     // may have ended this instance, and it must be back in the pool to be ended again if it dies.
     this.#alive = setInterval(() => {
-      this.#script(JOIN_POOL, [this.#instance, this.#ttlMs]).catch(() => undefined);
+      this.#script(JOIN_POOL, [this.#instance, this.#ttlMs, 0]).catch(() => undefined);
     }, Math.max(10, Math.floor(this.#ttlMs / 3)));
     this.#alive.unref();
   }
@@ -336,7 +341,7 @@ class RedisStore implements DistributorStore {
     clearInterval(this.#alive);
     this.#alive = undefined;
     try {
-      await this.#script(JOIN_POOL, [this.#instance, 0]);
+      await this.#script(JOIN_POOL, [this.#instance, 0, 0]);
     } finally {
       this.#subscriber.disconnect();
       this.#redis.disconnect();
