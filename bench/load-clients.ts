@@ -53,6 +53,20 @@ const dir = mkdtempSync(join(tmpdir(), "disio-load-"));
 const adminToken = "load-token";
 const prefix = `disio-bench:${randomUUID()}:`;
 const processes: GridProcess[] = [];
+/** Stops every process started here and removes what the run made, however it ends. */
+async function cleanUp(): Promise<void> {
+  await Promise.all(processes.map((p) => p.stop("SIGKILL")));
+  if (store !== "sqlite") await removeRedisKeys(store, prefix).catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
+process.on("uncaughtException", (error) => {
+  console.error(error);
+  void cleanUp().finally(() => process.exit(1));
+});
+process.on("unhandledRejection", (error) => {
+  console.error(error);
+  void cleanUp().finally(() => process.exit(1));
+});
 const manager = await startManagerProcess({ dataDir: join(dir, "manager"), port: await freePort(), adminToken, logDir: dir });
 processes.push(manager);
 const admin = createAdminClient({ manager: manager.url, token: adminToken });
@@ -173,9 +187,14 @@ for (let i = 0; i < clients; i++) {
   if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, (rampSeconds * 1000 * 100) / clients));
 }
 const rampDeadline = performance.now() + 120_000;
-while (stats.streaming < clients && performance.now() < rampDeadline) await new Promise((resolve) => setTimeout(resolve, 500));
+while (stats.streaming < clients && performance.now() < rampDeadline) {
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  console.error(JSON.stringify({ atS: Math.round((performance.now() - started) / 1000), ...stats }));
+}
 const allConnectedAfterS = (performance.now() - started) / 1000;
-const infos = await Promise.all(distributors.map((d) => createClient(DistributorService, createConnectTransport({ baseUrl: d.url, httpVersion: "1.1" })).getInfo({})));
+const infos = await Promise.all(
+  distributors.map((d) => retrying(() => createClient(DistributorService, createConnectTransport({ baseUrl: d.url, httpVersion: "1.1" })).getInfo({}))),
+);
 const tasksBefore = stats.tasks;
 measuring = true;
 const measureStart = performance.now();
@@ -188,9 +207,7 @@ stop.abort();
 await Promise.allSettled(running);
 streamAgent.destroy();
 unaryAgent.destroy();
-await Promise.all(processes.map((p) => p.stop("SIGKILL")));
-if (store !== "sqlite") await removeRedisKeys(store, prefix);
-rmSync(dir, { recursive: true, force: true });
+await cleanUp();
 
 latencies.sort((a, b) => a - b);
 const quantile = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);

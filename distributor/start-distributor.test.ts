@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,7 +13,9 @@ import { TaskResultSchema, TaskSchema, type Task, type TaskResult } from "../gen
 import { MAX_OUTPUT_BYTES } from "../core/output-limit.js";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import { StoreHealth } from "../core/store-health.js";
+import { openDistributorStore } from "./store/open-distributor-store.js";
+import { removeRedisKeys } from "./store/redis/remove-redis-keys.js";
 import { startDistributor, type RunningDistributor } from "./index.js";
 import type { DistributorOptions } from "./distributor-options.js";
 import { joinRetrying } from "../test/join-retrying.js";
@@ -173,7 +176,13 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
-describe("startDistributor with a fake manager", () => {
+/** Every test runs on each store: SQLite in the data folder, and Redis under a prefix of its own. */
+const STORES: Array<[string, () => Partial<DistributorOptions>]> = [
+  ["sqlite", () => ({})],
+  ["redis", () => ({ store: "redis://127.0.0.1:6379/0", redisPrefix: `disio-test:${randomUUID()}:` })],
+];
+
+describe.each(STORES)("startDistributor with a fake manager, on %s", (_name, storeOptions) => {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -182,6 +191,8 @@ describe("startDistributor with a fake manager", () => {
   async function setup(tuning: Partial<DistributorOptions> = {}, manager = new FakeManager()) {
     const dataDir = await mkdtemp(join(tmpdir(), "disio-dist-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const store = storeOptions();
+    if (store.redisPrefix !== undefined) cleanups.push(async () => void (await removeRedisKeys(store.store!, store.redisPrefix!)));
     if (manager.port === 0) await manager.start();
     cleanups.push(() => manager.stop());
     const options: DistributorOptions = {
@@ -196,6 +207,7 @@ describe("startDistributor with a fake manager", () => {
       flushIntervalMs: 50,
       heartbeatIntervalMs: 100,
       closeGraceMs: 1_000,
+      ...store,
       ...tuning,
     };
     let distributor: RunningDistributor | undefined = await startDistributor(options);
@@ -206,6 +218,10 @@ describe("startDistributor with a fake manager", () => {
       options,
       get distributor() {
         return distributor as RunningDistributor;
+      },
+      /** The stopped distributor's store, opened as it opens it. */
+      openStore() {
+        return openDistributorStore({ store: options.store ?? "sqlite", dataDir, redisPrefix: options.redisPrefix, health: new StoreHealth(), log });
       },
       async restart() {
         await distributor?.close({ graceMs: 200 });
@@ -471,7 +487,7 @@ describe("startDistributor with a fake manager", () => {
     stream.abort.abort();
     await stream.done;
     await grid.distributor.close({ graceMs: 100 });
-    const store = openSqliteStore({ path: join(grid.dataDir, "distributor.sqlite") });
+    const store = await grid.openStore();
     const pending = await store.pendingResults(10);
     expect(pending.map((r) => r.copyId).sort()).toEqual(["c0", "c1"]);
     expect(pending.every((r) => r.clientId === c.clientId)).toBe(true);
@@ -601,7 +617,7 @@ describe("startDistributor with a fake manager", () => {
     await grid.distributor.close({ graceMs: 3_000 });
     expect(Date.now() - closedAt).toBeLessThan(2_500);
     expect(manager.queue).toHaveLength(0);
-    const store = openSqliteStore({ path: join(grid.dataDir, "distributor.sqlite") });
+    const store = await grid.openStore();
     expect((await store.counts()).held).toBe(10);
     await store.close();
     manager.leaseDelayMs = 0;
