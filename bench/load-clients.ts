@@ -126,7 +126,7 @@ async function retrying<T>(call: () => Promise<T>): Promise<T> {
       const code = ConnectError.from(error).code;
       stats.errors++;
       stats.lastError = ConnectError.from(error).message;
-      if (code !== Code.Unavailable && code !== Code.ResourceExhausted && code !== Code.Unknown && code !== Code.Internal) throw error;
+      if (![Code.Unavailable, Code.ResourceExhausted, Code.DeadlineExceeded, Code.Unknown, Code.Internal].includes(code)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 800));
     }
   }
@@ -137,7 +137,7 @@ async function simulate(index: number): Promise<void> {
   const url = distributors[index % distributors.length]!.url;
   const address = `127.0.1.${1 + (index % addresses)}`;
   const { stream, unary } = clientsFor(url, address);
-  const { sessionToken } = await retrying(() => unary.join({ platform: "bench", cores: 1 }));
+  const { sessionToken } = await retrying(() => unary.join({ platform: "bench", cores: 1 }, { signal: stop.signal, timeoutMs: 30_000 }));
   stats.joined++;
   const headers = { authorization: `Bearer ${sessionToken}` };
   let freedAt: number | undefined;
@@ -156,7 +156,10 @@ async function simulate(index: number): Promise<void> {
           await new Promise((resolve) => setTimeout(resolve, thinkMs * (0.5 + Math.random())));
           if (stop.signal.aborted) return;
           await retrying(() =>
-            unary.report({ results: [{ copyId: task.copyId, unitId: task.unitId, outcome: { case: "output", value: task.input } }] }, { headers }),
+            unary.report(
+              { results: [{ copyId: task.copyId, unitId: task.unitId, outcome: { case: "output", value: task.input } }] },
+              { headers, signal: stop.signal, timeoutMs: 30_000 },
+            ),
           );
           freedAt = performance.now();
           stats.tasks++;
@@ -193,7 +196,7 @@ while (stats.streaming < clients && performance.now() < rampDeadline) {
 }
 const allConnectedAfterS = (performance.now() - started) / 1000;
 const infos = await Promise.all(
-  distributors.map((d) => retrying(() => createClient(DistributorService, createConnectTransport({ baseUrl: d.url, httpVersion: "1.1" })).getInfo({}))),
+  distributors.map((d) => retrying(() => createClient(DistributorService, createConnectTransport({ baseUrl: d.url, httpVersion: "1.1" })).getInfo({}, { timeoutMs: 10_000 }))),
 );
 const tasksBefore = stats.tasks;
 measuring = true;
@@ -204,7 +207,7 @@ const measuredS = (performance.now() - measureStart) / 1000;
 const tasksPerSecond = (stats.tasks - tasksBefore) / measuredS;
 clearInterval(sampler);
 stop.abort();
-await Promise.allSettled(running);
+await Promise.race([Promise.allSettled(running), new Promise((resolve) => setTimeout(resolve, 5_000))]);
 streamAgent.destroy();
 unaryAgent.destroy();
 await cleanUp();

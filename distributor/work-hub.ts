@@ -98,6 +98,9 @@ export class WorkHub {
   readonly #ledger = new HeartbeatLedger();
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
+  /** Streams with free credit, looking for copies (see `notifyReady`). */
+  readonly #hungry = new Set<Stream>();
+  #readyWakeScheduled = false;
   readonly #unlisten: () => void;
 
   constructor(deps: WorkHubDeps) {
@@ -133,9 +136,21 @@ export class WorkHub {
     return this.#streams.size;
   }
 
-  /** Wakes every stream: copies became ready. */
+  /**
+   * Copies became ready: wakes the streams with free credit that look for copies, once per turn of
+   * the event loop however many changes came in it (a sweep requeueing many clients' tasks, a pool
+   * member's burst of requeues). Streams without free credit wake when a result frees a slot.
+   */
   notifyReady(): void {
-    for (const stream of this.#streams) stream.wake.notify();
+    if (this.#readyWakeScheduled) return;
+    this.#readyWakeScheduled = true;
+    setImmediate(() => {
+      this.#readyWakeScheduled = false;
+      for (const stream of this.#hungry) {
+        stream.readyPending = true;
+        stream.wake.notify();
+      }
+    });
   }
 
   /** Records a joined client. */
@@ -160,6 +175,7 @@ export class WorkHub {
       lastGiveMs: 0,
       holdUntilMs: undefined,
       cancelled: [],
+      readyPending: false,
       wake: new Signal(),
       abort: new AbortController(),
       done: new Promise((r) => (finish = r)),
@@ -180,6 +196,7 @@ export class WorkHub {
     } finally {
       abort.removeEventListener("abort", onAbort);
       this.#streams.delete(stream);
+      this.#hungry.delete(stream);
       await this.#streamEnded(session, stream);
       finish();
     }
@@ -211,6 +228,9 @@ export class WorkHub {
       const now = this.#now();
       const allowance = this.#allowance(session, stream, now);
       const credit = workCredit({ slots: allowance.slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
+      stream.readyPending = false;
+      if (credit > 0 && now >= allowance.notBeforeMs) this.#hungry.add(stream);
+      else this.#hungry.delete(stream);
       if (credit > 0 && now >= allowance.notBeforeMs) {
         const given = await this.#store.takeReady({
           clientId: session.clientId,
@@ -242,6 +262,8 @@ export class WorkHub {
         lastSentMs = this.#now();
         continue;
       }
+      // Copies that became ready while this stream was asking the store: look again rather than sleep.
+      if (stream.readyPending) continue;
       const heldBackMs = credit > 0 ? allowance.notBeforeMs - now : Infinity;
       await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs), 1), signal);
     }
@@ -431,7 +453,7 @@ export class WorkHub {
     this.#closing = true;
     this.#unlisten();
     const done = [...this.#streams].map((s) => s.done);
-    this.notifyReady();
+    for (const stream of this.#streams) stream.wake.notify();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(done), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
