@@ -34,6 +34,10 @@ export interface Stream {
   holdUntilMs: number | undefined;
   /** When copies refused to this client (it had their units) may be its own: look for work again then, ms. */
   retryAtMs: number | undefined;
+  /** Copies this stream handed out that were dropped since (cancelled units): sent as a cancel message. */
+  cancelled: string[];
+  /** Copies became ready since this stream last looked for some (it looks again before it sleeps). */
+  readyPending: boolean;
   wake: Signal;
   abort: AbortController;
   done: Promise<void>;

@@ -10,6 +10,15 @@ describe("resolveDistributorOptions", () => {
     expect(o).toMatchObject({ host: "127.0.0.1", port: 7200, capacity: 20_000, highWatermark: 10_000, lowWatermark: 5_000, leaseBatch: 5_000, reportBatch: 5_000 });
     expect(o.managerUrls).toEqual(["http://127.0.0.1:7100"]);
     expect(o.publicUrl).toBeUndefined();
+    expect(o).toMatchObject({ store: "sqlite", redisPrefix: "disio:", redisWaitAof: false });
+  });
+
+  it("takes a Redis store by URL", () => {
+    expect(resolveDistributorOptions({ ...base, store: "redis://127.0.0.1:6379/3", redisPrefix: "pool-a:", redisWaitAof: true })).toMatchObject({
+      store: "redis://127.0.0.1:6379/3",
+      redisPrefix: "pool-a:",
+      redisWaitAof: true,
+    });
   });
 
   const bad: [string, Partial<DistributorOptions>, RegExp][] = [
@@ -23,6 +32,8 @@ describe("resolveDistributorOptions", () => {
     ["zero batch", { leaseBatch: 0 }, /leaseBatch/],
     ["fractional slots", { workBatch: 1.5 }, /workBatch/],
     ["negative lease", { taskLeaseMs: -1 }, /taskLeaseMs/],
+    ["unknown store", { store: "postgres://db" }, /unsupported backend "postgres"/],
+    ["empty redis prefix", { store: "redis://127.0.0.1:6379", redisPrefix: "" }, /redisPrefix/],
   ];
   for (const [name, patch, message] of bad) {
     it(`rejects ${name}`, () => expect(() => resolveDistributorOptions({ ...base, ...patch })).toThrow(message));

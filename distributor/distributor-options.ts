@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { parseStoreUrl } from "./store/store-url.js";
 
 /** Options of `startDistributor`. Everything but `managerUrls`, `token`, `dataDir` and `log` is optional. */
 export interface DistributorOptions {
@@ -12,8 +13,18 @@ export interface DistributorOptions {
   token: string;
   /** Folder of the store (`distributor.sqlite`); created when missing. */
   dataDir: string;
-  /** Store backend. Default and only one for now: `sqlite`. */
-  store?: "sqlite";
+  /**
+   * Store: `sqlite` (`distributor.sqlite` in `dataDir`) or `redis://host:port/db`, where several
+   * distributors over one Redis and key prefix form a pool. Default `sqlite`.
+   */
+  store?: string;
+  /** Key prefix in a Redis store; distributors sharing it share copies and results. Default `disio:`. */
+  redisPrefix?: string;
+  /**
+   * Acknowledge a client's results only once Redis fsynced them to its AOF (WAITAOF; Redis before
+   * 7.2 must run `appendfsync always`). Default false: acknowledged once in Redis's memory.
+   */
+  redisWaitAof?: boolean;
   /** Where clients reach this distributor, announced to the manager. Default: the listen URL. */
   publicUrl?: string;
   /** Region label announced to the manager. Default "". */
@@ -27,6 +38,14 @@ export interface DistributorOptions {
   capacityBytes?: number;
   /** Most clients with an open Work stream; further joins are redirected to a peer. Default 10,000. */
   maxClients?: number;
+  /**
+   * Most open connections, all callers (more are closed on accept). A client on HTTP/1.1 (a
+   * browser) holds its Work stream on one connection and reports on another. Default: the
+   * server's, 10,000.
+   */
+  maxConnections?: number;
+  /** Most open connections from one address. Default: the server's, 256. */
+  maxConnectionsPerAddress?: number;
   /** Logger; each component logs through a child. */
   log: Logger;
   /** Lease when fewer ready copies than this are held. Default half of `highWatermark`. */
@@ -85,10 +104,8 @@ export interface DistributorOptions {
 }
 
 /** {@link DistributorOptions} with every default filled in and checked. */
-export type ResolvedDistributorOptions = Required<Omit<DistributorOptions, "publicUrl" | "browserAssetsDir">> & {
-  publicUrl: string | undefined;
-  browserAssetsDir: string | undefined;
-};
+export type ResolvedDistributorOptions = Required<Omit<DistributorOptions, "publicUrl" | "browserAssetsDir" | "maxConnections" | "maxConnectionsPerAddress">> &
+  Pick<DistributorOptions, "publicUrl" | "browserAssetsDir" | "maxConnections" | "maxConnectionsPerAddress">;
 
 function positive(name: string, value: number, integer = true): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
@@ -107,7 +124,9 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
   }
   if (typeof options.token !== "string" || options.token === "") throw new TypeError("token is required");
   if (typeof options.dataDir !== "string" || options.dataDir === "") throw new TypeError("dataDir is required");
-  if (options.store !== undefined && options.store !== "sqlite") throw new TypeError(`store: unsupported backend ${JSON.stringify(options.store)}`);
+  const store = options.store ?? "sqlite";
+  parseStoreUrl(store);
+  if (options.redisPrefix !== undefined && options.redisPrefix === "") throw new TypeError("redisPrefix must not be empty");
   const port = options.port ?? 7200;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`port must be 0..65535, got ${port}`);
   const capacity = positive("capacity", options.capacity ?? 20_000);
@@ -121,12 +140,16 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     managerUrls: options.managerUrls.map((url) => url.replace(/\/+$/, "")),
     token: options.token,
     dataDir: options.dataDir,
-    store: "sqlite",
+    store,
+    redisPrefix: options.redisPrefix ?? "disio:",
+    redisWaitAof: options.redisWaitAof ?? false,
     publicUrl: options.publicUrl,
     region: options.region ?? "",
     capacity,
     capacityBytes: positive("capacityBytes", options.capacityBytes ?? 256 * 1024 * 1024),
     maxClients: positive("maxClients", options.maxClients ?? 10_000),
+    maxConnections: options.maxConnections === undefined ? undefined : positive("maxConnections", options.maxConnections),
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress === undefined ? undefined : positive("maxConnectionsPerAddress", options.maxConnectionsPerAddress),
     log: options.log,
     lowWatermark,
     highWatermark,

@@ -7,3 +7,5 @@ export type { DistributorState, RunningDistributor } from "./start-distributor.j
 export { resolveDistributorOptions } from "./distributor-options.js";
 export type { DistributorOptions, ResolvedDistributorOptions } from "./distributor-options.js";
 export type { DistributorStore } from "./store/store.js";
+export { parseStoreUrl } from "./store/store-url.js";
+export type { StoreLocation } from "./store/store-url.js";

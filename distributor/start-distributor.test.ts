@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type Http2Server, type ServerHttp2Session } from "node:http2";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,7 +13,9 @@ import { TaskResultSchema, TaskSchema, type Task, type TaskResult } from "../gen
 import { MAX_OUTPUT_BYTES } from "../core/output-limit.js";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { ManagerService } from "../gen/disio/v1/manager_service_pb.js";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import { StoreHealth } from "../core/store-health.js";
+import { openDistributorStore } from "./store/open-distributor-store.js";
+import { removeRedisKeys } from "./store/redis/remove-redis-keys.js";
 import { startDistributor, type RunningDistributor } from "./index.js";
 import type { DistributorOptions } from "./distributor-options.js";
 import { joinRetrying } from "../test/join-retrying.js";
@@ -145,18 +148,20 @@ async function joinClient(url: string): Promise<TestClient> {
 function work(c: TestClient, slots: number) {
   const abort = new AbortController();
   const received: Task[] = [];
+  const cancelled: string[] = [];
   let pauses = 0;
   const done = (async () => {
     try {
       for await (const message of c.client.work({ slots }, { headers: c.headers, signal: abort.signal })) {
         received.push(...message.tasks);
+        cancelled.push(...message.cancelledCopyIds);
         if (message.pause) pauses++;
       }
     } catch (error) {
       if (!abort.signal.aborted) throw error;
     }
   })();
-  return { abort, received, done, pauses: () => pauses };
+  return { abort, received, cancelled, done, pauses: () => pauses };
 }
 
 function ok(copyId: string): TaskResult {
@@ -171,7 +176,13 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
-describe("startDistributor with a fake manager", () => {
+/** Every test runs on each store: SQLite in the data folder, and Redis under a prefix of its own. */
+const STORES: Array<[string, () => Partial<DistributorOptions>]> = [
+  ["sqlite", () => ({})],
+  ["redis", () => ({ store: "redis://127.0.0.1:6379/0", redisPrefix: `disio-test:${randomUUID()}:` })],
+];
+
+describe.each(STORES)("startDistributor with a fake manager, on %s", (_name, storeOptions) => {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -180,6 +191,8 @@ describe("startDistributor with a fake manager", () => {
   async function setup(tuning: Partial<DistributorOptions> = {}, manager = new FakeManager()) {
     const dataDir = await mkdtemp(join(tmpdir(), "disio-dist-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const store = storeOptions();
+    if (store.redisPrefix !== undefined) cleanups.push(async () => void (await removeRedisKeys(store.store!, store.redisPrefix!)));
     if (manager.port === 0) await manager.start();
     cleanups.push(() => manager.stop());
     const options: DistributorOptions = {
@@ -194,6 +207,7 @@ describe("startDistributor with a fake manager", () => {
       flushIntervalMs: 50,
       heartbeatIntervalMs: 100,
       closeGraceMs: 1_000,
+      ...store,
       ...tuning,
     };
     let distributor: RunningDistributor | undefined = await startDistributor(options);
@@ -204,6 +218,10 @@ describe("startDistributor with a fake manager", () => {
       options,
       get distributor() {
         return distributor as RunningDistributor;
+      },
+      /** The stopped distributor's store, opened as it opens it. */
+      openStore() {
+        return openDistributorStore({ store: options.store ?? "sqlite", dataDir, redisPrefix: options.redisPrefix, health: new StoreHealth(), log });
       },
       async restart() {
         await distributor?.close({ graceMs: 200 });
@@ -475,7 +493,7 @@ describe("startDistributor with a fake manager", () => {
     stream.abort.abort();
     await stream.done;
     await grid.distributor.close({ graceMs: 100 });
-    const store = openSqliteStore({ path: join(grid.dataDir, "distributor.sqlite") });
+    const store = await grid.openStore();
     const pending = await store.pendingResults(10);
     expect(pending.map((r) => r.copyId).sort()).toEqual(["c0", "c1"]);
     expect(pending.every((r) => r.clientId === c.clientId)).toBe(true);
@@ -497,6 +515,25 @@ describe("startDistributor with a fake manager", () => {
     manager.heartbeatDirectives = {};
     await until("resumed", () => stream.received.length === 3, 3_000);
     expect(stream.received.map((t) => t.copyId).sort()).toEqual(["c1", "c2", "c3"]);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it("cancels a cancelled unit's task in its client's hands on its Work stream, freeing the slot", async () => {
+    const manager = new FakeManager();
+    manager.add(3);
+    const grid = await setup({}, manager);
+    await until("leased", () => manager.queue.length === 0);
+    const c = await joinClient(grid.distributor.url);
+    const stream = work(c, 1);
+    await until("one task", () => stream.received.length === 1);
+    const [first] = stream.received;
+    manager.heartbeatDirectives = { cancelledUnitIds: [first!.unitId] };
+    await until("cancelled", () => stream.cancelled.length === 1, 3_000);
+    expect(stream.cancelled).toEqual([first!.copyId]);
+    // The slot it held is free: the next task comes without a report.
+    await until("the next task", () => stream.received.length === 2, 3_000);
+    expect(stream.received[1]!.unitId).not.toBe(first!.unitId);
     stream.abort.abort();
     await stream.done;
   });
@@ -586,7 +623,7 @@ describe("startDistributor with a fake manager", () => {
     await grid.distributor.close({ graceMs: 3_000 });
     expect(Date.now() - closedAt).toBeLessThan(2_500);
     expect(manager.queue).toHaveLength(0);
-    const store = openSqliteStore({ path: join(grid.dataDir, "distributor.sqlite") });
+    const store = await grid.openStore();
     expect((await store.counts()).held).toBe(10);
     await store.close();
     manager.leaseDelayMs = 0;

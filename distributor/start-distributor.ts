@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
+import { hostname } from "node:os";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Registry } from "prom-client";
 import { isStoreError } from "../core/errors.js";
@@ -72,7 +72,7 @@ const REPORT_RETRY_WINDOW_MS = 30_000;
 const LEASE_ANSWER_WAIT_MS = 1_000;
 
 /**
- * Starts a distributor: opens its store in `dataDir` (resuming held copies and buffered results
+ * Starts a distributor: opens its store (`store`: SQLite in `dataDir`, or Redis; resuming held copies and buffered results
  * after any stop, including kill -9), serves DistributorService on one port, and keeps a link to
  * its managers (register, lease, renew, report, heartbeat). It starts and serves what it holds even
  * when no manager is reachable. `/healthz` answers 503 with the reason while the last store write
@@ -93,7 +93,16 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     settleClosed.reject(error);
   };
   const storeHealth = new StoreHealth();
-  const store = openDistributorStore({ path: join(o.dataDir, "distributor.sqlite"), health: storeHealth, log: log.child({ component: "store" }) });
+  const store = await openDistributorStore({
+    store: o.store,
+    dataDir: o.dataDir,
+    redisPrefix: o.redisPrefix,
+    redisWaitAof: o.redisWaitAof,
+    // Stable across restarts on the same port, so that a restart after a kill frees what the killed process gave.
+    instance: o.port === 0 ? undefined : `${hostname()}:${o.port}`,
+    health: storeHealth,
+    log: log.child({ component: "store" }),
+  });
   let server: RunningServer | undefined;
   try {
     const tokens = createSessionTokens(await store.ensureSecret(() => new Uint8Array(randomBytes(32))));
@@ -147,6 +156,8 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
     server = await startServer({
       host: o.host,
       port: o.port,
+      maxConnections: o.maxConnections,
+      maxConnectionsPerAddress: o.maxConnectionsPerAddress,
       log,
       registry,
       policies: distributorPolicies(tokens),
@@ -186,6 +197,11 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         maxLeaseWaitMs: o.leaseWaitMs,
       },
       knownCopies: async () => {
+        const others = await store.otherProcesses();
+        if (others > 0) {
+          log.info({ others }, "other distributors share the store: registering without reconciling");
+          return undefined;
+        }
         const known = await store.knownCopyIds(MAX_RECONCILE_COPY_IDS);
         if (known === undefined) log.warn({ limit: MAX_RECONCILE_COPY_IDS }, "too many copies held and buffered to reconcile with the manager");
         return known;
@@ -250,7 +266,6 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
             const now = Date.now();
             const copies = tasks.flatMap((t) => leasedCopyFromTask(t, now) ?? []);
             metrics.leased(await store.addLeased(copies));
-            hub.notifyReady();
           },
           release: async (tasks) => {
             const copyIds = tasks.flatMap((t) => leasedCopyFromTask(t, 0)?.copyId ?? []);

@@ -197,6 +197,30 @@ describe("WorkHub", () => {
     await alive.return(undefined);
   });
 
+  it("on copies becoming ready, runs only streams with free credit, once for a burst of changes", async () => {
+    let clockReads = 0;
+    const { hub, store } = await setup(10, { keepAliveMs: 60_000 }, { now: () => (clockReads++, Date.now()) });
+    const busy = Array.from({ length: 10 }, (_, i) => {
+      hub.joined(`busy-${i}`, "node");
+      return hub.work(`busy-${i}`, 1, new AbortController().signal);
+    });
+    for (const stream of busy) expect(copyIds(await stream.next())).toHaveLength(1);
+    // As the server does after each write: the busy streams wait for their next message.
+    const busyNext = busy.map((stream) => stream.next());
+    hub.joined("hungry", "node");
+    const hungry = hub.work("hungry", 1, new AbortController().signal);
+    const next = hungry.next();
+    // Let every stream park: the busy ones with no credit, the hungry one finding nothing.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clockReads = 0;
+    for (let i = 0; i < 50; i++) await store.addLeased([leasedCopy(100 + i)]);
+    expect(copyIds(await next)).toEqual(["c100"]);
+    // The hungry stream looked a few times; the ten busy ones did not run at all (50 wake-ups each before).
+    expect(clockReads).toBeLessThan(10);
+    await hub.close(100);
+    await Promise.all(busyNext);
+  });
+
   it("holds back, to one task at a time, a client whose every result is an error while another succeeds", async () => {
     let now = 1_000_000;
     const { hub } = await setup(40, {}, { now: () => now });

@@ -62,12 +62,14 @@ export interface WorkHubDeps {
   now?: () => number;
 }
 
-/** One message of a Work stream: tasks, a keep-alive (no tasks) or the final pause. */
+/** One message of a Work stream: tasks, a keep-alive (no tasks), a cancel, or the final pause. */
 export interface WorkBatch {
   tasks: GivenCopy[];
   pause: boolean;
   /** On keep-alives: the tasks this stream counts in its client's hands. */
   inHand?: number;
+  /** Copies in the client's hands that were dropped (their units cancelled): stop them, do not report. */
+  cancelled?: string[];
 }
 
 /** What a client Report did. */
@@ -91,7 +93,7 @@ const RECENT_OK_MS = 60_000;
  * client goes, and the check that a client reports only what it was given.
  */
 export class WorkHub {
-  /** Notified after results were stored (the report loop waits on it). */
+  /** Notified after results were stored, here or by another process over the store (the report loop waits on it). */
   readonly resultsStored = new Signal();
   readonly #store: DistributorStore;
   readonly #settings: WorkHubSettings;
@@ -112,6 +114,10 @@ export class WorkHub {
   readonly #unitHolders = new UnitHolders();
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
+  /** Streams with free credit, looking for copies (see `notifyReady`). */
+  readonly #hungry = new Set<Stream>();
+  #readyWakeScheduled = false;
+  readonly #unlisten: () => void;
 
   constructor(deps: WorkHubDeps) {
     this.#store = deps.store;
@@ -119,6 +125,13 @@ export class WorkHub {
     this.#log = deps.log.child({ component: "work-hub" });
     this.#events = deps.events;
     this.#now = deps.now ?? Date.now;
+    // Through the store, so that copies leased or requeued and results stored by another process
+    // over a shared store wake this one's streams and report loop too.
+    this.#unlisten = deps.store.onChange((change) => {
+      if (change.kind === "ready") this.notifyReady();
+      else if (change.kind === "results") this.resultsStored.notify();
+      else this.#cancel(change.copyIds);
+    });
   }
 
   /** Projects whose copies are not handed out. */
@@ -139,9 +152,21 @@ export class WorkHub {
     return this.#streams.size;
   }
 
-  /** Wakes every stream: copies became ready. */
+  /**
+   * Copies became ready: wakes the streams with free credit that look for copies, once per turn of
+   * the event loop however many changes came in it (a sweep requeueing many clients' tasks, a pool
+   * member's burst of requeues). Streams without free credit wake when a result frees a slot.
+   */
   notifyReady(): void {
-    for (const stream of this.#streams) stream.wake.notify();
+    if (this.#readyWakeScheduled) return;
+    this.#readyWakeScheduled = true;
+    setImmediate(() => {
+      this.#readyWakeScheduled = false;
+      for (const stream of this.#hungry) {
+        stream.readyPending = true;
+        stream.wake.notify();
+      }
+    });
   }
 
   /**
@@ -169,6 +194,8 @@ export class WorkHub {
       lastGiveMs: 0,
       holdUntilMs: undefined,
       retryAtMs: undefined,
+      cancelled: [],
+      readyPending: false,
       wake: new Signal(),
       abort: new AbortController(),
       done: new Promise((r) => (finish = r)),
@@ -189,6 +216,7 @@ export class WorkHub {
     } finally {
       abort.removeEventListener("abort", onAbort);
       this.#streams.delete(stream);
+      this.#hungry.delete(stream);
       await this.#streamEnded(session, stream);
       finish();
     }
@@ -212,9 +240,17 @@ export class WorkHub {
         yield { tasks: [], pause: true };
         return;
       }
+      if (stream.cancelled.length > 0) {
+        yield { tasks: [], pause: false, cancelled: stream.cancelled.splice(0) };
+        lastSentMs = this.#now();
+        continue;
+      }
       const now = this.#now();
       const allowance = this.#allowance(session, stream, now);
       const credit = workCredit({ slots: allowance.slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
+      stream.readyPending = false;
+      if (credit > 0 && now >= allowance.notBeforeMs) this.#hungry.add(stream);
+      else this.#hungry.delete(stream);
       if (credit > 0 && now >= allowance.notBeforeMs) {
         const selfDelayMs = this.#selfCopyDelayMs(session);
         let refused = false;
@@ -260,6 +296,8 @@ export class WorkHub {
         lastSentMs = this.#now();
         continue;
       }
+      // Copies that became ready while this stream was asking the store: look again rather than sleep.
+      if (stream.readyPending) continue;
       const heldBackMs = credit > 0 ? allowance.notBeforeMs - now : Infinity;
       const retryInMs = credit > 0 && stream.retryAtMs !== undefined ? stream.retryAtMs - now : Infinity;
       await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs, retryInMs), 1), signal);
@@ -282,7 +320,6 @@ export class WorkHub {
     const copyIds = [...stream.outstanding].filter((id) => successor?.outstanding.has(id) !== true);
     try {
       const requeued = await this.#store.requeueClient(session.clientId, copyIds);
-      if (requeued > 0) this.notifyReady();
       this.#log.debug({ clientId: session.clientId, requeued, replaced: successor !== undefined }, "work stream ended");
     } catch (error) {
       this.#log.error({ err: error, clientId: session.clientId }, "requeue of a gone client failed");
@@ -326,7 +363,6 @@ export class WorkHub {
       outcome.accepted = stored.accepted;
       outcome.duplicates = stored.duplicates;
       this.#events?.resultsReceived(stored);
-      this.resultsStored.notify();
       if (session !== undefined) {
         session.lastSeenMs = now;
         session.results += stored.accepted;
@@ -341,9 +377,24 @@ export class WorkHub {
     if (returnedCopyIds.length > 0) {
       outcome.requeued = await this.#store.requeueClient(clientId, returnedCopyIds);
       this.#free(session?.stream, returnedCopyIds, false);
-      if (outcome.requeued > 0) this.notifyReady();
     }
     return outcome;
+  }
+
+  /**
+   * Takes dropped copies (cancelled units) out of the hands of the streams that hold them here: they
+   * free their slots, and each stream tells its client in its next message. Copies held through
+   * another process of a pool are that process's to cancel.
+   */
+  #cancel(copyIds: readonly string[]): void {
+    for (const copyId of copyIds) {
+      const holder = this.#holders.get(copyId);
+      if (holder === undefined) continue;
+      this.#holders.delete(copyId);
+      holder.outstanding.delete(copyId);
+      holder.cancelled.push(copyId);
+      holder.wake.notify();
+    }
   }
 
   /**
@@ -432,7 +483,6 @@ export class WorkHub {
       this.#log.warn({ clientId: session.clientId, silentMs: now - session.lastHeardMs, requeued: count }, "client silent while holding tasks, its stream ended");
       requeued += count;
     }
-    if (requeued > 0) this.notifyReady();
     return requeued;
   }
 
@@ -449,8 +499,9 @@ export class WorkHub {
   /** Tells every stream to pause and end; resolves when they all ended (or after `graceMs`). */
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
+    this.#unlisten();
     const done = [...this.#streams].map((s) => s.done);
-    this.notifyReady();
+    for (const stream of this.#streams) stream.wake.notify();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(done), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { StoreError } from "../core/errors.js";
 import type { StoreHealth } from "../core/store-health.js";
 import { storageErrorOf } from "./storage-error.js";
 
@@ -15,10 +16,12 @@ export interface StoreGuardOptions<T> {
   log: Logger;
   /** Clock, epoch ms. Default `Date.now`. */
   now?: () => number;
+  /** Which failures are the storage's, as domain errors. Default SQLite's {@link storageErrorOf}. */
+  errorOf?: (error: unknown) => StoreError | undefined;
 }
 
 /**
- * Wraps every method of a SQLite-backed store so that storage failures leave it as domain errors
+ * Wraps every method of a store (SQLite-backed unless `errorOf` says otherwise) so that storage failures leave it as domain errors
  * ({@link storageErrorOf}: `StoreFullError` → ResourceExhausted, `StoreUnavailableError` →
  * Unavailable, mapped by the one error interceptor) instead of raw `SqliteError`s that callers see
  * as "internal error", and so that `health` knows whether the last write failed. Other errors pass
@@ -27,9 +30,10 @@ export interface StoreGuardOptions<T> {
 export function guardStore<T extends object>(store: T, options: StoreGuardOptions<T>): T {
   const { health, log } = options;
   const now = options.now ?? Date.now;
+  const errorOf = options.errorOf ?? storageErrorOf;
   const writes = new Set<PropertyKey>(options.writes);
   const failed = (op: string, error: unknown): unknown => {
-    const storeError = storageErrorOf(error);
+    const storeError = errorOf(error);
     if (storeError === undefined) return error;
     const change = health.failed(storeError.message, now());
     if (change !== undefined) log.error({ op, reason: change.reason, err: error }, "store failing");

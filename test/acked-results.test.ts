@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,10 @@ import { freePort, startDistributorProcess, startManagerProcess, type GridProces
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
 import { waitFor } from "../bench/grid-fixture.js";
+import { removeRedisKeys } from "../distributor/store/redis/remove-redis-keys.js";
 import { joinRetrying } from "./join-retrying.js";
+
+const REDIS_URL = "redis://127.0.0.1:6379/0";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -27,15 +31,21 @@ const decoder = new TextDecoder();
 describe("results a distributor acknowledged", () => {
   const processes: GridProcess[] = [];
   let dir = "";
+  const prefix = `disio-test:${randomUUID()}:`;
   afterEach(async () => {
     for (const p of processes.splice(0)) {
       p.child.kill("SIGCONT");
       await p.stop("SIGKILL");
     }
     rmSync(dir, { recursive: true, force: true });
+    await removeRedisKeys(REDIS_URL, prefix);
   });
 
-  it("all reach the manager after a SIGKILL that follows the last acknowledgement at once", async () => {
+  const stores: Array<[string, string[]]> = [
+    ["SQLite", []],
+    ["Redis", ["--store", REDIS_URL, "--redis-prefix", prefix]],
+  ];
+  it.each(stores)("all reach the manager after a SIGKILL that follows the last acknowledgement at once, on %s", async (_name, storeArgs) => {
     dir = mkdtempSync(join(tmpdir(), "disio-acked-"));
     const adminToken = "acked-admin-token";
     const manager = await startManagerProcess({ dataDir: join(dir, "manager"), port: await freePort(), adminToken, logDir: dir });
@@ -49,7 +59,7 @@ describe("results a distributor acknowledged", () => {
     const projectId = project!.id;
     await admin.addUnits({ projectId, units: Array.from({ length: 3_000 }, (_, n) => ({ input: encoder.encode(JSON.stringify({ n })) })) });
     const { token } = await admin.createDistributor({ name: "edge" });
-    const distributorArgs = { dataDir: join(dir, "distributor"), port: await freePort(), managerUrl: manager.url, token, logDir: dir };
+    const distributorArgs = { dataDir: join(dir, "distributor"), port: await freePort(), managerUrl: manager.url, token, logDir: dir, extraArgs: storeArgs };
     let distributor = await startDistributorProcess(distributorArgs);
     processes.push(distributor);
 

@@ -1,7 +1,7 @@
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { startDistributor } from "../../distributor/index.js";
+import { parseStoreUrl, startDistributor } from "../../distributor/index.js";
 import { startManager } from "../../manager/index.js";
 import { startWorker } from "../../client-node/index.js";
 import { TrustKeyMismatchError } from "../../core/client/index.js";
@@ -26,6 +26,16 @@ function fraction(text: string): number {
 function sqliteOnly(text: string): "sqlite" {
   if (text !== "sqlite") throw new InvalidArgumentError(`store ${JSON.stringify(text)} is not available in this version (use sqlite)`);
   return "sqlite";
+}
+
+/** A distributor's `--store`: `sqlite` or `redis://host:port/db`. */
+function distributorStore(text: string): string {
+  try {
+    parseStoreUrl(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
 }
 
 /** `disio manager`: the source of truth, serving AdminService and ManagerService on one port. */
@@ -64,11 +74,31 @@ export function distributorCommand(): Command {
     .requiredOption("--manager <urls>", "manager URL(s), comma-separated")
     .requiredOption("--token <token>", "this distributor's token (from `disio distributors add`)")
     .option("--data <dir>", "data folder (SQLite store)", DEFAULT_DISTRIBUTOR_DATA)
-    .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
+    .option("--store <store>", "store: sqlite, or redis://host:port/db (distributors over one Redis and prefix form a pool)", distributorStore, "sqlite")
+    .option("--redis-prefix <prefix>", "key prefix in a Redis store; distributors sharing it share copies and results", "disio:")
+    .option("--redis-wait-aof", "acknowledge client results only once Redis fsynced them to its AOF (WAITAOF)", false)
     .option("--public-url <url>", "where clients reach this distributor (default: the listen URL)")
     .option("--region <region>", "region label, e.g. eu-west", "")
     .option("--client-heartbeat <duration>", "how often a client holding tasks must report; silent for 3 intervals, its tasks go to others (default 10s)", duration)
-    .action(async (flags: { host: string; port: number; manager: string; token: string; data: string; store: "sqlite"; publicUrl?: string; region: string; clientHeartbeat?: number }) => {
+    .option("--max-clients <n>", "most clients with an open Work stream; more are redirected to a peer (default 10,000)", countOf)
+    .option("--max-connections <n>", "most open connections, all callers (default 10,000)", countOf)
+    .option("--max-connections-per-address <n>", "most open connections from one address (default 256)", countOf)
+    .action(async (flags: {
+      host: string;
+      port: number;
+      manager: string;
+      token: string;
+      data: string;
+      store: string;
+      redisPrefix: string;
+      redisWaitAof: boolean;
+      publicUrl?: string;
+      region: string;
+      clientHeartbeat?: number;
+      maxClients?: number;
+      maxConnections?: number;
+      maxConnectionsPerAddress?: number;
+    }) => {
       const log = createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
       const distributor = await startDistributor({
@@ -78,9 +108,14 @@ export function distributorCommand(): Command {
         token: flags.token,
         dataDir: flags.data,
         store: flags.store,
+        redisPrefix: flags.redisPrefix,
+        redisWaitAof: flags.redisWaitAof,
         publicUrl: flags.publicUrl,
         region: flags.region,
         clientHeartbeatMs: flags.clientHeartbeat,
+        maxClients: flags.maxClients,
+        maxConnections: flags.maxConnections,
+        maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
         log,
       });
       // `closed` rejects when the manager refused the token: stop and exit non-zero with that reason.

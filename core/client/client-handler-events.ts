@@ -50,6 +50,8 @@ export interface ClientHandlerEvents {
   programUnavailable: { hash: string; reason: string; tasks: number };
   /** Copies were handed back unstarted. */
   returned: { tasks: number };
+  /** The distributor cancelled tasks in our hands (their units were cancelled): they are not run, or their results are dropped. */
+  cancelled: { tasks: number };
   /** A heartbeat (or hand-back) Report failed; it is tried again. */
   heartbeatFailed: { error: ConnectError };
   /** The Work stream was reopened because the distributor counted more tasks in our hands than we hold. */

@@ -41,6 +41,8 @@ function fakeDistributor(options: {
     given: new Map<string, Task>(),
     returned: [] as string[],
     heartbeats: 0,
+    /** Copies to cancel on the stream (their units were cancelled). */
+    cancel: [] as string[],
   };
   const sessions = new Set<string>();
   let credit = 0;
@@ -79,6 +81,12 @@ function fakeDistributor(options: {
         if (state.breakStream) {
           state.breakStream = false;
           throw new ConnectError("stream broke", Code.Unavailable);
+        }
+        if (state.cancel.length > 0) {
+          const cancelledCopyIds = state.cancel.splice(0).filter((copyId) => state.given.delete(copyId));
+          state.held -= cancelledCopyIds.length;
+          yield { tasks: [], cancelledCopyIds };
+          continue;
         }
         const n = Math.min(credit - state.held, state.queue.length);
         if (n > 0) {
@@ -144,13 +152,17 @@ function fakeDistributor(options: {
 }
 
 /** A processor that "runs" a unit by echoing its input, after an optional delay. */
-function echoProcessor(delayMs = 0): UnitProcessor & { ran: RunnableTask[]; stopped: boolean } {
+function echoProcessor(delayMs = 0): UnitProcessor & { ran: RunnableTask[]; cancelled: string[]; stopped: boolean } {
   let listener: (results: UnitResult[]) => void = () => undefined;
   const processor = {
     slots: 4,
     executors: 2,
     ran: [] as RunnableTask[],
+    cancelled: [] as string[],
     stopped: false,
+    cancel(copyIds: readonly string[]) {
+      processor.cancelled.push(...copyIds);
+    },
     run(tasks: readonly RunnableTask[]) {
       processor.ran.push(...tasks);
       setTimeout(() => listener(tasks.map((task) => ({ copyId: task.copyId, outcome: { ok: true as const, output: task.input }, durationMs: 0.01 }))), delayMs);
@@ -245,6 +257,22 @@ describe("ClientHandler", () => {
     expect(state.programFetches).toBe(1);
     expect(processor.ran).toHaveLength(200);
     expect(handler.stats()).toEqual({ completed: 200, failed: 0, inFlight: 0 });
+  });
+
+  it("drops tasks the distributor cancels: not reported, their slots free, the processor told", async () => {
+    const { handler, processor, state, hash } = await setup({ delayMs: 300 });
+    const cancelled: number[] = [];
+    handler.on("cancelled", (event) => cancelled.push(event.tasks));
+    state.queue.push(...tasks(4, hash));
+    handler.start();
+    await until(() => processor.ran.length === 4);
+    state.cancel.push("copy-0", "copy-1");
+    state.queue.push(...tasks(2, hash, 4));
+    await until(() => handler.stats().completed === 4);
+    expect(state.reportCalls.flat().map((r) => r.copyId).sort()).toEqual(["copy-2", "copy-3", "copy-4", "copy-5"]);
+    expect(processor.cancelled).toEqual(["copy-0", "copy-1"]);
+    expect(cancelled).toEqual([2]);
+    expect(handler.stats()).toEqual({ completed: 4, failed: 0, inFlight: 0 });
   });
 
   it("follows a join redirect", async () => {

@@ -80,6 +80,8 @@ export class ClientHandler {
 
   /** copy id → the session it was given under (reports must use that session). */
   private readonly inHand = new Map<string, Session>();
+  /** Copies the distributor cancelled while they were in the processor or awaiting their program. */
+  private readonly cancelled = new Set<string>();
   private inProcessor = 0;
   private awaitingProgram = 0;
   private readonly reports: ReportQueue<Session>;
@@ -295,6 +297,7 @@ export class ClientHandler {
         for await (const response of stream) {
           failures = 0;
           if (response.pause) this.emit("paused", {});
+          if (response.cancelledCopyIds.length > 0) this.cancel(session, response.cancelledCopyIds);
           if (response.tasks.length > 0) this.accept(session, response.tasks);
           else if (response.inHand !== undefined) this.checkInHand(session, response.inHand, streamAbort);
         }
@@ -376,13 +379,13 @@ export class ClientHandler {
     this.reports.rekey(adopted, session);
     const capped = this.credit.capToBytes();
     if (capped !== undefined) this.emit("creditChanged", { slots: capped });
-    for (const [hash, group] of byProgram) {
-      this.awaitingProgram += group.length;
+    for (const [hash, fetched] of byProgram) {
+      this.awaitingProgram += fetched.length;
       void this.programs.get(hash, session.publicKey).then((verdict) => {
-        this.awaitingProgram -= group.length;
+        this.awaitingProgram -= fetched.length;
         this.notify();
-        // A suspension meanwhile handed these back.
-        const live = group.filter((task) => this.inHand.has(task.copyId));
+        // A suspension meanwhile handed these back; tasks cancelled while their program was on its way never start.
+        const live = fetched.filter((task) => !this.cancelled.delete(task.copyId) && this.inHand.has(task.copyId));
         if (live.length === 0) return;
         if (!verdict.ok && verdict.retryable === true) {
           this.handBack(live.map((task) => task.copyId));
@@ -400,14 +403,36 @@ export class ClientHandler {
     }
   }
 
+  /**
+   * Drops tasks the distributor cancelled from our hands: they are not reported and free their
+   * slots. Those already in the processor are told to it; their results are ignored when they come.
+   */
+  private cancel(session: Session, copyIds: readonly string[]): void {
+    const dropped: string[] = [];
+    for (const copyId of copyIds) {
+      if (this.inHand.get(copyId) !== session) continue;
+      this.inHand.delete(copyId);
+      this.cancelled.add(copyId);
+      dropped.push(copyId);
+    }
+    if (dropped.length === 0) return;
+    this.deps.processor.cancel?.(dropped);
+    this.emit("cancelled", { tasks: dropped.length });
+    this.notify();
+  }
+
   private onProcessorResults(results: UnitResult[]): void {
     let counted = 0;
+    let cancelled = 0;
     for (const result of results) {
-      if (!this.inHand.has(result.copyId)) continue;
+      if (!this.inHand.has(result.copyId)) {
+        if (this.cancelled.delete(result.copyId)) cancelled++;
+        continue;
+      }
       counted++;
       this.credit.resultFinished(result.outcome.ok, result.durationMs);
     }
-    this.inProcessor = Math.max(0, this.inProcessor - counted);
+    this.inProcessor = Math.max(0, this.inProcessor - counted - cancelled);
     this.addResults(results);
     if (this.stopSignal.signal.aborted) return;
     const grown = this.credit.considerGrowth(this.now(), this.session?.taskLeaseMs);

@@ -70,4 +70,11 @@ export interface UnitProcessor {
    * is hidden or closing hands its tasks back); processors that never suspend may leave it out.
    */
   abandon?(): void;
+  /**
+   * Optional: these tasks are no longer wanted (their units were cancelled). The processor may skip
+   * them if queued or stop them if running; either way it still delivers one result for each (an
+   * error will do), which the handler ignores. Without it, cancelled tasks run and their results
+   * are dropped.
+   */
+  cancel?(copyIds: readonly string[]): void;
 }

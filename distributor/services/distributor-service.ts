@@ -100,6 +100,7 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
       for await (const batch of deps.hub.work(clientId, slots, ctx.signal)) {
         const response = toResponse(batch.tasks, batch.pause);
         response.inHand = batch.inHand;
+        if (batch.cancelled !== undefined) response.cancelledCopyIds = batch.cancelled;
         yield response;
       }
     },

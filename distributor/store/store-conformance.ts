@@ -2,16 +2,31 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskSchema } from "../../gen/disio/v1/common_pb.js";
-import type { DistributorStore, LeasedCopy, StoredResult } from "./store.js";
+import type { DistributorStore, LeasedCopy, StoreChange, StoredResult } from "./store.js";
 
 /**
  * Creates a store for one test. `reopen` closes nothing itself: the suite closes the first store
- * and then asks for a second one over the same data (to prove durability). `cleanup` runs after
- * each test.
+ * and then asks for a second one over the same data (to prove durability). `peer`, for backends
+ * that let several processes share one store (a pool), opens another store over the same data
+ * while the first stays open. `cleanup` runs after each test.
  */
 export interface StoreFactory {
   /** A fresh, empty store with its own data. */
-  create(): Promise<{ store: DistributorStore; reopen: () => Promise<DistributorStore>; cleanup: () => Promise<void> }>;
+  create(): Promise<{
+    store: DistributorStore;
+    reopen: () => Promise<DistributorStore>;
+    peer?: () => Promise<DistributorStore>;
+    cleanup: () => Promise<void>;
+  }>;
+}
+
+/** Resolves once `condition` holds, polling every few ms; rejects after `timeoutMs`. */
+async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 const T0 = 1_700_000_000_000;
@@ -289,6 +304,74 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(ids(ready)).toEqual(["c3", "c1", "c2"]);
       expect([...fromBinary(TaskSchema, ready[1]?.task as Uint8Array).input]).toEqual([...new TextEncoder().encode("1")]);
       expect(await again.requeueExpiredClientLeases(T0 + 1000)).toBe(3);
+    });
+
+    it("tells its listeners when copies become ready and results are stored", async () => {
+      const { store } = await fresh();
+      const heard: StoreChange[] = [];
+      const stop = store.onChange((change) => heard.push(change));
+      await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3), leasedCopy(4)]);
+      await store.addLeased([leasedCopy(1)]);
+      await store.takeReady({ clientId: "a", max: 3, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      await store.requeueClient("a", ["c1"]);
+      await store.storeResults([result("c2", "u2", "a")]);
+      await store.storeResults([result("c2", "u2", "a")]);
+      await store.requeueExpiredClientLeases(T0 + 500);
+      // c3 is in a's hands, c1 and c4 are ready: only c3 is announced.
+      expect(await store.dropCopies({ unitIds: ["u3", "u4"], copyIds: ["c1"] })).toBe(3);
+      expect(await store.dropCopies({ unitIds: ["u3"] })).toBe(0);
+      stop();
+      await store.addLeased([leasedCopy(5)]);
+      expect(heard).toEqual([{ kind: "ready" }, { kind: "ready" }, { kind: "results" }, { kind: "dropped", copyIds: ["c3"] }]);
+    });
+
+    it("in a pool: gives each copy once, shares assignments and results, hears the others' changes", async () => {
+      const made = await fresh();
+      if (made.peer === undefined) {
+        expect(await made.store.otherProcesses()).toBe(0);
+        return;
+      }
+      const a = made.store;
+      expect(await a.otherProcesses()).toBe(0);
+      const b = await made.peer();
+      opened.push({ store: b, cleanup: async () => undefined });
+      expect(await a.otherProcesses()).toBe(1);
+      const heardByB: string[] = [];
+      b.onChange((change) => heardByB.push(change.kind === "dropped" ? `dropped ${change.copyIds.join(",")}` : change.kind));
+      await a.addLeased([1, 2, 3, 4].map((n) => leasedCopy(n)));
+      await eventually(() => heardByB.includes("ready"));
+      const [fromA, fromB] = await Promise.all([
+        a.takeReady({ clientId: "x", max: 2, nowMs: T0, clientDeadlineMs: T0 + 1000 }),
+        b.takeReady({ clientId: "y", max: 3, nowMs: T0, clientDeadlineMs: T0 + 1000 }),
+      ]);
+      expect([...ids(fromA), ...ids(fromB)].sort()).toEqual(["c1", "c2", "c3", "c4"]);
+      expect(await b.counts()).toMatchObject({ held: 4, ready: 0, given: 4 });
+      // A client given copies by one process reports them to the other.
+      const givenToX = await b.wasGiven("x", ids(fromA));
+      expect([...givenToX.keys()].sort()).toEqual(ids(fromA).sort());
+      await b.storeResults(fromA.map((c) => result(c.copyId, c.unitId, "x")));
+      await eventually(() => heardByB.length > 0);
+      // One result queue: a batch handed to one process's report loop is not handed to the other's.
+      const claimedByA = await a.pendingResults(10);
+      expect(ids(claimedByA).sort()).toEqual(ids(fromA).sort());
+      expect(await b.pendingResults(10)).toEqual([]);
+      expect(await b.ackResults(ids(claimedByA))).toBe(fromA.length);
+      // A copy dropped by one process is announced to the others, who may hold its client.
+      const [dropped] = fromB;
+      await a.dropCopies({ copyIds: [dropped!.copyId] });
+      await eventually(() => heardByB.includes(`dropped ${dropped!.copyId}`));
+      fromB.shift();
+      // Closing a process hands its clients' copies back to the pool.
+      expect(await a.requeueClient("y", ids(fromB))).toBe(fromB.length);
+      const again = await a.takeReady({ clientId: "x", max: 1, nowMs: T0, clientDeadlineMs: T0 + 1000 });
+      expect(again).toHaveLength(1);
+      // Its claimed results, if any were left unacknowledged, would be free for the others too.
+      await b.storeResults([result("c9", "u9", "y")]);
+      expect(ids(await a.pendingResults(10))).toEqual(["c9"]);
+      await a.close();
+      expect(await b.otherProcesses()).toBe(0);
+      expect(await b.counts()).toMatchObject({ held: 3 - fromA.length, ready: 3 - fromA.length, given: 0, results: 1 });
+      expect(ids(await b.pendingResults(10))).toEqual(["c9"]);
     });
 
     it("handles batches of thousands", async () => {

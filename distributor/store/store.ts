@@ -4,9 +4,16 @@
  * promise resolves. Every operation that takes a batch writes it in one atomic step (one SQLite
  * transaction, one Redis script), never one write per copy.
  *
- * Backends: `sqlite/` (embedded default). Every backend passes `store-conformance.ts`.
+ * Backends: `sqlite/` (embedded default), `redis/` (a pool of distributors over one Redis). Every
+ * backend passes `store-conformance.ts`; `open-distributor-store.ts` picks one by URL.
  */
 export interface DistributorStore {
+  /**
+   * Calls `listener` after changes waiting loops care about: `ready` (copies became ready: leased
+   * or requeued), `results` (results stored) and `dropped` (given copies dropped), made by this
+   * process or, over a store shared by a pool, by another process. Returns the listener's removal.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void;
   /** Adds leased copies as ready. Copies already held keep their state. Resolves to the number added. */
   addLeased(copies: readonly LeasedCopy[]): Promise<number>;
   /**
@@ -45,7 +52,10 @@ export interface DistributorStore {
    * acknowledged (what a reconciling Register lists). Undefined when there are more than `limit`.
    */
   knownCopyIds(limit: number): Promise<string[] | undefined>;
-  /** Drops held copies by unit (cancelled units) or copy id (lost leases). Resolves to the number dropped. */
+  /**
+   * Drops held copies by unit (cancelled units) or copy id (lost leases). Resolves to the number
+   * dropped; those that were in clients' hands are announced as a `dropped` change.
+   */
   dropCopies(which: { unitIds?: readonly string[]; copyIds?: readonly string[] }): Promise<number>;
   /** Held copies whose manager lease is due for renewal at `nowMs`, at most `limit`. */
   dueForRenewal(nowMs: number, limit: number): Promise<string[]>;
@@ -70,9 +80,21 @@ export interface DistributorStore {
   getProgram(hash: string): Promise<StoredProgram | undefined>;
   /** Caches a program (content-addressed: storing a hash twice keeps the first). */
   putProgram(program: StoredProgram): Promise<void>;
+  /**
+   * How many other live processes use this store right now: the rest of a pool over a shared
+   * store, 0 for an embedded one. A reconciling Register must not run while there are some (it
+   * would hand back to the manager copies another process is leasing at that moment).
+   */
+  otherProcesses(): Promise<number>;
   /** Closes the store; later calls fail. */
   close(): Promise<void>;
 }
+
+/**
+ * What changed in a store: copies became ready, results were stored, or copies in clients' hands
+ * were dropped (their units cancelled, their leases lost: the clients should stop them).
+ */
+export type StoreChange = { kind: "ready" } | { kind: "results" } | { kind: "dropped"; copyIds: readonly string[] };
 
 /** A copy leased from a manager. */
 export interface LeasedCopy {

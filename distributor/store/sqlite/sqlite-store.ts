@@ -9,10 +9,12 @@ import type {
   RenewedLease,
   StoreCounts,
   StoredProgram,
+  StoreChange,
   StoredResult,
   StoreResultsOutcome,
   TakeReadyRequest,
 } from "../store.js";
+import { StoreChanges } from "../store-changes.js";
 import { takeWithinBytes } from "../../../core/byte-budget.js";
 import { BatchStatement, placeholders, valuesList } from "../../../sqlite/batch-statement.js";
 import { ReadyIndex } from "./ready-index.js";
@@ -96,6 +98,7 @@ export function openSqliteStore(options: SqliteStoreOptions): DistributorStore {
 
 class SqliteStore implements DistributorStore {
   readonly #db: Database.Database;
+  readonly #changes = new StoreChanges();
   readonly #held = new Map<string, HeldEntry>();
   readonly #byUnit = new Map<string, Set<string>>();
   readonly #ready = new ReadyIndex();
@@ -192,6 +195,10 @@ class SqliteStore implements DistributorStore {
     this.#load();
   }
 
+  onChange(listener: (change: StoreChange) => void): () => void {
+    return this.#changes.listen(listener);
+  }
+
   async addLeased(copies: readonly LeasedCopy[]): Promise<number> {
     const entries: HeldEntry[] = [];
     const inBatch = new Set<string>();
@@ -219,6 +226,7 @@ class SqliteStore implements DistributorStore {
       this.#index(e);
       this.#markReady(e, false);
     }
+    if (entries.length > 0) this.#changes.emit({ kind: "ready" });
     return entries.length;
   }
 
@@ -322,6 +330,7 @@ class SqliteStore implements DistributorStore {
     const accepted = this.#storeTx(results);
     for (const r of results) this.#forget(r.copyId);
     this.#resultCount += accepted;
+    if (accepted > 0) this.#changes.emit({ kind: "results" });
     return { accepted, duplicates: results.length - accepted };
   }
 
@@ -353,7 +362,9 @@ class SqliteStore implements DistributorStore {
     for (const unitId of which.unitIds ?? []) for (const copyId of this.#byUnit.get(unitId) ?? []) ids.add(copyId);
     const list = [...ids];
     this.#dropTx(list);
+    const given = list.filter((copyId) => this.#held.get(copyId)?.clientId !== undefined);
     for (const copyId of list) this.#forget(copyId);
+    if (given.length > 0) this.#changes.emit({ kind: "dropped", copyIds: given });
     return list.length;
   }
 
@@ -417,6 +428,10 @@ class SqliteStore implements DistributorStore {
 
   async putProgram(program: StoredProgram): Promise<void> {
     this.#putProgram.run(program.hash, program.source, Buffer.from(program.signature));
+  }
+
+  async otherProcesses(): Promise<number> {
+    return 0;
   }
 
   async close(): Promise<void> {
@@ -499,6 +514,7 @@ class SqliteStore implements DistributorStore {
       this.#releaseClient(e);
       this.#markReady(e, true);
     }
+    if (copyIds.length > 0) this.#changes.emit({ kind: "ready" });
   }
 
   #forget(copyId: string): void {
