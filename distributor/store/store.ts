@@ -96,6 +96,9 @@ export interface DistributorStore {
  */
 export type StoreChange = { kind: "ready" } | { kind: "results" } | { kind: "dropped"; copyIds: readonly string[] };
 
+/** Most copies one takeReady skips (see `TakeReadyRequest.skipCopy`) before it answers with what it found. */
+export const MAX_SKIPPED_PER_TAKE = 1_000;
+
 /** A copy leased from a manager. */
 export interface LeasedCopy {
   /** Copy id (unique across the grid). */

@@ -15,6 +15,7 @@ import type {
   StoreResultsOutcome,
   TakeReadyRequest,
 } from "../store.js";
+import { MAX_SKIPPED_PER_TAKE } from "../store.js";
 import { StoreChanges } from "../store-changes.js";
 import { RedisKeys } from "./redis-keys.js";
 import { runScript, type RedisScript } from "./redis-script.js";
@@ -31,6 +32,7 @@ import { REQUEUE_CLIENT } from "./scripts/requeue-client.js";
 import { REQUEUE_EXPIRED } from "./scripts/requeue-expired.js";
 import { STORE_RESULTS } from "./scripts/store-results.js";
 import { TAKE_READY } from "./scripts/take-ready.js";
+import { UNTAKE } from "./scripts/untake.js";
 import { WAS_GIVEN } from "./scripts/was-given.js";
 
 /** Version of the key layout (`RedisKeys`); a store written by another version is refused. */
@@ -171,27 +173,58 @@ class RedisStore implements DistributorStore {
 
   async takeReady(request: TakeReadyRequest): Promise<GivenCopy[]> {
     if (request.max <= 0) return [];
+    const skipCopy = request.skipCopy;
+    if (skipCopy === undefined) return (await this.#take(request, request.max, [])).map((t) => t.copy);
+    // The refusal is the caller's decision (it knows who holds which unit): take, ask, and put the
+    // refused copies back in front, excluding them from the next take, as the SQLite store does.
+    const out: GivenCopy[] = [];
+    const refused = new Map<string, number>();
+    while (out.length < request.max && refused.size < MAX_SKIPPED_PER_TAKE) {
+      const taken = await this.#take(request, request.max - out.length, [...refused.keys()]);
+      if (taken.length === 0) break;
+      const back: Array<string | number> = [];
+      for (const { copy, refusedSinceMs } of taken) {
+        const since = refusedSinceMs ?? request.nowMs;
+        if (skipCopy({ copyId: copy.copyId, unitId: copy.unitId, refusedSinceMs: since })) {
+          refused.set(copy.copyId, since);
+          back.unshift(copy.copyId, since);
+        } else out.push(copy);
+      }
+      if (back.length > 0) await this.#script(UNTAKE, [request.clientId, ...back]);
+    }
+    return out;
+  }
+
+  /** One TAKE_READY call: up to `max` copies, none of `excluded`, each with when it was first refused. */
+  async #take(request: TakeReadyRequest, max: number, excluded: readonly string[]): Promise<Array<{ copy: GivenCopy; refusedSinceMs: number | undefined }>> {
     const maxBytes = request.maxBytes === undefined || !Number.isFinite(request.maxBytes) ? -1 : request.maxBytes;
+    const skipProjects = [...(request.skipProjects ?? [])];
     const reply = (await this.#script(TAKE_READY, [
       request.clientId,
       this.#instance,
-      request.max,
+      max,
       request.nowMs,
       request.clientDeadlineMs,
       maxBytes,
-      ...(request.skipProjects ?? []),
+      skipProjects.length,
+      ...skipProjects,
+      ...excluded,
     ])) as Buffer[];
-    const given: GivenCopy[] = [];
-    for (let i = 0; i < reply.length; i += 4) {
-      given.push({
-        copyId: String(reply[i]),
-        unitId: String(reply[i + 1]),
-        projectId: String(reply[i + 2]),
-        task: bytes(reply[i + 3] as Buffer),
-        clientDeadlineMs: request.clientDeadlineMs,
+    const taken: Array<{ copy: GivenCopy; refusedSinceMs: number | undefined }> = [];
+    for (let i = 0; i < reply.length; i += 5) {
+      const refused = String(reply[i + 4]);
+      taken.push({
+        copy: {
+          copyId: String(reply[i]),
+          unitId: String(reply[i + 1]),
+          projectId: String(reply[i + 2]),
+          task: bytes(reply[i + 3] as Buffer),
+          clientDeadlineMs: request.clientDeadlineMs,
+        },
+        refusedSinceMs: refused === "" ? undefined : Number(refused),
       });
     }
-    return given;
+    return taken;
   }
 
   async requeueClient(clientId: string, copyIds: Iterable<string>): Promise<number> {

@@ -14,6 +14,7 @@ import type {
   StoreResultsOutcome,
   TakeReadyRequest,
 } from "../store.js";
+import { MAX_SKIPPED_PER_TAKE } from "../store.js";
 import { StoreChanges } from "../store-changes.js";
 import { takeWithinBytes } from "../../../core/byte-budget.js";
 import { BatchStatement, placeholders, valuesList } from "../../../sqlite/batch-statement.js";
@@ -69,8 +70,6 @@ interface ClientLease {
 }
 
 const SECRET_KEY = "secret";
-/** Most copies one takeReady skips (see TakeReadyRequest.skipCopy) before it answers with what it found. */
-const MAX_REFUSED_SCAN = 1_000;
 const REGISTRATION_KEY = "registration";
 
 /**
@@ -266,8 +265,8 @@ class SqliteStore implements DistributorStore {
     if (skipCopy === undefined) return this.#ready.take(request.max, request.skipProjects, isReady, seqOf);
     const out: string[] = [];
     const refused: HeldEntry[] = [];
-    while (out.length < request.max && refused.length < MAX_REFUSED_SCAN) {
-      const ids = this.#ready.take(Math.min(request.max - out.length, MAX_REFUSED_SCAN - refused.length), request.skipProjects, isReady, seqOf);
+    while (out.length < request.max && refused.length < MAX_SKIPPED_PER_TAKE) {
+      const ids = this.#ready.take(Math.min(request.max - out.length, MAX_SKIPPED_PER_TAKE - refused.length), request.skipProjects, isReady, seqOf);
       if (ids.length === 0) break;
       for (const id of ids) {
         const e = this.#held.get(id) as HeldEntry;
