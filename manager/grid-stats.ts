@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { GetStatsResponseSchema, LifespanStatsSchema, ProjectStatsSchema, type GetStatsResponse } from "../gen/disio/v1/admin_service_pb.js";
+import { GetStatsResponseSchema, LifespanStatsSchema, ProjectStatsSchema, type GetStatsResponse, type LifespanStats } from "../gen/disio/v1/admin_service_pb.js";
 import { distributorStatus } from "../core/distributor-status.js";
-import { lifespanStats } from "../core/lifespan-stats.js";
+import { lifespanStats, type LifespanSummary } from "../core/lifespan-stats.js";
 import { etaMs } from "../core/throughput.js";
 import type { ManagerContext } from "./manager-context.js";
 import { toProtoProjectState } from "./mappers/enums.js";
@@ -15,7 +15,8 @@ const MAX_PROJECTS_IN_STATS = 1_000;
 
 /**
  * The grid's picture for GetStats/WatchStats: per-project counts (store counters), units/s over
- * the last minute (the in-memory meter), ETA, copies out, client lifespans and distributor load.
+ * the last minute (the in-memory meter), ETA, copies out, client lifespans (all clients, and per
+ * platform, each with its histogram) and distributor load.
  */
 export async function gridStats(ctx: ManagerContext, projectId: string): Promise<GetStatsResponse> {
   const now = ctx.now();
@@ -25,7 +26,12 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
   const online = distributors.filter(
     (d) => distributorStatus({ ...d, registered: d.registeredAtMs !== undefined }, now, ctx.limits.heartbeatIntervalMs) === "online",
   );
-  const life = lifespanStats(lifespans);
+  const byPlatform = new Map<string, number[]>();
+  for (const { platform, lifespanMs } of lifespans) {
+    let list = byPlatform.get(platform);
+    if (list === undefined) byPlatform.set(platform, (list = []));
+    list.push(lifespanMs);
+  }
   return create(GetStatsResponseSchema, {
     projects: projects.map((p) => {
       const rate = ctx.meter.rate(p.id, now);
@@ -40,16 +46,25 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
         copiesOut: BigInt(p.copiesOut),
       });
     }),
-    clientLifespan: create(LifespanStatsSchema, {
-      clients: BigInt(life.clients),
-      mode: durationFromMs(Math.round(life.modeMs)),
-      mean: durationFromMs(Math.round(life.meanMs)),
-      median: durationFromMs(Math.round(life.medianMs)),
-      p90: durationFromMs(Math.round(life.p90Ms)),
-    }),
+    clientLifespan: toProtoLifespan(lifespanStats(lifespans.map((l) => l.lifespanMs)), ""),
+    platformLifespans: [...byPlatform]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([platform, ms]) => toProtoLifespan(lifespanStats(ms), platform)),
     onlineDistributors: online.length,
     connectedClients: online.reduce((sum, d) => sum + d.clients, 0),
     time: timestampFromMs(now),
+  });
+}
+
+function toProtoLifespan(life: LifespanSummary, platform: string): LifespanStats {
+  return create(LifespanStatsSchema, {
+    clients: BigInt(life.clients),
+    mode: durationFromMs(Math.round(life.modeMs)),
+    mean: durationFromMs(Math.round(life.meanMs)),
+    median: durationFromMs(Math.round(life.medianMs)),
+    p90: durationFromMs(Math.round(life.p90Ms)),
+    buckets: life.buckets.map((bucket) => ({ ...(bucket.belowMs !== undefined && { below: durationFromMs(bucket.belowMs) }), clients: BigInt(bucket.clients) })),
+    platform,
   });
 }
 

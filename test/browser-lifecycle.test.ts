@@ -49,6 +49,29 @@ function childrenCpuSeconds(rootPid: number): number {
 }
 
 describe("visitors come and go", () => {
+  // First in this file: the grid has seen no other browser yet.
+  it("a visitor's stay reaches the manager's lifespan statistics, in the right histogram bucket", async () => {
+    const page = await browser.newPage();
+    await page.goto(host.page("/stay", hostPage(grid.distributor.url, { threads: "1" })));
+    await until(async () => (await pageStats(page))?.state === "running", 30_000, "the page joined");
+    const joinedAt = Date.now();
+    await page.waitForTimeout(6_000);
+    await page.close();
+    const stayMs = Date.now() - joinedAt;
+    const browserLifespan = async () => (await grid.admin.getStats({})).platformLifespans.find((life) => life.platform === "browser");
+    await until(async () => (await browserLifespan()) !== undefined, 30_000, "the stay in GetStats");
+    const life = (await browserLifespan())!;
+    expect(life.clients).toBe(1n);
+    const medianMs = Number(life.median!.seconds) * 1000 + life.median!.nanos / 1e6;
+    expect(medianMs).toBeGreaterThanOrEqual(6_000);
+    expect(medianMs).toBeLessThanOrEqual(stayMs + 2_000);
+    // The histogram: one visitor, in [5 s, 15 s).
+    const filled = life.buckets.filter((bucket) => bucket.clients > 0n).map((bucket) => [Number(bucket.below?.seconds), Number(bucket.clients)]);
+    expect(filled).toEqual([[15, 1]]);
+    const bucket = life.buckets.findIndex((b) => Number(b.below?.seconds) === 15);
+    expect(Number(life.buckets[bucket - 1]!.below!.seconds)).toBe(5);
+  });
+
   it("closing the page mid-task hands its tasks back at once: they finish elsewhere long before the lease ends", async () => {
     const slow = "export default function work(n) { const end = performance.now() + 300; while (performance.now() < end) {} return n * 2; }";
     const inputs = Array.from({ length: 16 }, (_, i) => i);

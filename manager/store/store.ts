@@ -124,8 +124,8 @@ export interface ManagerStore {
   /** Marks a distributor draining. */
   drainDistributor(id: string): Promise<DistributorRecord>;
 
-  /** Lifespans (ms) of the most recent `limit` client sessions, for statistics. */
-  recentLifespans(limit: number): Promise<number[]>;
+  /** Lifespans (ms, join to last seen) and platforms of the most recent `limit` client sessions, for statistics. */
+  recentLifespans(limit: number): Promise<ClientLifespan[]>;
   /** Drops unit-finish notices older than `beforeMs` (heartbeats only need recent ones). */
   pruneNotices(beforeMs: number): Promise<void>;
   /** Client identities by trust (then validated results), most trusted first, at most `limit`. */
@@ -331,6 +331,14 @@ export interface DistributorRecord extends DistributorLoad {
   lastSeenMs: number | undefined;
   revoked: boolean;
   draining: boolean;
+}
+
+/** One client session's stay, for the lifespan statistics. */
+export interface ClientLifespan {
+  /** "browser", "node" or "other". */
+  platform: string;
+  /** Join to last seen, ms. */
+  lifespanMs: number;
 }
 
 /** One client's stay at a distributor. */
