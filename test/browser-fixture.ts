@@ -4,11 +4,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Client } from "@connectrpc/connect";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { AdminService } from "../gen/disio/v1/admin_service_pb.js";
 import type { Outcome } from "../gen/disio/v1/common_pb.js";
+import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { buildBrowserBundle } from "../client-browser/build-bundle.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
@@ -70,6 +72,8 @@ export interface BrowserGrid {
   project(name: string, source: string, inputs: unknown[], settings?: { leaseTimeoutSeconds?: number; maxAttempts?: number }): Promise<string>;
   /** Every copy of every unit of a project (outcome, error text). */
   copies(projectId: string): Promise<{ unitId: string; outcome: Outcome; error: string }[]>;
+  /** Clients with an open Work stream at the distributor (its GetInfo). */
+  connectedClients(): Promise<number>;
   /** Every result of a project, input and output parsed. */
   results(projectId: string): Promise<{ unitId: string; input: unknown; output: unknown }[]>;
   close(): Promise<void>;
@@ -93,6 +97,7 @@ export async function startBrowserGrid(distributorOptions: Partial<DistributorOp
     browserAssetsDir: assets,
     ...distributorOptions,
   });
+  const distributorClient = createClient(DistributorService, createConnectTransport({ baseUrl: distributor.url, httpVersion: "1.1" }));
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   return {
@@ -115,6 +120,9 @@ export async function startBrowserGrid(distributorOptions: Partial<DistributorOp
         for (const copy of full?.copies ?? []) out.push({ unitId: unit.id, outcome: copy.outcome, error: copy.error });
       }
       return out;
+    },
+    async connectedClients() {
+      return (await distributorClient.getInfo({})).clients;
     },
     async results(projectId) {
       const out: { unitId: string; input: unknown; output: unknown }[] = [];
