@@ -52,6 +52,35 @@ describe("WorkHub", () => {
     return { hub, store, dir };
   }
 
+  it("lets a gone client's farewell settle its copies before the stream's end requeues them", async () => {
+    const { hub, store } = await setup(4, { farewellGraceMs: 30_000 });
+    hub.joined("a", "browser");
+    const connection = new AbortController();
+    const stream = hub.work("a", 4, connection.signal);
+    expect(copyIds(await stream.next())).toEqual(["c1", "c2", "c3", "c4"]);
+    const ended = stream.next();
+    // A page unloading: its connection closes, then its keepalive farewell arrives.
+    connection.abort();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await store.counts()).ready).toBe(0);
+    expect(await hub.report("a", [ok("c1")], ["c2", "c3", "c4"])).toMatchObject({ accepted: 1, requeued: 3 });
+    // The farewell settled every copy: the grace ends at once (not after 30 s), nothing more requeued.
+    expect((await ended).done).toBe(true);
+    expect(await store.counts()).toMatchObject({ ready: 3, given: 0, results: 1 });
+  });
+
+  it("requeues a gone client's copies once the farewell grace passed without a farewell", async () => {
+    const { hub, store } = await setup(2, { farewellGraceMs: 300 });
+    hub.joined("a", "browser");
+    const connection = new AbortController();
+    const stream = hub.work("a", 2, connection.signal);
+    expect(copyIds(await stream.next())).toEqual(["c1", "c2"]);
+    const ended = stream.next();
+    connection.abort();
+    await ended;
+    expect(await store.counts()).toMatchObject({ ready: 2, given: 0 });
+  });
+
   it("lets reports free the credit of a stream that replaced one of the same client", async () => {
     const { hub } = await setup(9);
     hub.joined("a", "node");

@@ -38,10 +38,21 @@ export interface WorkHubSettings {
    * are connected but none takes it (e.g. every one of them had a copy too). Default 5,000 ms.
    */
   selfCopyDelayMs?: number;
+  /**
+   * How long the copies of a client whose connection closed under its Work stream wait before they
+   * are requeued, ms. A leaving browser page sends its farewell Report (results and hand-back) with
+   * `fetch` keepalive in the same instant its stream's connection dies, and the farewell, which
+   * needs a CORS preflight first, arrives second: waiting lets it store the page's finished results
+   * and requeue its unfinished copies itself, so no finished copy is re-issued to be computed again.
+   * A stream replaced by the client's next one ends that wait at once. Default 2,000 ms.
+   */
+  farewellGraceMs?: number;
 }
 
 /** {@link WorkHubSettings.selfCopyDelayMs} by default. */
 const DEFAULT_SELF_COPY_DELAY_MS = 5_000;
+/** {@link WorkHubSettings.farewellGraceMs} by default. */
+const DEFAULT_FAREWELL_GRACE_MS = 2_000;
 /** How much longer a refused copy waits when other volunteers are connected. */
 const SELF_COPY_CROWD_FACTOR = 12;
 
@@ -100,6 +111,8 @@ export class WorkHub {
   readonly #now: () => number;
   readonly #sessions = new Map<string, Session>();
   readonly #streams = new Set<Stream>();
+  /** Streams whose client went away, waiting out the farewell grace (woken to end it) before their cleanup. */
+  readonly #leaving = new Map<Stream, Signal>();
   /**
    * copy id → the stream that last handed it out, while it counts there. A result frees the copy on
    * that stream too, whoever reports it: after a restart or a rejoin a client may report under an
@@ -189,14 +202,28 @@ export class WorkHub {
     } finally {
       abort.removeEventListener("abort", onAbort);
       this.#streams.delete(stream);
+      if (abort.aborted && !this.#closing && session.stream === stream && stream.outstanding.size > 0) await this.#farewellGrace(stream);
       await this.#streamEnded(session, stream);
       finish();
     }
   }
 
+  /**
+   * Waits {@link WorkHubSettings.farewellGraceMs} after the client's connection closed, so that a
+   * farewell Report in flight settles the stream's copies first; cut short once no copy is left,
+   * when the client opens its next stream, or when the hub closes.
+   */
+  async #farewellGrace(stream: Stream): Promise<void> {
+    const cut = new Signal();
+    this.#leaving.set(stream, cut);
+    await cut.wait(this.#settings.farewellGraceMs ?? DEFAULT_FAREWELL_GRACE_MS);
+    this.#leaving.delete(stream);
+  }
+
   /** Ends a client's previous stream and waits (briefly) until its cleanup ran. */
   async #replace(previous: Stream): Promise<void> {
     previous.abort.abort();
+    this.#leaving.get(previous)?.notify();
     // A stream stuck in a write to a vanished client must not hold its successor up for long.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([previous.done, new Promise((r) => (timer = setTimeout(r, REPLACE_WAIT_MS)))]);
@@ -340,9 +367,13 @@ export class WorkHub {
     }
     if (returnedCopyIds.length > 0) {
       outcome.requeued = await this.#store.requeueClient(clientId, returnedCopyIds);
+      this.#log.debug({ clientId, results: results.length, returned: returnedCopyIds.length, requeued: outcome.requeued }, "copies handed back");
       this.#free(session?.stream, returnedCopyIds, false);
       if (outcome.requeued > 0) this.notifyReady();
     }
+    // A gone client's farewell settled every copy of its stream: nothing left to wait for.
+    const stream = session?.stream;
+    if (stream !== undefined && stream.outstanding.size === 0) this.#leaving.get(stream)?.notify();
     return outcome;
   }
 
@@ -449,8 +480,9 @@ export class WorkHub {
   /** Tells every stream to pause and end; resolves when they all ended (or after `graceMs`). */
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
-    const done = [...this.#streams].map((s) => s.done);
+    const done = [...this.#streams, ...this.#leaving.keys()].map((s) => s.done);
     this.notifyReady();
+    for (const cut of this.#leaving.values()) cut.notify();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(done), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);

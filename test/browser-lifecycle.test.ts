@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { fromBinary } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker } from "../client-node/index.js";
-import { DistributorServiceReportRequestSchema } from "../gen/disio/v1/distributor_service_pb.js";
-import { hostPage, launchChromium, pageStats, startBrowserGrid, startHostSite, until, type BrowserGrid, type HostSite } from "./browser-fixture.js";
+import { Outcome } from "../gen/disio/v1/common_pb.js";
+import { hostPage, launchChromium, pageStats, startBrowserGrid, startHostSite, startReportRelay, until, type BrowserGrid, type HostSite } from "./browser-fixture.js";
 
 /** How long a client may hold a task before the distributor gives it to someone else, ms. */
 const TASK_LEASE_MS = 60_000;
@@ -72,40 +71,49 @@ describe("visitors come and go", () => {
     expect(Number(life.buckets[bucket - 1]!.below!.seconds)).toBe(5);
   });
 
-  it("closing the page mid-task hands its tasks back at once: they finish elsewhere long before the lease ends", async () => {
+  it("leaving the page for real hands its tasks back and delivers its finished results before the stream's end requeues them; the rest finish elsewhere long before the lease ends", async () => {
     const slow = "export default function work(n) { const end = performance.now() + 300; while (performance.now() < end) {} return n * 2; }";
     const inputs = Array.from({ length: 16 }, (_, i) => i);
     const projectId = await grid.project("leaving", slow, inputs, { leaseTimeoutSeconds: 300 });
+    // The page's Reports of results hang as if stuck on the network: when it goes, its finished
+    // results exist only in the page, and only its farewell can deliver them.
+    const relay = await startReportRelay(grid.distributor.url, (report) => report.results.length > 0 && report.returnedCopyIds.length === 0);
     const context = await browser.newContext();
     const page = await context.newPage();
-    const farewells: { returned: string[]; results: number }[] = [];
-    context.on("request", (request) => {
-      if (!request.url().endsWith("/Report")) return;
-      const body = request.postDataBuffer();
-      if (body === null) return;
-      const report = fromBinary(DistributorServiceReportRequestSchema, new Uint8Array(body));
-      if (report.returnedCopyIds.length > 0) farewells.push({ returned: report.returnedCopyIds, results: report.results.length });
-    });
-    await page.goto(host.page("/leaving", hostPage(grid.distributor.url, { threads: "1" })));
-    await until(async () => ((await pageStats(page))?.tasksDone ?? 0) >= 1, 60_000, "the page computing");
-    // Leaving the page while a task runs and others wait. Playwright does not show requests of a
-    // document being unloaded, so the page's pagehide handler is first run here, where its
-    // farewell can be seen; then the page really goes.
-    await page.evaluate(() => dispatchEvent(new PageTransitionEvent("pagehide", { persisted: false })));
-    const leftAt = Date.now();
-    await until(() => farewells.length > 0, 10_000, "the farewell report");
-    expect(farewells.length).toBe(1);
-    expect(farewells[0]!.returned.length).toBeGreaterThan(0);
-    expect((await pageStats(page))?.state).toBe("paused");
-    await page.goto("about:blank");
-    const worker = await startWorker({ distributorUrl: grid.distributor.url, workers: 1, log: pino({ level: "silent" }) });
+    const worker = { current: undefined as Awaited<ReturnType<typeof startWorker>> | undefined };
     try {
+      await page.goto(host.page("/leaving", hostPage(relay.url, { threads: "1" })));
+      await until(() => relay.held.flatMap((report) => report.results).length >= 2, 60_000, "finished results on the wire");
+      const mark = grid.distributorLog.length;
+      const since = () => grid.distributorLog.slice(mark);
+      // A real unload: the browser fires pagehide, sends the keepalive farewell and closes the
+      // page's connections, its Work stream's among them, in the same instant.
+      await page.goto(host.page("/elsewhere", "<!doctype html><p>another page</p>"));
+      const leftAt = Date.now();
+      await until(() => since().some((entry) => entry.msg === "work stream ended"), 15_000, "the page's stream ended at the distributor");
+      const farewell = since().find((entry) => entry.msg === "copies handed back");
+      const streamEnd = since().find((entry) => entry.msg === "work stream ended");
+      expect(farewell).toBeDefined();
+      expect(since().indexOf(farewell!)).toBeLessThan(since().indexOf(streamEnd!));
+      expect(farewell!.results).toBeGreaterThanOrEqual(2);
+      expect(farewell!.returned).toBeGreaterThan(0);
+      expect(farewell!.requeued).toBe(farewell!.returned);
+      // The farewell settled every copy: the stream's end found nothing left to requeue.
+      expect(streamEnd!.requeued).toBe(0);
+      const pageFinished = farewell!.results as number;
+      worker.current = await startWorker({ distributorUrl: grid.distributor.url, workers: 1, log: pino({ level: "silent" }) });
       await until(async () => (await grid.results(projectId)).length === inputs.length, TASK_LEASE_MS, "every unit done");
       expect(Date.now() - leftAt).toBeLessThan(TASK_LEASE_MS / 3);
       expect((await grid.results(projectId)).map((r) => r.output).sort((a, b) => Number(a) - Number(b))).toEqual(inputs.map((n) => n * 2));
+      // Nothing the page finished was computed again: the worker did exactly the rest.
+      await until(() => worker.current!.stats().completed + pageFinished >= inputs.length, 10_000, "the worker's counter");
+      expect(worker.current.stats().completed).toBe(inputs.length - pageFinished);
+      expect((await grid.copies(projectId)).every((copy) => copy.outcome === Outcome.OK)).toBe(true);
+      expect(await grid.copies(projectId)).toHaveLength(inputs.length);
     } finally {
-      await worker.stop({ graceMs: 1_000 });
+      await worker.current?.stop({ graceMs: 1_000 });
       await context.close();
+      await relay.close();
     }
   });
 

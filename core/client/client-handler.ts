@@ -170,7 +170,8 @@ export class ClientHandler {
    * Suspends work, for a browser tab that is hidden or closing: stops taking tasks, drops every task
    * the processor holds (its `abandon`), and settles what the client owes in one go through `send`,
    * called before this returns: the unfinished copies handed back (the distributor gives them to
-   * others at once, no attempt used) and the finished results not yet reported. The Work stream ends
+   * others at once, no attempt used) and the finished results not yet acknowledged (those on the wire
+   * too: an unloading page's calls are cancelled, and a result reported twice is stored once). The Work stream ends
    * once that farewell settled (so the results are stored before the stream's end requeues what it
    * held). State `paused` until {@link ClientHandler.resume}; resolves when the farewell settled.
    */
@@ -179,9 +180,9 @@ export class ClientHandler {
     this.suspended = true;
     this.setState("paused");
     const session = this.session;
-    const { owed, returned } = this.tasks.settleForFarewell(session);
+    const { owed, onTheWire, returned } = this.tasks.settleForFarewell(session);
     const requests = farewellReports(
-      owed.map((entry) => entry.result),
+      [...owed, ...onTheWire].map((entry) => entry.result),
       returned,
       { ...DEFAULT_FAREWELL_LIMITS, ...limits, maxEntries: this.options.reportBatch },
     );

@@ -31,8 +31,10 @@ export interface TaskBookDeps {
 
 /** What a leaving client owes the distributor (see {@link TaskBook.settleForFarewell}). */
 export interface Farewell {
-  /** Finished results not yet reported. */
+  /** Finished results not yet reported (taken out of the report queue: the farewell reports them). */
   owed: QueuedResult<Session>[];
+  /** Results on the wire and not yet acknowledged: sent again with the farewell, counted by their own call. */
+  onTheWire: QueuedResult<Session>[];
   /** Copies to hand back unstarted. */
   returned: string[];
 }
@@ -219,19 +221,21 @@ export class TaskBook {
 
   /**
    * Empties our hands for a farewell: the processor's tasks are dropped (its `abandon`), and what is
-   * owed under `session` is taken out of the queues: its finished results not yet reported, and its
-   * other copies (plus those waiting to be handed back) to return unstarted.
+   * owed under `session` is taken out of the queues: its finished results not yet reported, those on
+   * the wire (an unloading page's calls are cancelled), and its other copies (plus those waiting to
+   * be handed back) to return unstarted.
    */
   settleForFarewell(session: Session | undefined): Farewell {
     this.deps.processor.abandon?.();
     this.inProcessor = 0;
     const owed = session === undefined ? [] : this.deps.reports.takePending(session);
+    const onTheWire = session === undefined ? [] : this.deps.reports.onTheWire(session);
     const returned = this.deps.heartbeats.takeReturns();
-    const finished = new Set(owed.map((entry) => entry.result.copyId));
+    const finished = new Set([...owed, ...onTheWire].map((entry) => entry.result.copyId));
     for (const [copyId, holder] of this.inHand) if (holder === session && !finished.has(copyId)) returned.push(copyId);
     this.inHand.clear();
     this.deps.notify();
-    return { owed, returned };
+    return { owed, onTheWire, returned };
   }
 
   /** Counts a farewell's results once it was delivered. */
