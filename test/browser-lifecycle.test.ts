@@ -117,6 +117,60 @@ describe("visitors come and go", () => {
     }
   });
 
+  it("a hidden tab (data-pause-hidden by default) hands its tasks back at once, computes nothing while hidden, and resumes when shown", async () => {
+    const program = "export default function work(n) { const end = performance.now() + 100; while (performance.now() < end) {} return n; }";
+    const projectId = await grid.project("hidden", program, Array.from({ length: 300 }, (_, i) => i), { leaseTimeoutSeconds: 300 });
+    const page = await browser.newPage();
+    // The tab's visibility as the browser reports it: flipped below the way a real tab switch does
+    // (document.visibilityState changes, then visibilitychange fires on the document).
+    await page.addInitScript(() => {
+      let state: DocumentVisibilityState = "visible";
+      Object.defineProperty(Document.prototype, "visibilityState", { configurable: true, get: () => state });
+      Object.defineProperty(Document.prototype, "hidden", { configurable: true, get: () => state === "hidden" });
+      (window as unknown as { setVisibility(next: DocumentVisibilityState): void }).setVisibility = (next) => {
+        state = next;
+        document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
+      };
+    });
+    const setVisibility = (state: "visible" | "hidden") => page.evaluate((next) => (window as unknown as { setVisibility(s: string): void }).setVisibility(next), state);
+    try {
+      await page.goto(host.page("/hidden", hostPage(grid.distributor.url, { threads: "1" })));
+      await page.evaluate(() => {
+        const w = window as unknown as { disio: { on(e: string, f: () => void): void }; computed: number };
+        w.computed = 0;
+        w.disio.on("result", () => w.computed++);
+      });
+      const computed = () => page.evaluate(() => (window as unknown as { computed: number }).computed);
+      await until(async () => ((await pageStats(page))?.tasksDone ?? 0) >= 3, 60_000, "the page computing");
+      const mark = grid.distributorLog.length;
+      const since = () => grid.distributorLog.slice(mark);
+      await setVisibility("hidden");
+      expect((await pageStats(page))?.state).toBe("paused");
+      await until(() => since().some((entry) => entry.msg === "work stream ended"), 10_000, "the hidden page's stream ended");
+      const handBack = since().find((entry) => entry.msg === "copies handed back");
+      expect(handBack?.returned).toBeGreaterThan(0);
+      expect(handBack?.requeued).toBe(handBack?.returned);
+      // Nothing runs while hidden: no result, and the browser's CPU stays near idle.
+      const hiddenComputed = await computed();
+      const hiddenDone = (await pageStats(page))!.tasksDone;
+      const cpuBefore = childrenCpuSeconds(process.pid);
+      await page.waitForTimeout(2_000);
+      const hiddenCpu = childrenCpuSeconds(process.pid) - cpuBefore;
+      expect(await computed()).toBe(hiddenComputed);
+      expect((await pageStats(page))!.tasksDone).toBe(hiddenDone);
+      expect(hiddenCpu).toBeLessThan(0.8);
+      await setVisibility("visible");
+      await until(async () => (await pageStats(page))?.state === "running", 10_000, "the page running again");
+      await until(async () => ((await pageStats(page))?.tasksDone ?? 0) >= hiddenDone + 3, 30_000, "the page computing again");
+      expect(await computed()).toBeGreaterThan(hiddenComputed);
+    } finally {
+      await page.evaluate(() => (window as unknown as { disio: { stop(): Promise<void> } }).disio.stop());
+      await page.close();
+      // Its units left over must not feed the next test's page.
+      await grid.admin.deleteProject({ id: projectId });
+    }
+  });
+
   it("data-cpu=0.25 uses measurably less CPU than data-cpu=1", async () => {
     const program = "export default function work(n) { let s = 0; for (let i = 0; i < 8_000_000; i++) s = (s + i * n) % 1_000_003; return s; }";
     await grid.project("duty-cycle", program, Array.from({ length: 5_000 }, (_, i) => i));

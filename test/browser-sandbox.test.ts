@@ -114,3 +114,57 @@ describe("the browser sandbox", () => {
     await page.close();
   });
 });
+
+describe("signature checks without WebCrypto Ed25519", () => {
+  /** Before client.js loads: WebCrypto refuses Ed25519 as older browsers do, and counts what was asked of it. */
+  const refuseEd25519 = () => {
+    const subtle = crypto.subtle;
+    const isEd25519 = (algorithm: unknown) => String(typeof algorithm === "string" ? algorithm : (algorithm as { name?: string } | undefined)?.name).toLowerCase() === "ed25519";
+    const calls = { refused: 0, webCryptoVerifies: 0 };
+    (window as unknown as { ed25519Calls: typeof calls }).ed25519Calls = calls;
+    const importKey = subtle.importKey.bind(subtle) as (...args: unknown[]) => Promise<CryptoKey>;
+    const verify = subtle.verify.bind(subtle) as (...args: unknown[]) => Promise<boolean>;
+    Object.assign(subtle, {
+      importKey: (...args: unknown[]) => {
+        if (!isEd25519(args[2])) return importKey(...args);
+        calls.refused++;
+        return Promise.reject(new DOMException("Algorithm: Unrecognized name", "NotSupportedError"));
+      },
+      verify: (...args: unknown[]) => {
+        if (isEd25519(args[0])) calls.webCryptoVerifies++;
+        return verify(...args);
+      },
+    });
+  };
+
+  it("verifies with @noble/ed25519: a signed program runs, a tampered one never does", async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(refuseEd25519);
+    const page = await context.newPage();
+    const calls = () => page.evaluate(() => (window as unknown as { ed25519Calls: { refused: number; webCryptoVerifies: number } }).ed25519Calls);
+    try {
+      const good = await grid.project("noble-good", "export default function work(n) { return n * 3; }", [1, 2, 3, 4], { maxAttempts: 1 });
+      await page.goto(host.page("/noble", hostPage(grid.distributor.url, { threads: "1" })));
+      const goodCopies = await finalCopies(good, 4);
+      expect(goodCopies.map((copy) => copy.outcome)).toEqual([Outcome.OK, Outcome.OK, Outcome.OK, Outcome.OK]);
+      expect((await grid.results(good)).map((r) => r.output).sort((a, b) => Number(a) - Number(b))).toEqual([3, 6, 9, 12]);
+      expect(await calls()).toMatchObject({ webCryptoVerifies: 0 });
+      expect((await calls()).refused).toBeGreaterThan(0);
+
+      await page.route("**/disio.v1.DistributorService/GetProgram", async (route) => {
+        const response = await route.fetch();
+        const answer = fromBinary(DistributorServiceGetProgramResponseSchema, new Uint8Array(await response.body()));
+        answer.program!.signature[5]! ^= 4;
+        await route.fulfill({ response, body: Buffer.from(toBinary(DistributorServiceGetProgramResponseSchema, create(DistributorServiceGetProgramResponseSchema, answer))) });
+      });
+      const bad = await grid.project("noble-bad", "export default function work(n) { return n + 100; }", [1, 2], { maxAttempts: 1 });
+      const badCopies = await finalCopies(bad, 2);
+      expect(badCopies.map((copy) => copy.outcome)).toEqual([Outcome.ERROR, Outcome.ERROR]);
+      expect(badCopies.every((copy) => /signature verification/.test(copy.error))).toBe(true);
+      expect((await grid.results(bad)).length).toBe(0);
+      expect(await calls()).toMatchObject({ webCryptoVerifies: 0 });
+    } finally {
+      await context.close();
+    }
+  });
+});
