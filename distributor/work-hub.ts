@@ -47,10 +47,19 @@ export interface WorkHubSettings {
    * A stream replaced by the client's next one ends that wait at once. Default 2,000 ms.
    */
   farewellGraceMs?: number;
+  /**
+   * How long a client may be without a Work stream and still continue its session by opening one
+   * (a browser tab shown again, a reconnect), ms. Once that long passed without one, its session
+   * ends and its stay (Join to its last stream's end) goes to the manager's lifespan statistics:
+   * one stay per visit, however often the visitor hid the tab. Default 60,000 ms.
+   */
+  sessionGapMs?: number;
 }
 
 /** {@link WorkHubSettings.selfCopyDelayMs} by default. */
 const DEFAULT_SELF_COPY_DELAY_MS = 5_000;
+/** {@link WorkHubSettings.sessionGapMs} by default. */
+const DEFAULT_SESSION_GAP_MS = 60_000;
 /** {@link WorkHubSettings.farewellGraceMs} by default. */
 const DEFAULT_FAREWELL_GRACE_MS = 2_000;
 /** How much longer a refused copy waits when other volunteers are connected. */
@@ -187,6 +196,7 @@ export class WorkHub {
       done: new Promise((r) => (finish = r)),
     };
     session.lastHeardMs = this.#now();
+    session.leftAtMs = undefined;
     // Claimed before waiting for the previous stream, so that its cleanup sees it was replaced: it
     // must neither end the session (reports would stop freeing this stream's credit) nor requeue
     // copies this stream hands out.
@@ -294,16 +304,20 @@ export class WorkHub {
   }
 
   /**
-   * Cleanup of an ended stream. The session ends only if the stream was still the client's current
-   * one. Requeued are only the copies this stream handed out and that are unreported (reported ones
-   * left the store; the store skips copies no longer given to the client), minus any the client's
-   * current stream handed out again: those are in the successor's accounting. A replaced stream's
+   * Cleanup of an ended stream. If it was the client's current one, the client is now without a
+   * stream: its session ends unless it opens another within `sessionGapMs` (see `sweep`). Requeued
+   * are only the copies this stream handed out and that are unreported (reported ones left the
+   * store; the store skips copies no longer given to the client), minus any the client's current
+   * stream handed out again: those are in the successor's accounting. A replaced stream's
    * copies are requeued too, though the client may still be running them (late results are
    * welcome): some may have been lost with the broken stream, and carrying them over would leak the
    * successor's credit for good.
    */
   async #streamEnded(session: Session, stream: Stream): Promise<void> {
-    if (session.stream === stream) this.#endSession(session);
+    if (session.stream === stream) {
+      session.stream = undefined;
+      session.leftAtMs = this.#now();
+    }
     const successor = session.stream;
     for (const copyId of stream.outstanding) if (this.#holders.get(copyId) === stream) this.#holders.delete(copyId);
     const copyIds = [...stream.outstanding].filter((id) => successor?.outstanding.has(id) !== true);
@@ -441,16 +455,19 @@ export class WorkHub {
   /**
    * Requeues copies whose client lease ended; ends the streams of clients silent too long while
    * holding tasks (frozen or gone with the connection left open: see `clientSilent`) and requeues
-   * their tasks at once; forgets joined clients that never opened a stream.
+   * their tasks at once; ends the sessions of clients without a stream for `sessionGapMs` (their
+   * stays go to the next heartbeat); forgets joined clients that never opened a stream.
    */
   async sweep(): Promise<number> {
     const now = this.#now();
     let requeued = await this.#store.requeueExpiredClientLeases(now);
     if (requeued > 0) this.#log.info({ requeued }, "client leases expired, tasks requeued");
+    const gapMs = this.#settings.sessionGapMs ?? DEFAULT_SESSION_GAP_MS;
     for (const session of this.#sessions.values()) {
       const stream = session.stream;
       if (stream === undefined) {
-        if (now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
+        if (session.leftAtMs !== undefined && now - session.leftAtMs >= gapMs) this.#endSession(session);
+        else if (session.leftAtMs === undefined && now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
         continue;
       }
       if (!clientSilent({ holding: stream.outstanding.size, lastHeardMs: session.lastHeardMs }, now, this.#settings.heartbeatMs)) continue;
@@ -500,15 +517,14 @@ export class WorkHub {
     return session;
   }
 
+  /** Forgets a session whose client left, recording its stay (Join to its last stream's end). */
   #endSession(session: Session): void {
-    session.stream = undefined;
-    // The map may hold a newer session of the same client (it came back after this one was forgotten).
-    if (this.#sessions.get(session.clientId) === session) this.#sessions.delete(session.clientId);
+    this.#sessions.delete(session.clientId);
     this.#ledger.noteEnded({
       clientId: session.clientId,
       platform: session.platform,
       joinedAtMs: session.joinedAtMs,
-      lastSeenMs: this.#now(),
+      lastSeenMs: session.leftAtMs ?? this.#now(),
       results: session.results,
     });
   }

@@ -14,7 +14,7 @@ let host: HostSite;
 let browser: Browser;
 
 beforeAll(async () => {
-  [grid, host, browser] = await Promise.all([startBrowserGrid({ taskLeaseMs: TASK_LEASE_MS }), startHostSite(), launchChromium()]);
+  [grid, host, browser] = await Promise.all([startBrowserGrid({ taskLeaseMs: TASK_LEASE_MS, sessionGapMs: 1_000 }), startHostSite(), launchChromium()]);
 });
 
 afterAll(async () => {
