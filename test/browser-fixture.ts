@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import type { AdminService } from "../gen/disio/v1/admin_service_pb.js";
 import type { Outcome } from "../gen/disio/v1/common_pb.js";
 import { DistributorService, DistributorServiceReportRequestSchema, type DistributorServiceReportRequest } from "../gen/disio/v1/distributor_service_pb.js";
+import { CHROMIUM_ARGS } from "../bench/chromium-args.js";
 import { buildBrowserBundle } from "../client-browser/build-bundle.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
@@ -23,8 +24,6 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Where browser tests keep what a person should look at (screenshots); gitignored. */
 export const ARTIFACTS = join(ROOT, "test-artifacts");
 
-/** Chromium flags for CI: headless, no sandbox (root in containers), nothing phoning home. */
-export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"];
 
 /** Debian's Chromium (`.ci/run` installs it when missing). */
 export function launchChromium(): Promise<Browser> {
