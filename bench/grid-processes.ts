@@ -85,10 +85,31 @@ export function processTree(pid: number): number[] {
   return [pid, ...children.flatMap(processTree)];
 }
 
-/** Spawns `node dist/cli/main.js …args` with its output in `<logDir>/<name>.log`. */
-export function spawnDisio(name: string, args: string[], logDir: string, url = "", env: NodeJS.ProcessEnv = {}): GridProcess {
+/** CPU time (user + system, s) used so far by a process and its living descendants, from /proc. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${member}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
+/**
+ * Spawns `node dist/cli/main.js …args` with its output in `<logDir>/<name>.log`. `detached` starts it
+ * in a session of its own, as Playwright starts Chromium: with the kernel's autogroup scheduling
+ * (`/proc/sys/kernel/sched_autogroup_enabled`) a session shares the CPU as one group, so a benchmark
+ * comparing the two must start both that way.
+ */
+export function spawnDisio(name: string, args: string[], logDir: string, url = "", env: NodeJS.ProcessEnv = {}, detached = false): GridProcess {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
   const child = spawn(process.execPath, [...cliNodeFlags(), CLI, ...args], {
+    detached,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, DISIO_LOG_LEVEL: "info", ...env },
   });
@@ -153,8 +174,9 @@ export async function startDistributorProcess(options: { dataDir: string; port: 
 }
 
 /** Starts `disio worker` with `workers` processes, logging to `<logDir>/<name>.log` (default `worker`). */
-export function startWorkerProcess(options: { distributorUrl: string; workers: number; logDir: string; extraArgs?: string[]; name?: string }): GridProcess {
+export function startWorkerProcess(options: { distributorUrl: string; workers: number; logDir: string; extraArgs?: string[]; name?: string; detached?: boolean }): GridProcess {
   // The worker remembers manager keys in its state folder: one per grid here, never the user's ~/.disio.
   const state = join(options.logDir, "worker-state");
-  return spawnDisio(options.name ?? "worker", ["worker", "--distributor", options.distributorUrl, "--workers", String(options.workers), "--state", state, ...(options.extraArgs ?? [])], options.logDir);
+  const args = ["worker", "--distributor", options.distributorUrl, "--workers", String(options.workers), "--state", state, ...(options.extraArgs ?? [])];
+  return spawnDisio(options.name ?? "worker", args, options.logDir, "", {}, options.detached);
 }

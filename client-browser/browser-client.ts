@@ -1,14 +1,17 @@
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
+import { fromBase64 } from "../core/base64.js";
 import { ClientHandler } from "../core/client/client-handler.js";
 import type { ClientHandlerState } from "../core/client/client-handler-events.js";
 import type { RunnableTask, UnitResult } from "../core/client/unit-processor.js";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import type { DisioApi, DisioEvents, DisioState, DisioStats } from "./disio-api.js";
+import { browserClientKey, pageStorage } from "./client-key.js";
 import { browserEd25519Verify } from "./ed25519-verify.js";
 import type { EmbedOptions } from "./embed-options.js";
 import { IframeProcessor } from "./iframe-processor.js";
 import { keepaliveReport } from "./keepalive-report.js";
+import { localStorageKeyMemory } from "./local-storage-key-memory.js";
 import { RateWindow } from "./rate-window.js";
 
 /** Wall-clock limit of one unit when the distributor sets none, ms. */
@@ -56,6 +59,9 @@ export class BrowserClient implements DisioApi {
 
   start(): void {
     if (this.handler !== undefined && this.stopping === undefined) return;
+    const trustKey = this.options.trust === undefined ? undefined : fromBase64(this.options.trust);
+    if (this.options.trust !== undefined && trustKey?.length !== 32) return this.refuse("data-trust is not a manager key (base64 of 32 bytes)");
+    const storage = pageStorage();
     const processor = new IframeProcessor({
       runnerUrl: this.runnerUrl,
       threads: this.options.threads,
@@ -68,10 +74,17 @@ export class BrowserClient implements DisioApi {
         distributorUrl: this.options.distributor,
         platform: "browser",
         userAgent: navigator.userAgent,
+        clientKey: browserClientKey(storage),
+        ...(trustKey !== undefined && { trustKey }),
         maxSlots: Math.max(processor.slots, Math.min(MAX_PAGE_SLOTS, processor.slots * 16)),
         maxBytesInHand: 16 * 1024 * 1024,
       },
-      { processor, connect: (url) => createClient(DistributorService, this.transport(url)), verify: browserEd25519Verify },
+      {
+        processor,
+        connect: (url) => createClient(DistributorService, this.transport(url)),
+        verify: browserEd25519Verify,
+        keys: localStorageKeyMemory(storage),
+      },
     );
     this.handler = handler;
     this.stopping = undefined;
@@ -152,6 +165,12 @@ export class BrowserClient implements DisioApi {
   private resume(): void {
     this.pausedFor = undefined;
     this.handler?.resume();
+  }
+
+  /** A tag the client cannot run with: nothing starts, state `failed`, an "error" event says why. */
+  private refuse(message: string): void {
+    this.setState("failed");
+    this.emit("error", { message, kind: "fatal" });
   }
 
   private onTasks(tasks: readonly RunnableTask[]): void {

@@ -12,8 +12,8 @@ describe("resolveEmbedOptions", () => {
 
   it("reads every attribute", () => {
     expect(
-      resolveEmbedOptions({ distributor: "https://other.example/base/", threads: "3", cpu: "0.25", pauseHidden: "false", autostart: "false" }, src, 8),
-    ).toEqual({ distributor: "https://other.example/base", threads: 3, cpu: 0.25, pauseHidden: false, autostart: false });
+      resolveEmbedOptions({ distributor: "https://other.example/base/", threads: "3", cpu: "0.25", pauseHidden: "false", autostart: "false", trust: " S2V5 " }, src, 8),
+    ).toEqual({ distributor: "https://other.example/base", threads: 3, cpu: 0.25, pauseHidden: false, autostart: false, trust: "S2V5" });
   });
 
   it("clamps numbers and ignores nonsense", () => {

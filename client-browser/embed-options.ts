@@ -10,13 +10,18 @@ export interface EmbedOptions {
   pauseHidden: boolean;
   /** Start on load: `data-autostart`, default true ("false" waits for `disio.start()`). */
   autostart: boolean;
+  /**
+   * The manager key to pin (`data-trust`, base64 of the raw 32-byte Ed25519 key `disio manager`
+   * prints), as written; checked when the client starts. Default: trust on first use.
+   */
+  trust?: string;
 }
 
 /** Most threads a page may ask for. */
 const MAX_THREADS = 64;
 
 /**
- * Reads the tag's attributes (`dataset` keys: distributor, threads, cpu, pauseHidden, autostart).
+ * Reads the tag's attributes (`dataset` keys: distributor, threads, cpu, pauseHidden, autostart, trust).
  * Malformed values fall back to the defaults (a site's typo must not break its page); numbers are
  * clamped to their ranges. `scriptSrc` is client.js's own URL.
  */
@@ -30,6 +35,7 @@ export function resolveEmbedOptions(dataset: Readonly<Record<string, string | un
     cpu: Number.isFinite(cpu) ? Math.min(1, Math.max(0.1, cpu)) : 1,
     pauseHidden: flag(dataset.pauseHidden, true),
     autostart: flag(dataset.autostart, true),
+    ...(dataset.trust !== undefined && dataset.trust.trim() !== "" && { trust: dataset.trust.trim() }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import type { FarewellSend } from "../core/client/client-handler.js";
+import type { FarewellSend } from "../core/client/client-handler-deps.js";
 import { DistributorService, DistributorServiceReportRequestSchema } from "../gen/disio/v1/distributor_service_pb.js";
 
 const REPORT_PATH = `/${DistributorService.typeName}/${DistributorService.method.report.name}`;

@@ -5,13 +5,26 @@ import { etaMs, throughputPerSecond } from "./throughput.js";
 
 describe("lifespanStats", () => {
   it("summarises lifespans", () => {
-    expect(lifespanStats([])).toEqual({ clients: 0, modeMs: 0, meanMs: 0, medianMs: 0, p90Ms: 0, buckets: new Array(15).fill(0) });
+    expect(lifespanStats([])).toMatchObject({ clients: 0, modeMs: 0, meanMs: 0, medianMs: 0, p90Ms: 0 });
+    expect(lifespanStats([]).buckets.map((b) => b.clients)).toEqual(new Array(15).fill(0));
     const s = lifespanStats([10_000, 20_000, 20_000, 20_000, 40_000, 100_000, 200_000, 300_000, 400_000, 2_000_000]);
     expect(s.clients).toBe(10);
     expect(s.meanMs).toBe(311_000);
     expect(s.medianMs).toBe(40_000);
     expect(s.p90Ms).toBe(400_000);
     expect(s.modeMs).toBe(22_500);
+  });
+
+  it("counts every lifespan in its bucket: lower bound inclusive, upper exclusive, the last one open", () => {
+    const s = lifespanStats([0, 999, 1_000, 4_999, 5_000, 86_399_999, 86_400_000, 90_000_000]);
+    const counts = new Map(s.buckets.map((b) => [b.belowMs, b.clients]));
+    expect(s.buckets).toHaveLength(15);
+    expect(s.buckets[0]).toEqual({ belowMs: 1_000, clients: 2 });
+    expect(counts.get(5_000)).toBe(2);
+    expect(counts.get(15_000)).toBe(1);
+    expect(counts.get(86_400_000)).toBe(1);
+    expect(s.buckets.at(-1)).toEqual({ belowMs: undefined, clients: 2 });
+    expect(s.buckets.reduce((sum, b) => sum + b.clients, 0)).toBe(8);
   });
 });
 

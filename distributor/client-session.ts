@@ -13,6 +13,8 @@ export interface Session {
   errorStreak: number;
   results: number;
   stream: Stream | undefined;
+  /** When its last Work stream ended, while it has none (its session ends after `sessionGapMs`), ms. */
+  leftAtMs: number | undefined;
   /** Who the client is beyond this session (vouched for in its results). */
   identity: ClientIdentity;
   /** The identity's tags (see client-identity.ts `identityTags`): sessions sharing one are one volunteer. */
@@ -45,5 +47,5 @@ export interface Stream {
 
 /** A session just joined (or seen again after a restart) at `nowMs`. */
 export function newSession(clientId: string, platform: string, nowMs: number, identity: ClientIdentity, tags: readonly string[]): Session {
-  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, results: 0, stream: undefined, identity, tags };
+  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, results: 0, stream: undefined, leftAtMs: undefined, identity, tags };
 }

@@ -93,6 +93,12 @@ export interface DistributorOptions {
    * Default 5,000. See WorkHubSettings.selfCopyDelayMs.
    */
   selfCopyDelayMs?: number;
+  /**
+   * How long a client may be without a Work stream and still continue its session (a hidden tab
+   * shown again), ms; then its stay goes to the lifespan statistics. Default 60,000. See
+   * WorkHubSettings.sessionGapMs.
+   */
+  sessionGapMs?: number;
   /** How long `close()` waits for buffered results to reach a manager by default, ms. Default 5,000. */
   closeGraceMs?: number;
   /**
@@ -170,5 +176,6 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     closeGraceMs: positive("closeGraceMs", options.closeGraceMs ?? 5_000),
     browserAssetsDir: options.browserAssetsDir,
     selfCopyDelayMs: positive("selfCopyDelayMs", options.selfCopyDelayMs ?? 5_000),
+    sessionGapMs: positive("sessionGapMs", options.sessionGapMs ?? 60_000),
   };
 }

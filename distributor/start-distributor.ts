@@ -126,6 +126,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         maxReportResults: o.maxReportResults,
         heartbeatMs: o.clientHeartbeatMs,
         selfCopyDelayMs: o.selfCopyDelayMs,
+        sessionGapMs: o.sessionGapMs,
       },
       events: {
         tasksGiven(count) {

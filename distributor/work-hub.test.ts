@@ -52,6 +52,62 @@ describe("WorkHub", () => {
     return { hub, store, dir };
   }
 
+  it("records one stay per visit: a stream reopened within sessionGapMs continues the session, its stay ends at the last stream's end", async () => {
+    let now = 1_000_000;
+    const { hub } = await setup(0, { sessionGapMs: 60_000 }, { now: () => now });
+    hub.joined("v", "browser");
+    const visit = async () => {
+      const connection = new AbortController();
+      const stream = hub.work("v", 1, connection.signal);
+      const ended = stream.next();
+      connection.abort();
+      await ended;
+    };
+    await visit();
+    now += 30_000;
+    await hub.sweep();
+    expect(hub.takeEndedSessions()).toEqual([]);
+    // The tab shown again 30 s later: the same session, still a browser's.
+    await visit();
+    now += 59_999;
+    await hub.sweep();
+    expect(hub.takeEndedSessions()).toEqual([]);
+    now += 1;
+    await hub.sweep();
+    expect(hub.takeEndedSessions()).toEqual([{ clientId: "v", platform: "browser", joinedAtMs: 1_000_000, lastSeenMs: 1_030_000, results: 0 }]);
+    await hub.sweep();
+    expect(hub.takeEndedSessions()).toEqual([]);
+  });
+
+  it("lets a gone client's farewell settle its copies before the stream's end requeues them", async () => {
+    const { hub, store } = await setup(4, { farewellGraceMs: 30_000 });
+    hub.joined("a", "browser");
+    const connection = new AbortController();
+    const stream = hub.work("a", 4, connection.signal);
+    expect(copyIds(await stream.next())).toEqual(["c1", "c2", "c3", "c4"]);
+    const ended = stream.next();
+    // A page unloading: its connection closes, then its keepalive farewell arrives.
+    connection.abort();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await store.counts()).ready).toBe(0);
+    expect(await hub.report("a", [ok("c1")], ["c2", "c3", "c4"])).toMatchObject({ accepted: 1, requeued: 3 });
+    // The farewell settled every copy: the grace ends at once (not after 30 s), nothing more requeued.
+    expect((await ended).done).toBe(true);
+    expect(await store.counts()).toMatchObject({ ready: 3, given: 0, results: 1 });
+  });
+
+  it("requeues a gone client's copies once the farewell grace passed without a farewell", async () => {
+    const { hub, store } = await setup(2, { farewellGraceMs: 300 });
+    hub.joined("a", "browser");
+    const connection = new AbortController();
+    const stream = hub.work("a", 2, connection.signal);
+    expect(copyIds(await stream.next())).toEqual(["c1", "c2"]);
+    const ended = stream.next();
+    connection.abort();
+    await ended;
+    expect(await store.counts()).toMatchObject({ ready: 2, given: 0 });
+  });
+
   it("lets reports free the credit of a stream that replaced one of the same client", async () => {
     const { hub } = await setup(9);
     hub.joined("a", "node");
@@ -101,7 +157,7 @@ describe("WorkHub", () => {
   });
 
   it("requeues, when a replaced stream ends late, only its own unreported copies", async () => {
-    const { hub, store } = await setup(10);
+    const { hub, store } = await setup(10, { sessionGapMs: 1 });
     hub.joined("a", "node");
     const first = hub.work("a", 3, new AbortController().signal);
     expect(copyIds(await first.next())).toEqual(["c1", "c2", "c3"]);
@@ -119,6 +175,8 @@ describe("WorkHub", () => {
     await second.return(undefined);
     expect((await store.counts()).given).toBe(0);
     expect(hub.connectedClients).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await hub.sweep();
     expect(hub.takeEndedSessions().map((s) => ({ clientId: s.clientId, results: s.results }))).toEqual([{ clientId: "a", results: 3 }]);
   });
 

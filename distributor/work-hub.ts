@@ -38,10 +38,30 @@ export interface WorkHubSettings {
    * are connected but none takes it (e.g. every one of them had a copy too). Default 5,000 ms.
    */
   selfCopyDelayMs?: number;
+  /**
+   * How long the copies of a client whose connection closed under its Work stream wait before they
+   * are requeued, ms. A leaving browser page sends its farewell Report (results and hand-back) with
+   * `fetch` keepalive in the same instant its stream's connection dies, and the farewell, which
+   * needs a CORS preflight first, arrives second: waiting lets it store the page's finished results
+   * and requeue its unfinished copies itself, so no finished copy is re-issued to be computed again.
+   * A stream replaced by the client's next one ends that wait at once. Default 2,000 ms.
+   */
+  farewellGraceMs?: number;
+  /**
+   * How long a client may be without a Work stream and still continue its session by opening one
+   * (a browser tab shown again, a reconnect), ms. Once that long passed without one, its session
+   * ends and its stay (Join to its last stream's end) goes to the manager's lifespan statistics:
+   * one stay per visit, however often the visitor hid the tab. Default 60,000 ms.
+   */
+  sessionGapMs?: number;
 }
 
 /** {@link WorkHubSettings.selfCopyDelayMs} by default. */
 const DEFAULT_SELF_COPY_DELAY_MS = 5_000;
+/** {@link WorkHubSettings.sessionGapMs} by default. */
+const DEFAULT_SESSION_GAP_MS = 60_000;
+/** {@link WorkHubSettings.farewellGraceMs} by default. */
+const DEFAULT_FAREWELL_GRACE_MS = 2_000;
 /** How much longer a refused copy waits when other volunteers are connected. */
 const SELF_COPY_CROWD_FACTOR = 12;
 
@@ -102,6 +122,8 @@ export class WorkHub {
   readonly #now: () => number;
   readonly #sessions = new Map<string, Session>();
   readonly #streams = new Set<Stream>();
+  /** Streams whose client went away, waiting out the farewell grace (woken to end it) before their cleanup. */
+  readonly #leaving = new Map<Stream, Signal>();
   /**
    * copy id → the stream that last handed it out, while it counts there. A result frees the copy on
    * that stream too, whoever reports it: after a restart or a rejoin a client may report under an
@@ -201,6 +223,7 @@ export class WorkHub {
       done: new Promise((r) => (finish = r)),
     };
     session.lastHeardMs = this.#now();
+    session.leftAtMs = undefined;
     // Claimed before waiting for the previous stream, so that its cleanup sees it was replaced: it
     // must neither end the session (reports would stop freeing this stream's credit) nor requeue
     // copies this stream hands out.
@@ -217,14 +240,28 @@ export class WorkHub {
       abort.removeEventListener("abort", onAbort);
       this.#streams.delete(stream);
       this.#hungry.delete(stream);
+      if (abort.aborted && !this.#closing && session.stream === stream && stream.outstanding.size > 0) await this.#farewellGrace(stream);
       await this.#streamEnded(session, stream);
       finish();
     }
   }
 
+  /**
+   * Waits {@link WorkHubSettings.farewellGraceMs} after the client's connection closed, so that a
+   * farewell Report in flight settles the stream's copies first; cut short once no copy is left,
+   * when the client opens its next stream, or when the hub closes.
+   */
+  async #farewellGrace(stream: Stream): Promise<void> {
+    const cut = new Signal();
+    this.#leaving.set(stream, cut);
+    await cut.wait(this.#settings.farewellGraceMs ?? DEFAULT_FAREWELL_GRACE_MS);
+    this.#leaving.delete(stream);
+  }
+
   /** Ends a client's previous stream and waits (briefly) until its cleanup ran. */
   async #replace(previous: Stream): Promise<void> {
     previous.abort.abort();
+    this.#leaving.get(previous)?.notify();
     // A stream stuck in a write to a vanished client must not hold its successor up for long.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([previous.done, new Promise((r) => (timer = setTimeout(r, REPLACE_WAIT_MS)))]);
@@ -305,16 +342,20 @@ export class WorkHub {
   }
 
   /**
-   * Cleanup of an ended stream. The session ends only if the stream was still the client's current
-   * one. Requeued are only the copies this stream handed out and that are unreported (reported ones
-   * left the store; the store skips copies no longer given to the client), minus any the client's
-   * current stream handed out again: those are in the successor's accounting. A replaced stream's
+   * Cleanup of an ended stream. If it was the client's current one, the client is now without a
+   * stream: its session ends unless it opens another within `sessionGapMs` (see `sweep`). Requeued
+   * are only the copies this stream handed out and that are unreported (reported ones left the
+   * store; the store skips copies no longer given to the client), minus any the client's current
+   * stream handed out again: those are in the successor's accounting. A replaced stream's
    * copies are requeued too, though the client may still be running them (late results are
    * welcome): some may have been lost with the broken stream, and carrying them over would leak the
    * successor's credit for good.
    */
   async #streamEnded(session: Session, stream: Stream): Promise<void> {
-    if (session.stream === stream) this.#endSession(session);
+    if (session.stream === stream) {
+      session.stream = undefined;
+      session.leftAtMs = this.#now();
+    }
     const successor = session.stream;
     for (const copyId of stream.outstanding) if (this.#holders.get(copyId) === stream) this.#holders.delete(copyId);
     const copyIds = [...stream.outstanding].filter((id) => successor?.outstanding.has(id) !== true);
@@ -376,8 +417,12 @@ export class WorkHub {
     }
     if (returnedCopyIds.length > 0) {
       outcome.requeued = await this.#store.requeueClient(clientId, returnedCopyIds);
+      this.#log.debug({ clientId, results: results.length, returned: returnedCopyIds.length, requeued: outcome.requeued }, "copies handed back");
       this.#free(session?.stream, returnedCopyIds, false);
     }
+    // A gone client's farewell settled every copy of its stream: nothing left to wait for.
+    const stream = session?.stream;
+    if (stream !== undefined && stream.outstanding.size === 0) this.#leaving.get(stream)?.notify();
     return outcome;
   }
 
@@ -461,16 +506,19 @@ export class WorkHub {
   /**
    * Requeues copies whose client lease ended; ends the streams of clients silent too long while
    * holding tasks (frozen or gone with the connection left open: see `clientSilent`) and requeues
-   * their tasks at once; forgets joined clients that never opened a stream.
+   * their tasks at once; ends the sessions of clients without a stream for `sessionGapMs` (their
+   * stays go to the next heartbeat); forgets joined clients that never opened a stream.
    */
   async sweep(): Promise<number> {
     const now = this.#now();
     let requeued = await this.#store.requeueExpiredClientLeases(now);
     if (requeued > 0) this.#log.info({ requeued }, "client leases expired, tasks requeued");
+    const gapMs = this.#settings.sessionGapMs ?? DEFAULT_SESSION_GAP_MS;
     for (const session of this.#sessions.values()) {
       const stream = session.stream;
       if (stream === undefined) {
-        if (now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
+        if (session.leftAtMs !== undefined && now - session.leftAtMs >= gapMs) this.#endSession(session);
+        else if (session.leftAtMs === undefined && now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
         continue;
       }
       if (!clientSilent({ holding: stream.outstanding.size, lastHeardMs: session.lastHeardMs }, now, this.#settings.heartbeatMs)) continue;
@@ -500,8 +548,9 @@ export class WorkHub {
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
     this.#unlisten();
-    const done = [...this.#streams].map((s) => s.done);
+    const done = [...this.#streams, ...this.#leaving.keys()].map((s) => s.done);
     for (const stream of this.#streams) stream.wake.notify();
+    for (const cut of this.#leaving.values()) cut.notify();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(done), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
@@ -519,15 +568,14 @@ export class WorkHub {
     return session;
   }
 
+  /** Forgets a session whose client left, recording its stay (Join to its last stream's end). */
   #endSession(session: Session): void {
-    session.stream = undefined;
-    // The map may hold a newer session of the same client (it came back after this one was forgotten).
-    if (this.#sessions.get(session.clientId) === session) this.#sessions.delete(session.clientId);
+    this.#sessions.delete(session.clientId);
     this.#ledger.noteEnded({
       clientId: session.clientId,
       platform: session.platform,
       joinedAtMs: session.joinedAtMs,
-      lastSeenMs: this.#now(),
+      lastSeenMs: session.leftAtMs ?? this.#now(),
       results: session.results,
     });
   }

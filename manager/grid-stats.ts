@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { GetStatsResponseSchema, LifespanStatsSchema, ProjectStatsSchema, type GetStatsResponse } from "../gen/disio/v1/admin_service_pb.js";
+import { GetStatsResponseSchema, LifespanStatsSchema, ProjectStatsSchema, type GetStatsResponse, type LifespanStats } from "../gen/disio/v1/admin_service_pb.js";
 import { distributorStatus } from "../core/distributor-status.js";
-import { LIFESPAN_BUCKET_BOUNDS_MS, lifespanStats } from "../core/lifespan-stats.js";
+import { lifespanStats, type LifespanSummary } from "../core/lifespan-stats.js";
 import { etaMs } from "../core/throughput.js";
 import type { ManagerContext } from "./manager-context.js";
 import { toProtoDistributor } from "./mappers/distributor-mapper.js";
@@ -16,7 +16,8 @@ const MAX_PROJECTS_IN_STATS = 1_000;
 
 /**
  * The grid's picture for GetStats/WatchStats: per-project counts (store counters), units/s over
- * the last minute (the in-memory meter), ETA, copies out, client lifespans and distributor load.
+ * the last minute (the in-memory meter), ETA, copies out, client lifespans (all clients, and per
+ * platform, each with its histogram) and distributor load.
  */
 export async function gridStats(ctx: ManagerContext, projectId: string): Promise<GetStatsResponse> {
   const now = ctx.now();
@@ -31,19 +32,12 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
   const online = distributors.filter(
     (d) => distributorStatus({ ...d, registered: d.registeredAtMs !== undefined }, now, ctx.limits.heartbeatIntervalMs) === "online",
   );
-  const life = lifespanStats(lifespans);
-  const toProtoLifespan = (l: ReturnType<typeof lifespanStats>) =>
-    create(LifespanStatsSchema, {
-      clients: BigInt(l.clients),
-      mode: durationFromMs(Math.round(l.modeMs)),
-      mean: durationFromMs(Math.round(l.meanMs)),
-      median: durationFromMs(Math.round(l.medianMs)),
-      p90: durationFromMs(Math.round(l.p90Ms)),
-      buckets: l.buckets.map((clients, i) => {
-        const bound = LIFESPAN_BUCKET_BOUNDS_MS[i];
-        return { clients: BigInt(clients), ...(bound !== undefined && { upperBound: durationFromMs(bound) }) };
-      }),
-    });
+  const byPlatform = new Map<string, number[]>();
+  for (const { platform, lifespanMs } of lifespans) {
+    let list = byPlatform.get(platform);
+    if (list === undefined) byPlatform.set(platform, (list = []));
+    list.push(lifespanMs);
+  }
   return create(GetStatsResponseSchema, {
     projects: projects.map((p) => {
       const rate = ctx.meter.rate(p.id, now);
@@ -64,12 +58,27 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
         ...(lastFinish !== undefined && { lastFinishTime: timestampFromMs(lastFinish) }),
       });
     }),
-    clientLifespan: toProtoLifespan(life),
-    distributorLifespans: Object.fromEntries([...byDistributor].map(([id, list]) => [id, toProtoLifespan(lifespanStats(list))])),
+    clientLifespan: toProtoLifespan(lifespanStats(lifespans.map((l) => l.lifespanMs)), ""),
+    platformLifespans: [...byPlatform]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([platform, ms]) => toProtoLifespan(lifespanStats(ms), platform)),
+    distributorLifespans: Object.fromEntries([...byDistributor].map(([id, list]) => [id, toProtoLifespan(lifespanStats(list), "")])),
     distributors: distributors.map((d) => toProtoDistributor(d, now, ctx.limits.heartbeatIntervalMs)),
     onlineDistributors: online.length,
     connectedClients: online.reduce((sum, d) => sum + d.clients, 0),
     time: timestampFromMs(now),
+  });
+}
+
+function toProtoLifespan(life: LifespanSummary, platform: string): LifespanStats {
+  return create(LifespanStatsSchema, {
+    clients: BigInt(life.clients),
+    mode: durationFromMs(Math.round(life.modeMs)),
+    mean: durationFromMs(Math.round(life.meanMs)),
+    median: durationFromMs(Math.round(life.medianMs)),
+    p90: durationFromMs(Math.round(life.p90Ms)),
+    buckets: life.buckets.map((bucket) => ({ ...(bucket.belowMs !== undefined && { upperBound: durationFromMs(bucket.belowMs) }), clients: BigInt(bucket.clients) })),
+    platform,
   });
 }
 

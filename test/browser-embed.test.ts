@@ -66,20 +66,24 @@ describe("the browser embed", () => {
 
   it("computes a project from a page on another origin, together with a disio worker, with correct outputs", async () => {
     const inputs = Array.from({ length: 300 }, (_, i) => i + 1);
-    const projectId = await grid.project("cross-origin", PROGRAM, inputs);
     const page = await browser.newPage();
     await page.goto(host.page("/cross-origin", hostPage(grid.distributor.url, { threads: "1" })));
-    await until(async () => ((await pageStats(page))?.tasksDone ?? 0) >= 10, 60_000, "the browser computing");
     const worker = await startWorker({ distributorUrl: grid.distributor.url, workers: 1, log: pino({ level: "silent" }) });
     try {
+      // Both Work streams are open before the units exist, so both get tasks from the first batch
+      // however busy the machine (a worker still starting would find a fast page done with them all).
+      await until(async () => (await grid.connectedClients()) === 2, 60_000, "the page and the worker connected");
+      const projectId = await grid.project("cross-origin", PROGRAM, inputs);
       let results: Awaited<ReturnType<BrowserGrid["results"]>> = [];
       await until(async () => (results = await grid.results(projectId)).length === inputs.length, 120_000, "every unit done");
       for (const result of results) expect(result.output).toEqual(work(result.input as number));
+      expect(results.map((r) => r.input).sort((a, b) => Number(a) - Number(b))).toEqual(inputs);
+      // Counters follow the results: the page counts a result once the distributor acknowledged it.
+      await until(async () => ((await pageStats(page))?.tasksDone ?? 0) + worker.stats().completed >= inputs.length, 30_000, "both counters caught up");
       const stats = await pageStats(page);
       expect(stats).toMatchObject({ state: "running", distributor: grid.distributor.url, threads: 1, tasksFailed: 0, projectIds: [projectId] });
-      expect(stats!.tasksDone).toBeGreaterThanOrEqual(10);
+      expect(stats!.tasksDone).toBeGreaterThan(0);
       expect(worker.stats().completed).toBeGreaterThan(0);
-      expect(stats!.tasksDone + worker.stats().completed).toBeGreaterThanOrEqual(inputs.length);
     } finally {
       await worker.stop({ graceMs: 1_000 });
       await page.close();

@@ -1,14 +1,18 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, request, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Client } from "@connectrpc/connect";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { fromBinary } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { AdminService } from "../gen/disio/v1/admin_service_pb.js";
 import type { Outcome } from "../gen/disio/v1/common_pb.js";
+import { DistributorService, DistributorServiceReportRequestSchema, type DistributorServiceReportRequest } from "../gen/disio/v1/distributor_service_pb.js";
+import { CHROMIUM_ARGS } from "../bench/chromium-args.js";
 import { buildBrowserBundle } from "../client-browser/build-bundle.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
@@ -20,8 +24,6 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Where browser tests keep what a person should look at (screenshots); gitignored. */
 export const ARTIFACTS = join(ROOT, "test-artifacts");
 
-/** Chromium flags for CI: headless, no sandbox (root in containers), nothing phoning home. */
-export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"];
 
 /** Debian's Chromium (`.ci/run` installs it when missing). */
 export function launchChromium(): Promise<Browser> {
@@ -65,11 +67,15 @@ export interface BrowserGrid {
   dir: string;
   manager: RunningManager;
   distributor: RunningDistributor;
+  /** The distributor's log entries (pino JSON objects, debug level and up), in order. */
+  distributorLog: Array<Record<string, unknown>>;
   admin: Client<typeof AdminService>;
   /** Creates a project and adds one unit per input; returns its id. */
   project(name: string, source: string, inputs: unknown[], settings?: { leaseTimeoutSeconds?: number; maxAttempts?: number }): Promise<string>;
   /** Every copy of every unit of a project (outcome, error text). */
   copies(projectId: string): Promise<{ unitId: string; outcome: Outcome; error: string }[]>;
+  /** Clients with an open Work stream at the distributor (its GetInfo). */
+  connectedClients(): Promise<number>;
   /** Every result of a project, input and output parsed. */
   results(projectId: string): Promise<{ unitId: string; input: unknown; output: unknown }[]>;
   close(): Promise<void>;
@@ -78,6 +84,17 @@ export interface BrowserGrid {
 export async function startBrowserGrid(distributorOptions: Partial<DistributorOptions> = {}): Promise<BrowserGrid> {
   const dir = mkdtempSync(join(tmpdir(), "disio-browser-"));
   const log = pino({ level: process.env.DISIO_TEST_LOG ?? "silent" });
+  const distributorLog: Array<Record<string, unknown>> = [];
+  const echo = process.env.DISIO_TEST_LOG !== undefined;
+  const recorder = pino(
+    { level: "debug" },
+    {
+      write(line: string) {
+        distributorLog.push(JSON.parse(line) as Record<string, unknown>);
+        if (echo) process.stderr.write(line);
+      },
+    },
+  );
   const assets = join(dir, "browser");
   mkdirSync(assets);
   await buildBrowserBundle({ root: ROOT, outDir: assets });
@@ -89,16 +106,18 @@ export async function startBrowserGrid(distributorOptions: Partial<DistributorOp
     managerUrls: [manager.url],
     token,
     dataDir: join(dir, "distributor"),
-    log,
+    log: recorder,
     browserAssetsDir: assets,
     ...distributorOptions,
   });
+  const distributorClient = createClient(DistributorService, createConnectTransport({ baseUrl: distributor.url, httpVersion: "1.1" }));
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   return {
     dir,
     manager,
     distributor,
+    distributorLog,
     admin,
     async project(name, source, inputs, settings = {}) {
       const leaseTimeout = settings.leaseTimeoutSeconds === undefined ? undefined : { seconds: BigInt(settings.leaseTimeoutSeconds), nanos: 0 };
@@ -116,6 +135,9 @@ export async function startBrowserGrid(distributorOptions: Partial<DistributorOp
       }
       return out;
     },
+    async connectedClients() {
+      return (await distributorClient.getInfo({})).clients;
+    },
     async results(projectId) {
       const out: { unitId: string; input: unknown; output: unknown }[] = [];
       for await (const result of listAllResults(admin, projectId)) {
@@ -126,6 +148,53 @@ export async function startBrowserGrid(distributorOptions: Partial<DistributorOp
     async close() {
       await Promise.all([distributor.close({ graceMs: 500 }), manager.close({ graceMs: 500 })]);
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A relay in front of a distributor, on its own port: passes every request through (streams
+ * included; a client's closed connection closes the upstream one), except Report calls whose
+ * decoded body `hold` picks: those are never forwarded nor answered, as if stuck on the network,
+ * and are listed in `held`.
+ */
+export interface ReportRelay {
+  url: string;
+  held: DistributorServiceReportRequest[];
+  close(): Promise<void>;
+}
+
+export async function startReportRelay(targetUrl: string, hold: (report: DistributorServiceReportRequest) => boolean): Promise<ReportRelay> {
+  const target = new URL(targetUrl);
+  const held: DistributorServiceReportRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (req.method === "POST" && req.url?.endsWith("/Report") === true) {
+        const report = fromBinary(DistributorServiceReportRequestSchema, new Uint8Array(body));
+        if (hold(report)) {
+          held.push(report);
+          return;
+        }
+      }
+      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on("error", () => res.destroy());
+      res.on("close", () => upstream.destroy());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -1,49 +1,20 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Task, TaskResult } from "../../gen/disio/v1/common_pb.js";
 import { backoffDelayMs } from "../backoff.js";
 import { toBase64 } from "../base64.js";
-import { limitOutput } from "../output-limit.js";
-import type { Ed25519Verify } from "../program-signature.js";
+import type { ClientHandlerDeps, FarewellSend } from "./client-handler-deps.js";
 import { resolveClientHandlerOptions, type ClientHandlerOptions, type ResolvedClientHandlerOptions } from "./client-handler-options.js";
 import { TrustKeyMismatchError } from "./errors.js";
 import type { ClientHandlerEvents, ClientHandlerState, ClientHandlerStats } from "./client-handler-events.js";
 import { CreditTuner } from "./credit-tuner.js";
-import { farewellReports, type FarewellLimits, type FarewellRequest } from "./farewell-reports.js";
+import { farewellReports, type FarewellLimits } from "./farewell-reports.js";
 import { Heartbeats } from "./heartbeats.js";
-import { joinDistributor, type DistributorClient, type Session } from "./join-distributor.js";
+import { joinDistributor, type Session } from "./join-distributor.js";
 import { inMemoryKeyMemory, type KeyMemory } from "./key-memory.js";
-import { inHandCheck } from "./in-hand-check.js";
 import { ProgramCache } from "./program-cache.js";
 import { reconnectPlan } from "./reconnect-plan.js";
-import { ReportQueue, type ReportSettlement } from "./report-queue.js";
-import { programErrorResult, toProtoTaskResult, toRunnableTask } from "./task-mapper.js";
-import type { UnitProcessor, UnitResult } from "./unit-processor.js";
-
-/** Side effects of {@link ClientHandler}: how to reach a distributor, and what runs the units. */
-export interface ClientHandlerDeps {
-  /** Makes a client for a distributor base URL (called again for each redirect). */
-  connect(baseUrl: string): DistributorClient;
-  /** Runs the tasks. */
-  processor: UnitProcessor;
-  /**
-   * Where manager keys trusted on first use are remembered, per distributor URL. Default
-   * {@link inMemoryKeyMemory}: a key change is refused for as long as this handler lives.
-   */
-  keys?: KeyMemory;
-  /** Monotonic clock in ms. Default `performance.now`. */
-  now?: () => number;
-  /** Ed25519 check of program signatures. Default WebCrypto (browsers without it pass a library's). */
-  verify?: Ed25519Verify;
-}
-
-type Listener<K extends keyof ClientHandlerEvents> = (event: ClientHandlerEvents[K]) => void;
-
-/**
- * Sends a farewell's Report requests to the distributor the session belongs to, with its session
- * headers. Called synchronously by {@link ClientHandler.suspend}: the first request must be on its
- * way before this returns (it may be the page's last act, e.g. a `fetch` with `keepalive`).
- */
-export type FarewellSend = (target: { url: string; headers: Readonly<Record<string, string>> }, requests: readonly FarewellRequest[]) => Promise<void>;
+import { ReportQueue } from "./report-queue.js";
+import { TaskBook } from "./task-book.js";
+import { TypedEmitter } from "./typed-emitter.js";
 
 /** Default farewell budgets: a keepalive fetch may carry 64 KiB (all such requests together). */
 const DEFAULT_FAREWELL_LIMITS = { firstBytes: 60_000, restBytes: 4 * 1024 * 1024 };
@@ -51,8 +22,8 @@ const DEFAULT_FAREWELL_LIMITS = { firstBytes: 60_000, restBytes: 4 * 1024 * 1024
 /**
  * The client handler core, shared by `disio worker` and the browser client: joins a distributor
  * (following redirects), holds the Work stream with `slots` of credit, fetches and verifies each
- * program once, hands verified tasks to a {@link UnitProcessor}, batches results into Report calls,
- * reconnects with backoff, and drains on {@link ClientHandler.stop}.
+ * program once, hands verified tasks to a `UnitProcessor` (through its {@link TaskBook}), batches
+ * results into Report calls, reconnects with backoff, and drains on {@link ClientHandler.stop}.
  *
  * Tasks whose program is missing or fails verification never reach the processor; they are reported
  * as errors of kind "program".
@@ -62,7 +33,7 @@ export class ClientHandler {
   private readonly now: () => number;
   private readonly programs: ProgramCache;
   private readonly keys: KeyMemory;
-  private readonly listeners = new Map<keyof ClientHandlerEvents, Set<(event: never) => void>>();
+  private readonly events = new TypedEmitter<ClientHandlerEvents>();
   private readonly stopSignal = new AbortController();
 
   private lifecycle: ClientHandlerState = "initialized";
@@ -78,12 +49,7 @@ export class ClientHandler {
   /** Settles when the handler ended: resolves after {@link ClientHandler.stop}, rejects when it failed. */
   readonly closed: Promise<void>;
 
-  /** copy id → the session it was given under (reports must use that session). */
-  private readonly inHand = new Map<string, Session>();
-  /** Copies the distributor cancelled while they were in the processor or awaiting their program. */
-  private readonly cancelled = new Set<string>();
-  private inProcessor = 0;
-  private awaitingProgram = 0;
+  private readonly tasks: TaskBook;
   private readonly reports: ReportQueue<Session>;
   private readonly waiters = new Set<() => void>();
   private readonly heartbeats: Heartbeats;
@@ -94,9 +60,6 @@ export class ClientHandler {
   /** Suspended (see {@link ClientHandler.suspend}): no tasks taken, no stream reopened until resume. */
   private suspended = false;
   private wakeResumed: (() => void) | undefined;
-
-  private completed = 0;
-  private failed = 0;
 
   constructor(
     options: ClientHandlerOptions,
@@ -134,7 +97,7 @@ export class ClientHandler {
           if (session === this.session) this.heartbeats.sent();
           return session.client.report({ results, slots: this.credit.slots }, { headers: session.headers, timeoutMs: this.options.callTimeoutMs });
         },
-        settled: (settlement) => this.onReportSettled(settlement),
+        settled: (settlement) => this.tasks.onReportSettled(settlement),
         now: this.now,
       },
     );
@@ -142,7 +105,7 @@ export class ClientHandler {
       {
         intervalMs: () => this.session?.heartbeatMs,
         connected: () => this.session !== undefined,
-        holding: () => this.inHand.size,
+        holding: () => this.tasks.size,
         send: async (returnedCopyIds) => {
           const session = this.session;
           if (session === undefined) throw new ConnectError("no session", Code.Unavailable);
@@ -156,7 +119,20 @@ export class ClientHandler {
       },
       this.options.reportBatch,
     );
-    deps.processor.onResults((results) => this.onProcessorResults(results));
+    this.tasks = new TaskBook({
+      processor: deps.processor,
+      programs: this.programs,
+      credit: this.credit,
+      reports: this.reports,
+      heartbeats: this.heartbeats,
+      session: () => this.session,
+      suspended: () => this.suspended,
+      stopping: () => this.stopSignal.signal.aborted,
+      now: this.now,
+      emit: (event, payload) => this.emit(event, payload),
+      notify: () => this.notify(),
+    });
+    deps.processor.onResults((results) => this.tasks.onProcessorResults(results));
     this.closed = new Promise<void>((resolve, reject) => {
       this.settleClosed = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -171,15 +147,12 @@ export class ClientHandler {
 
   /** Counters so far. */
   stats(): ClientHandlerStats {
-    return { completed: this.completed, failed: this.failed, inFlight: this.inHand.size };
+    return { completed: this.tasks.completed, failed: this.tasks.failed, inFlight: this.tasks.size };
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
-  on<K extends keyof ClientHandlerEvents>(event: K, listener: Listener<K>): () => void {
-    let set = this.listeners.get(event);
-    if (set === undefined) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (event: never) => void);
-    return () => set.delete(listener as (event: never) => void);
+  on<K extends keyof ClientHandlerEvents>(event: K, listener: (event: ClientHandlerEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
   }
 
   /**
@@ -197,7 +170,8 @@ export class ClientHandler {
    * Suspends work, for a browser tab that is hidden or closing: stops taking tasks, drops every task
    * the processor holds (its `abandon`), and settles what the client owes in one go through `send`,
    * called before this returns: the unfinished copies handed back (the distributor gives them to
-   * others at once, no attempt used) and the finished results not yet reported. The Work stream ends
+   * others at once, no attempt used) and the finished results not yet acknowledged (those on the wire
+   * too: an unloading page's calls are cancelled, and a result reported twice is stored once). The Work stream ends
    * once that farewell settled (so the results are stored before the stream's end requeues what it
    * held). State `paused` until {@link ClientHandler.resume}; resolves when the farewell settled.
    */
@@ -205,17 +179,10 @@ export class ClientHandler {
     if (this.lifecycle !== "running" && this.lifecycle !== "connecting") return Promise.resolve();
     this.suspended = true;
     this.setState("paused");
-    this.deps.processor.abandon?.();
-    this.inProcessor = 0;
     const session = this.session;
-    const owed = session === undefined ? [] : this.reports.takePending(session);
-    const returned = this.heartbeats.takeReturns();
-    const finished = new Set(owed.map((entry) => entry.result.copyId));
-    for (const [copyId, holder] of this.inHand) if (holder === session && !finished.has(copyId)) returned.push(copyId);
-    this.inHand.clear();
-    this.notify();
+    const { owed, onTheWire, returned } = this.tasks.settleForFarewell(session);
     const requests = farewellReports(
-      owed.map((entry) => entry.result),
+      [...owed, ...onTheWire].map((entry) => entry.result),
       returned,
       { ...DEFAULT_FAREWELL_LIMITS, ...limits, maxEntries: this.options.reportBatch },
     );
@@ -223,9 +190,7 @@ export class ClientHandler {
     return sent
       .then(
         () => {
-          const ok = owed.filter((entry) => entry.ok).length;
-          this.completed += ok;
-          this.failed += owed.length - ok;
+          this.tasks.farewellDelivered(owed);
           if (returned.length > 0) this.emit("returned", { tasks: returned.length });
         },
         (error: unknown) => this.emit("reportFailed", { error: ConnectError.from(error), results: owed.length, dropped: true }),
@@ -258,14 +223,14 @@ export class ClientHandler {
     if (this.lifecycle !== "failed") this.setState("draining");
     this.stopSignal.abort();
     this.streamAbort?.abort();
-    await this.waitUntil(() => this.inProcessor === 0 && this.awaitingProgram === 0, deadline);
+    await this.waitUntil(() => this.tasks.idle, deadline);
     this.reports.drain();
     await this.waitUntil(() => this.reports.idle, Math.max(deadline, this.now() + 2_000));
     this.reports.close();
     await this.deps.processor.stop();
     if (this.loopDone !== undefined && this.lifecycle !== "failed") await this.loopDone;
     await this.heartbeatDone;
-    this.inHand.clear();
+    this.tasks.clear();
     if (this.lifecycle !== "failed") this.setState("stopped");
     this.settleClosed(this.failure);
   }
@@ -297,8 +262,8 @@ export class ClientHandler {
         for await (const response of stream) {
           failures = 0;
           if (response.pause) this.emit("paused", {});
-          if (response.cancelledCopyIds.length > 0) this.cancel(session, response.cancelledCopyIds);
-          if (response.tasks.length > 0) this.accept(session, response.tasks);
+          if (response.cancelledCopyIds.length > 0) this.tasks.cancel(session, response.cancelledCopyIds);
+          if (response.tasks.length > 0) this.tasks.accept(session, response.tasks);
           else if (response.inHand !== undefined) this.checkInHand(session, response.inHand, streamAbort);
         }
         failure = new ConnectError("the distributor ended the work stream", Code.Unavailable);
@@ -349,178 +314,14 @@ export class ClientHandler {
     }
   }
 
-  // ---- tasks -----------------------------------------------------------------------------------
-
-  /**
-   * Takes a Work message's tasks. A task already in hand is not run twice; if it was given under an
-   * older session (a rejoin after a distributor restart), the new session is the one that holds it
-   * now, so its result is reported there and frees that stream's credit.
-   */
-  private accept(session: Session, tasks: Task[]): void {
-    const byProgram = new Map<string, Task[]>();
-    const adopted = new Set<string>();
-    // Tasks still arriving on a stream being closed for a suspension: that stream's end requeues them.
-    if (this.suspended) return;
-    for (const task of tasks) {
-      const holder = this.inHand.get(task.copyId);
-      if (holder !== undefined) {
-        if (holder !== session) {
-          this.inHand.set(task.copyId, session);
-          adopted.add(task.copyId);
-        }
-        continue;
-      }
-      this.inHand.set(task.copyId, session);
-      this.credit.taskArrived(task.input.byteLength);
-      let group = byProgram.get(task.programHash);
-      if (group === undefined) byProgram.set(task.programHash, (group = []));
-      group.push(task);
-    }
-    this.reports.rekey(adopted, session);
-    const capped = this.credit.capToBytes();
-    if (capped !== undefined) this.emit("creditChanged", { slots: capped });
-    for (const [hash, fetched] of byProgram) {
-      this.awaitingProgram += fetched.length;
-      void this.programs.get(hash, session.publicKey).then((verdict) => {
-        this.awaitingProgram -= fetched.length;
-        this.notify();
-        // A suspension meanwhile handed these back; tasks cancelled while their program was on its way never start.
-        const live = fetched.filter((task) => !this.cancelled.delete(task.copyId) && this.inHand.has(task.copyId));
-        if (live.length === 0) return;
-        if (!verdict.ok && verdict.retryable === true) {
-          this.handBack(live.map((task) => task.copyId));
-          this.emit("programUnavailable", { hash, reason: verdict.reason, tasks: live.length });
-          return;
-        }
-        if (!verdict.ok) {
-          this.emit("programRejected", { hash, reason: verdict.reason, tasks: live.length });
-          this.addResults(live.map((task) => programErrorResult(task.copyId, verdict.reason)));
-          return;
-        }
-        this.inProcessor += live.length;
-        this.deps.processor.run(live.map((task) => toRunnableTask(task, verdict.source, session.maxRunTimeMs)));
-      });
-    }
-  }
-
-  /**
-   * Drops tasks the distributor cancelled from our hands: they are not reported and free their
-   * slots. Those already in the processor are told to it; their results are ignored when they come.
-   */
-  private cancel(session: Session, copyIds: readonly string[]): void {
-    const dropped: string[] = [];
-    for (const copyId of copyIds) {
-      if (this.inHand.get(copyId) !== session) continue;
-      this.inHand.delete(copyId);
-      this.cancelled.add(copyId);
-      dropped.push(copyId);
-    }
-    if (dropped.length === 0) return;
-    this.deps.processor.cancel?.(dropped);
-    this.emit("cancelled", { tasks: dropped.length });
-    this.notify();
-  }
-
-  private onProcessorResults(results: UnitResult[]): void {
-    let counted = 0;
-    let cancelled = 0;
-    for (const result of results) {
-      if (!this.inHand.has(result.copyId)) {
-        if (this.cancelled.delete(result.copyId)) cancelled++;
-        continue;
-      }
-      counted++;
-      this.credit.resultFinished(result.outcome.ok, result.durationMs);
-    }
-    this.inProcessor = Math.max(0, this.inProcessor - counted - cancelled);
-    this.addResults(results);
-    if (this.stopSignal.signal.aborted) return;
-    const grown = this.credit.considerGrowth(this.now(), this.session?.taskLeaseMs);
-    // The stream stays open: the next Report (results are waiting for one) carries the new credit.
-    if (grown !== undefined) this.emit("creditChanged", { slots: grown });
-  }
-
-  private addResults(results: UnitResult[]): void {
-    for (const result of results) {
-      const session = this.inHand.get(result.copyId);
-      if (session === undefined) continue;
-      const outcome = limitOutput(result.outcome);
-      const bytes = outcome.ok ? outcome.output.length : outcome.message.length;
-      this.reports.add(session, toProtoTaskResult(outcome === result.outcome ? result : { ...result, outcome }), outcome.ok, bytes);
-    }
-    this.notify();
-  }
-
-  private onReportSettled(settlement: ReportSettlement<Session>): void {
-    const { batch } = settlement;
-    if (settlement.kind === "acknowledged") {
-      this.credit.reportRoundTrip(settlement.roundTripMs);
-      const refused = new Set(settlement.refusedCopyIds);
-      let completed = 0;
-      let failed = 0;
-      for (const entry of batch) {
-        if (refused.has(entry.result.copyId)) {
-          this.settleRefused(entry);
-          continue;
-        }
-        this.inHand.delete(entry.result.copyId);
-        if (entry.ok) completed++;
-        else failed++;
-      }
-      this.completed += completed;
-      this.failed += failed;
-      this.emit("reported", {
-        results: batch.length,
-        accepted: settlement.accepted,
-        duplicates: settlement.duplicates,
-        refused: refused.size,
-        completed,
-        failed,
-        roundTripMs: settlement.roundTripMs,
-      });
-    } else {
-      if (settlement.dropped) for (const entry of batch) this.settleRefused(entry);
-      this.emit("reportFailed", { error: settlement.error, results: batch.length, dropped: settlement.dropped });
-    }
-    this.notify();
-  }
-
-  /**
-   * A result the distributor refused under the session it was sent with: sent again under the
-   * session that holds its copy now (it was handed to a newer one), else dropped.
-   */
-  private settleRefused(entry: { key: Session; result: TaskResult; ok: boolean; bytes: number }): void {
-    const holder = this.inHand.get(entry.result.copyId);
-    if (holder !== undefined && holder !== entry.key) this.reports.add(holder, entry.result, entry.ok, entry.bytes);
-    else this.inHand.delete(entry.result.copyId);
-  }
-
   // ---- liveness --------------------------------------------------------------------------------
-
-  /**
-   * Hands copies back unstarted: they leave our hands now and go out with the next heartbeat Report
-   * (those of an older session went back when its stream ended).
-   */
-  private handBack(copyIds: readonly string[]): void {
-    const current: string[] = [];
-    for (const copyId of copyIds) {
-      const session = this.inHand.get(copyId);
-      if (session === undefined) continue;
-      this.inHand.delete(copyId);
-      if (session === this.session) current.push(copyId);
-    }
-    this.heartbeats.handBack(current);
-    this.notify();
-  }
 
   /** Reopens the stream when the distributor keeps counting more tasks in our hands than we hold. */
   private checkInHand(session: Session, counted: number, stream: AbortController): void {
-    let holding = 0;
-    for (const holder of this.inHand.values()) if (holder === session) holding++;
-    const check = inHandCheck(this.inHandStrikes, counted, holding);
+    const check = this.tasks.checkInHand(session, counted, this.inHandStrikes);
     this.inHandStrikes = check.strikes;
     if (!check.reopen) return;
-    this.emit("streamResynced", { counted, holding });
+    this.emit("streamResynced", { counted, holding: check.holding });
     this.reopening = true;
     stream.abort();
   }
@@ -541,9 +342,7 @@ export class ClientHandler {
   }
 
   private emit<K extends keyof ClientHandlerEvents>(event: K, payload: ClientHandlerEvents[K]): void {
-    const set = this.listeners.get(event);
-    if (set === undefined) return;
-    for (const listener of set) (listener as Listener<K>)(payload);
+    this.events.emit(event, payload);
   }
 
   private notify(): void {

@@ -3,7 +3,7 @@
  * unit-processor protocol it drives, and its pure decisions.
  */
 export { ClientHandler } from "./client-handler.js";
-export type { ClientHandlerDeps, FarewellSend } from "./client-handler.js";
+export type { ClientHandlerDeps, FarewellSend } from "./client-handler-deps.js";
 export { farewellReports } from "./farewell-reports.js";
 export type { FarewellLimits, FarewellRequest } from "./farewell-reports.js";
 export type { DistributorClient } from "./join-distributor.js";

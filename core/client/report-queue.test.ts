@@ -41,6 +41,28 @@ describe("ReportQueue", () => {
     expect(queue.idle).toBe(true);
   });
 
+  it("lists the results of a session on the wire until their call settles (a farewell sends them again)", async () => {
+    let release!: () => void;
+    const settlements: ReportSettlement<string>[] = [];
+    const queue = new ReportQueue<string>(policy, {
+      send: async (_key, results) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return { accepted: results.length, duplicates: 0, refusedCopyIds: [] };
+      },
+      settled: (settlement) => settlements.push(settlement),
+      now: () => performance.now(),
+    });
+    for (const id of ["a", "b", "c"]) queue.add("s1", result(id), true, 1);
+    queue.add("s1", result("d"), true, 1);
+    expect(queue.onTheWire("s1").map((entry) => entry.result.copyId)).toEqual(["a", "b", "c"]);
+    expect(queue.onTheWire("s2")).toEqual([]);
+    expect(queue.takePending("s1").map((entry) => entry.result.copyId)).toEqual(["d"]);
+    release();
+    await settle();
+    expect(queue.onTheWire("s1")).toEqual([]);
+    expect(settlements.map((s) => s.batch.length)).toEqual([3]);
+  });
+
   it("caps a batch by output bytes but always sends at least one result", async () => {
     const { queue, calls } = harness();
     queue.add("s", result("big"), true, 500);

@@ -60,6 +60,8 @@ const FINAL_REPORT_CODES = new Set([Code.Unauthenticated, Code.PermissionDenied,
 export class ReportQueue<K> {
   private pending: QueuedResult<K>[] = [];
   private inFlight = 0;
+  /** Batches on the wire, not yet settled. */
+  private readonly sending = new Set<QueuedResult<K>[]>();
   private failures = 0;
   private retryAtMs = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -99,6 +101,17 @@ export class ReportQueue<K> {
     const taken = this.pending.filter((entry) => entry.key === key);
     this.pending = this.pending.filter((entry) => entry.key !== key);
     return taken;
+  }
+
+  /**
+   * The results of session `key` on the wire and not yet acknowledged (they stay there: their calls
+   * settle as usual). A farewell sends them again, since a page unloading cancels those calls and a
+   * distributor stores a result reported twice once.
+   */
+  onTheWire(key: K): QueuedResult<K>[] {
+    const out: QueuedResult<K>[] = [];
+    for (const batch of this.sending) for (const entry of batch) if (entry.key === key) out.push(entry);
+    return out;
   }
 
   /** From now on, sends everything waiting without delay (stopping). */
@@ -160,6 +173,7 @@ export class ReportQueue<K> {
     const first = batch[0];
     if (first === undefined) return;
     this.inFlight++;
+    this.sending.add(batch);
     const startedMs = this.deps.now();
     let settlement: ReportSettlement<K>;
     try {
@@ -183,6 +197,7 @@ export class ReportQueue<K> {
       settlement = { kind: "failed", batch, error: connectError, dropped };
     }
     this.inFlight--;
+    this.sending.delete(batch);
     this.deps.settled(settlement);
     this.schedule();
   }

@@ -379,13 +379,29 @@ describe("AdminService", () => {
     const id = created.distributor!.id;
     const { manager } = clients(id);
     await manager.register({ publicUrl: "http://edge:7200", region: "eu", capacity: 100, version: "0.1.0" });
-    await manager.heartbeat({ clients: 3, heldCopies: 1, endedSessions: [{ clientId: "k", joinTime: timestampFromMs(clock - 60_000), lastSeenTime: timestampFromMs(clock) }] });
+    await manager.heartbeat({
+      clients: 3,
+      heldCopies: 1,
+      endedSessions: [
+        { clientId: "k", platform: "node", joinTime: timestampFromMs(clock - 60_000), lastSeenTime: timestampFromMs(clock) },
+        { clientId: "v", platform: "browser", joinTime: timestampFromMs(clock - 7_000), lastSeenTime: timestampFromMs(clock) },
+      ],
+    });
     const listed = await admin.listDistributors({});
     expect(listed.distributors[0]).toMatchObject({ id, name: "edge", status: 2, clients: 3, heldCopies: 1, publicUrl: "http://edge:7200" });
     const stats = await admin.getStats({});
     expect(stats).toMatchObject({ onlineDistributors: 1, connectedClients: 3 });
-    expect(stats.clientLifespan!.clients).toBe(1n);
-    expect(stats.clientLifespan!.median!.seconds).toBe(60n);
+    expect(stats.clientLifespan!.clients).toBe(2n);
+    expect(stats.clientLifespan!.p90!.seconds).toBe(60n);
+    const bars = (life: (typeof stats.platformLifespans)[number]) =>
+      life.buckets.filter((b) => b.clients > 0n).map((b) => [b.upperBound === undefined ? "open" : Number(b.upperBound.seconds), Number(b.clients)]);
+    // 60 s falls in [60 s, 120 s), 7 s in [5 s, 15 s): lower bounds inclusive.
+    expect(bars(stats.clientLifespan!)).toEqual([[15, 1], [120, 1]]);
+    expect(stats.clientLifespan!.buckets).toHaveLength(15);
+    expect(stats.platformLifespans.map((l) => [l.platform, Number(l.clients), bars(l)])).toEqual([
+      ["browser", 1, [[15, 1]]],
+      ["node", 1, [[120, 1]]],
+    ]);
     clock += 3 * DEFAULT_LIMITS.heartbeatIntervalMs + 1;
     expect((await admin.listDistributors({})).distributors[0]!.status).toBe(3);
     const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });

@@ -662,7 +662,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       );
       expect(hb.finishedUnitIds).toEqual([u]);
       expect((await store.heartbeat(distributorId, { heldCopies: 0, clients: 0, bufferedResults: 0, freeSlots: 0 }, [], T0 + 3, 100)).finishedUnitIds).toEqual([]);
-      expect(await store.recentLifespans(10)).toEqual([30_000]);
+      expect(await store.recentLifespans(10)).toEqual([{ platform: "node", lifespanMs: 30_000 }]);
       expect((await store.getDistributor(distributorId)).lastSeenMs).toBe(T0 + 3);
       expect((await store.drainDistributor(distributorId)).draining).toBe(true);
       const q = await project();

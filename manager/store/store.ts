@@ -137,8 +137,8 @@ export interface ManagerStore {
   /** Marks a distributor draining. */
   drainDistributor(id: string): Promise<DistributorRecord>;
 
-  /** Lifespans (ms) of the most recent `limit` client sessions, for statistics. */
-  recentLifespans(limit: number): Promise<number[]>;
+  /** Lifespans (ms, join to last seen) and platforms of the most recent `limit` client sessions, for statistics. */
+  recentLifespans(limit: number): Promise<ClientLifespan[]>;
   /** The lifespans of the most recent `limit` client sessions, ms, grouped by distributor id. */
   recentLifespansByDistributor(limit: number): Promise<Map<string, number[]>>;
   /**
@@ -385,6 +385,14 @@ export interface DistributorRecord extends DistributorLoad {
   lastSeenMs: number | undefined;
   revoked: boolean;
   draining: boolean;
+}
+
+/** One client session's stay, for the lifespan statistics. */
+export interface ClientLifespan {
+  /** "browser", "node" or "other". */
+  platform: string;
+  /** Join to last seen, ms. */
+  lifespanMs: number;
 }
 
 /** One client's stay at a distributor. */

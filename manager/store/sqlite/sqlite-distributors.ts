@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { DistributorNotFoundError, NameTakenError } from "../../errors.js";
 import { formatId, parseId } from "../../ids.js";
-import type { ClientSessionRecord, CopyAssignment, DistributorLoad, DistributorRecord } from "../store.js";
+import type { ClientLifespan, ClientSessionRecord, CopyAssignment, DistributorLoad, DistributorRecord } from "../store.js";
 
 interface DistributorRow {
   id: number;
@@ -56,7 +56,7 @@ export class SqliteDistributors {
         "INSERT INTO client_sessions (distributor_id, client_id, platform, join_at, last_seen_at, results) VALUES (?, ?, ?, ?, ?, ?)",
       ),
       trimSessions: prepare("DELETE FROM client_sessions WHERE id <= (SELECT max(id) FROM client_sessions) - ?"),
-      lifespans: prepare("SELECT last_seen_at - join_at FROM client_sessions ORDER BY id DESC LIMIT ?").pluck(),
+      lifespans: prepare("SELECT platform, last_seen_at - join_at AS lifespanMs FROM client_sessions ORDER BY id DESC LIMIT ?"),
       lifespansByDistributor: prepare("SELECT distributor_id AS d, last_seen_at - join_at AS ms FROM client_sessions ORDER BY id DESC LIMIT ?"),
       revoke: prepare("UPDATE distributors SET revoked = 1 WHERE id = ?"),
       drain: prepare("UPDATE distributors SET draining = 1 WHERE id = ?"),
@@ -143,8 +143,8 @@ export class SqliteDistributors {
     return toDistributor(this.q.get.get(row.id) as DistributorRow);
   }
 
-  async recentLifespans(limit: number): Promise<number[]> {
-    return this.q.lifespans.all(limit) as number[];
+  async recentLifespans(limit: number): Promise<ClientLifespan[]> {
+    return this.q.lifespans.all(limit) as ClientLifespan[];
   }
 
   async recentLifespansByDistributor(limit: number): Promise<Map<string, number[]>> {

@@ -23,6 +23,7 @@ import { NameTakenError, ProjectNotFoundError, ProjectStateError, RequestIdReuse
 import { formatId, parseId } from "../../ids.js";
 import type {
   AddedUnits,
+  ClientLifespan,
   ClientSessionRecord,
   ClientTrustRecord,
   CopyAssignment,
@@ -650,7 +651,7 @@ export class SqliteStore implements ManagerStore {
   drainDistributor(id: string): Promise<DistributorRecord> {
     return this.distributors.drain(id);
   }
-  recentLifespans(limit: number): Promise<number[]> {
+  recentLifespans(limit: number): Promise<ClientLifespan[]> {
     return this.distributors.recentLifespans(limit);
   }
   pruneNotices(beforeMs: number): Promise<void> {
