@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canaryMix, canaryVerdict } from "./canary-mix.js";
+import { canaryMix, canaryVerdict, ordinaryRoom } from "./canary-mix.js";
 
 /** Draws the given values in order. */
 function draws(...values: number[]): () => number {
@@ -30,8 +30,17 @@ describe("canaryMix", () => {
 });
 
 describe("canaryVerdict", () => {
-  it("validates the expected hash", () => expect(canaryVerdict("ok", "h", "h")).toBe("validated"));
-  it("finds any other output wrong", () => expect(canaryVerdict("ok", "x", "h")).toBe("wrong"));
-  it("tells nothing from an error", () => expect(canaryVerdict("error", undefined, "h")).toBe("none"));
-  it("tells nothing from an invalid output", () => expect(canaryVerdict("invalid", undefined, "h")).toBe("none"));
+  it("validates the expected hash", () => expect(canaryVerdict("ok", "h", "h", false)).toBe("validated"));
+  it("validates the expected hash on a project with a validator", () => expect(canaryVerdict("ok", "h", "h", true)).toBe("validated"));
+  it("finds any other output wrong", () => expect(canaryVerdict("ok", "x", "h", false)).toBe("wrong"));
+  it("judges no other output on a project with a validator", () => expect(canaryVerdict("ok", "x", "h", true)).toBe("none"));
+  it("tells nothing from an error", () => expect(canaryVerdict("error", undefined, "h", false)).toBe("none"));
+  it("tells nothing from an invalid output", () => expect(canaryVerdict("invalid", "x", "h", false)).toBe("none"));
+});
+
+describe("ordinaryRoom", () => {
+  it("gives the whole room without canaries", () => expect(ordinaryRoom(10, 0)).toBe(10));
+  it("leaves half the room at one canary per copy", () => expect(ordinaryRoom(10, 1)).toBe(5));
+  it("leaves room for the canaries at a low rate", () => expect(ordinaryRoom(10, 0.1)).toBe(9));
+  it("keeps one ordinary copy in a lease of one", () => expect(ordinaryRoom(1, 1)).toBe(1));
 });

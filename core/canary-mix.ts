@@ -16,10 +16,23 @@ export function canaryMix(leasedCount: number, canaryRate: number, random: () =>
 
 /**
  * The verdict on a canary copy: an OK output whose hash is the canary's expected output hash is
- * `validated`, any other OK output is `wrong`. A failure (error, invalid output) tells nothing
- * about honesty (`none`): a broken client is handled by the attempts counted per client.
+ * `validated`, any other OK output is `wrong`, but `none` on a project with a validator (its
+ * outputs may differ from the known one and still agree, e.g. floats within a tolerance: a canary
+ * judges them by the hash only, so it never calls an honest client wrong). A failure (error,
+ * invalid output) tells nothing about honesty (`none`): a broken client is handled by the attempts
+ * counted per client.
  */
-export function canaryVerdict(outcome: "ok" | "error" | "invalid", hash: string | undefined, expectedHash: string): CopyVerdict {
+export function canaryVerdict(outcome: "ok" | "error" | "invalid", hash: string | undefined, expectedHash: string, hasValidator: boolean): CopyVerdict {
   if (outcome !== "ok" || hash === undefined) return "none";
-  return hash === expectedHash ? "validated" : "wrong";
+  if (hash === expectedHash) return "validated";
+  return hasValidator ? "none" : "wrong";
+}
+
+/**
+ * Ordinary copies a project may take of a lease's `room`: all of it without canaries, else a share
+ * that leaves room for the canaries mixed in at `canaryRate` per ordinary copy (at least one: a
+ * lease of one copy carries no canary).
+ */
+export function ordinaryRoom(room: number, canaryRate: number): number {
+  return canaryRate > 0 ? Math.max(1, Math.floor(room / (1 + canaryRate))) : room;
 }

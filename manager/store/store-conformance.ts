@@ -470,6 +470,58 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         }
       });
 
+      it("mixes canaries into leases, raises the trust of a client that answers one right, and sends its lone results back to quorum when it fails one", async () => {
+        // Draws 0.999: every leased copy brings a canary at rate 1, placed last; a trust of 11 stands alone.
+        const canaries = await factory.create({ random: () => 0.999 });
+        try {
+          const d = (await canaries.createDistributor({ name: "edge", region: "", tokenHash: "h-canary" }, T0)).id;
+          const p = await canaries.createProject({
+            settings: resolveProjectSettings({ name: "canaries", replication: 2, quorum: 2, maxAttempts: 4, adaptiveReplication: true, canaryRate: 1 }),
+            programHash: "abc",
+            hasValidator: false,
+            paused: false,
+            nowMs: T0,
+          });
+          const [canary] = await canaries.addUnits(p.id, [{ input: json("c"), priority: 0, expectedHash: sha256Hex("42") }], T0);
+          expect((await canaries.getProject(p.id)).counts.total).toBe(0);
+          expect(await canaries.leaseCopies(d, 10, T0)).toEqual([]);
+          await expect(canaries.getUnit(canary!)).rejects.toBeInstanceOf(NotFoundError);
+          const client = async () => (await canaries.listClients(10)).find((c) => c.clientKey === "k-a");
+          let units = 0;
+          const lease = async () => {
+            const [u] = await canaries.addUnits(p.id, [{ input: json(units++), priority: 0 }], T0);
+            const tasks = await canaries.leaseCopies(d, 2, T0);
+            expect(tasks.map((t) => t.unitId)).toEqual([u, canary]);
+            expect(tasks[1]).toMatchObject({ projectId: p.id, programHash: "abc", inputEncoding: "json" });
+            return { u: u!, copy: tasks[0]!.copyId, canaryCopy: tasks[1]!.copyId };
+          };
+          // Ten right canary answers: trust 10 (their units' copies stay out).
+          for (let n = 0; n < 10; n++) {
+            const { canaryCopy } = await lease();
+            await canaries.recordResults(d, [{ copyId: canaryCopy, output: json(42), clientId: "s-a", clientKey: "k-a" }], T0);
+          }
+          expect(await client()).toMatchObject({ trust: 10, validated: 10, wrong: 0 });
+          // An eleventh: trust 11, and k-a's result for the unit leased beside it stands alone.
+          const alone = await lease();
+          await canaries.recordResults(d, [
+            { copyId: alone.canaryCopy, output: json(42), clientId: "s-a", clientKey: "k-a" },
+            { copyId: alone.copy, output: json("alone"), clientId: "s-a", clientKey: "k-a" },
+          ], T0);
+          expect(await canaries.getUnit(alone.u)).toMatchObject({ state: "done", unreplicated: true, copiesSent: 1 });
+          expect((await canaries.listResults(p.id, "", 100)).results.map((r) => r.unitId)).toEqual([alone.u]);
+          // A wrong canary answer: trust 0, and the lone result goes back to full quorum.
+          const caught = await lease();
+          const outcome = await canaries.recordResults(d, [{ copyId: caught.canaryCopy, output: json(41), clientId: "s-a", clientKey: "k-a" }], T0);
+          expect(outcome).toMatchObject({ accepted: 1, unitsReopened: true, unitsFinished: 0 });
+          expect(await client()).toMatchObject({ trust: 0, validated: 11, wrong: 1 });
+          expect(await canaries.getUnit(alone.u)).toMatchObject({ state: "queued", unreplicated: false, output: undefined });
+          expect((await canaries.listResults(p.id, "", 100)).results).toEqual([]);
+          expect((await canaries.getProject(p.id)).counts).toMatchObject({ total: 12, done: 0 });
+        } finally {
+          await factory.destroy(canaries);
+        }
+      });
+
       it("counts two keys on one host as one volunteer, and keyless clients of a distributor as one", async () => {
         for (const [a, b] of [[by("k-a", "198.51.100.1"), by("k-b", "198.51.100.1")], [by(""), by("")]] as const) {
           const { u, copies } = await twoCopies();
