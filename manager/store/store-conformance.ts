@@ -522,6 +522,37 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         }
       });
 
+      it("leaves a canary as it was when its copy times out or its result comes in: it goes out again with the next lease", async () => {
+        const canaries = await factory.create({ random: () => 0.999 });
+        try {
+          const d = (await canaries.createDistributor({ name: "edge", region: "", tokenHash: "h-canary-expiry" }, T0)).id;
+          const p = await canaries.createProject({
+            settings: resolveProjectSettings({ name: "canary-expiry", leaseTimeoutMs: 1000, canaryRate: 1 }),
+            programHash: "abc",
+            hasValidator: false,
+            paused: false,
+            nowMs: T0,
+          });
+          const [u, canary] = await canaries.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0, expectedHash: sha256Hex("4") }], T0);
+          const first = await canaries.leaseCopies(d, 2, T0);
+          expect(first.map((t) => t.unitId)).toEqual([u, canary]);
+          expect(await canaries.requeueExpired(T0 + 1000, 100)).toMatchObject({ timedOut: 2, unitsReopened: true, unitsFinished: 0 });
+          expect((await canaries.getProject(p.id)).counts).toMatchObject({ total: 1, queued: 1, running: 0 });
+          const second = await canaries.leaseCopies(d, 2, T0 + 2000);
+          expect(second.map((t) => t.unitId)).toEqual([u, canary]);
+          const renewed = await canaries.renewCopies(d, [second[1]!.copyId], T0 + 2500);
+          expect(renewed.lost).toEqual([]);
+          await canaries.recordResults(d, [{ copyId: second[1]!.copyId, output: json(4), clientId: "s-a", clientKey: "k-a" }], T0 + 2600);
+          await canaries.recordResults(d, [{ copyId: second[0]!.copyId, output: json(1), clientId: "s-a", clientKey: "k-a" }], T0 + 2600);
+          expect((await canaries.getProject(p.id)).counts).toMatchObject({ total: 1, done: 1 });
+          expect((await canaries.listResults(p.id, "", 10)).results.map((r) => r.unitId)).toEqual([u]);
+          const [more] = await canaries.addUnits(p.id, [{ input: json(3), priority: 0 }], T0 + 3000);
+          expect((await canaries.leaseCopies(d, 2, T0 + 3000)).map((t) => t.unitId)).toEqual([more, canary]);
+        } finally {
+          await factory.destroy(canaries);
+        }
+      });
+
       it("counts two keys on one host as one volunteer, and keyless clients of a distributor as one", async () => {
         for (const [a, b] of [[by("k-a", "198.51.100.1"), by("k-b", "198.51.100.1")], [by(""), by("")]] as const) {
           const { u, copies } = await twoCopies();
