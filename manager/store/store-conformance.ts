@@ -534,6 +534,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
             nowMs: T0,
           });
           const [u, canary] = await canaries.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0, expectedHash: sha256Hex("4") }], T0);
+          // Named by id, a canary is not a unit that can be cancelled or requeued.
+          expect(await canaries.cancelUnits(p.id, [canary!], T0)).toBe(0);
+          expect(await canaries.requeueUnits(p.id, { unitIds: [canary!] }, T0)).toBe(0);
           const first = await canaries.leaseCopies(d, 2, T0);
           expect(first.map((t) => t.unitId)).toEqual([u, canary]);
           expect(await canaries.requeueExpired(T0 + 1000, 100)).toMatchObject({ timedOut: 2, unitsReopened: true, unitsFinished: 0 });

@@ -305,7 +305,7 @@ export class SqliteStore implements ManagerStore {
       let cancelled = 0;
       for (const seq of ids) {
         const unit = this.q.unit.get(seq) as UnitRow | undefined;
-        if (unit === undefined || unit.project_id !== project.id) continue;
+        if (unit === undefined || unit.project_id !== project.id || unit.state === CANARY_STATE) continue;
         const state = unitStateOf(unit.state);
         if (isFinalUnitState(state)) continue;
         this.q.closeUnit.run(S.cancelled, nowMs, seq);
@@ -332,7 +332,7 @@ export class SqliteStore implements ManagerStore {
       let requeued = 0;
       for (const seq of ids) {
         const unit = this.q.unit.get(seq) as UnitRow | undefined;
-        if (unit === undefined || unit.project_id !== project.id) continue;
+        if (unit === undefined || unit.project_id !== project.id || unit.state === CANARY_STATE) continue;
         const state = unitStateOf(unit.state);
         if (!isFinalUnitState(state)) continue;
         this.q.requeueUnit.run(initialCopies(rulesOf(project)), seq);
