@@ -534,6 +534,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
             nowMs: T0,
           });
           const [u, canary] = await canaries.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0, expectedHash: sha256Hex("4") }], T0);
+          expect((await canaries.listUnits(p.id, { limit: 10 })).units.map((unit) => unit.id)).toEqual([u]);
           // Named by id, a canary is not a unit that can be cancelled or requeued.
           expect(await canaries.cancelUnits(p.id, [canary!], T0)).toBe(0);
           expect(await canaries.requeueUnits(p.id, { unitIds: [canary!] }, T0)).toBe(0);
