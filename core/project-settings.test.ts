@@ -15,12 +15,16 @@ describe("resolveProjectSettings", () => {
       deadlineMs: undefined,
       priority: 0,
       adaptiveReplication: false,
+      canaryRate: 0,
     });
     expect(resolveProjectSettings({ name: "x", replication: 3 }).maxAttempts).toBe(5);
   });
 
   const bad: Array<[string, Parameters<typeof resolveProjectSettings>[0], string]> = [
     ["empty name", { name: "  " }, "name"],
+    ["canary rate above 1", { name: "x", canaryRate: 1.5 }, "canary_rate"],
+    ["negative canary rate", { name: "x", canaryRate: -0.1 }, "canary_rate"],
+    ["canary rate NaN", { name: "x", canaryRate: Number.NaN }, "canary_rate"],
     ["replication 0", { name: "x", replication: 0 }, "replication"],
     ["negative replication", { name: "x", replication: -1 }, "replication"],
     ["quorum 0", { name: "x", quorum: 0 }, "quorum"],

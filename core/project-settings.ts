@@ -39,6 +39,10 @@ export interface ProjectSettings {
    * trusted client's result may stand alone. Only changes anything with quorum > 1.
    */
   adaptiveReplication: boolean;
+  /**
+   * Share of leased copies (0..1) that bring a canary copy along (core/canary-mix.ts); 0: none.
+   */
+  canaryRate: number;
 }
 
 /** Settings as a caller gives them: everything but the name optional. */
@@ -53,6 +57,7 @@ export interface ProjectSettingsInput {
   deadlineMs?: number | undefined;
   priority?: number | undefined;
   adaptiveReplication?: boolean | undefined;
+  canaryRate?: number | undefined;
 }
 
 /** A change to settings: unset fields keep their value; `clearDeadline` removes the deadline. */
@@ -63,7 +68,7 @@ export type ProjectSettingsUpdate = Partial<Omit<ProjectSettings, "deadlineMs">>
 
 /**
  * Fills defaults (JSON encodings, replication 1, quorum 1, max_attempts replication + 2, lease 60 s,
- * priority 0, no deadline, no adaptive replication) and validates. Throws {@link InvalidArgumentError} naming the first bad
+ * priority 0, no deadline, no adaptive replication, no canaries) and validates. Throws {@link InvalidArgumentError} naming the first bad
  * field.
  */
 export function resolveProjectSettings(input: ProjectSettingsInput): ProjectSettings {
@@ -79,6 +84,7 @@ export function resolveProjectSettings(input: ProjectSettingsInput): ProjectSett
     deadlineMs: input.deadlineMs,
     priority: input.priority ?? 0,
     adaptiveReplication: input.adaptiveReplication ?? false,
+    canaryRate: input.canaryRate ?? 0,
   });
 }
 
@@ -102,6 +108,7 @@ export function applyProjectUpdate(current: ProjectSettings, update: ProjectSett
     deadlineMs: update.clearDeadline ? undefined : (update.deadlineMs ?? current.deadlineMs),
     priority: update.priority ?? current.priority,
     adaptiveReplication: update.adaptiveReplication ?? current.adaptiveReplication,
+    canaryRate: update.canaryRate ?? current.canaryRate,
   });
 }
 
@@ -142,6 +149,7 @@ function checkProjectSettings(s: ProjectSettings): ProjectSettings {
   if (!isInt(s.priority) || Math.abs(s.priority) > 2 ** 31 - 1) {
     throw new InvalidArgumentError("priority", "must be a 32-bit integer");
   }
+  if (!(s.canaryRate >= 0 && s.canaryRate <= 1)) throw new InvalidArgumentError("canary_rate", "must be between 0 and 1");
   return { ...s, name, leaseTimeoutMs: Math.round(s.leaseTimeoutMs) };
 }
 

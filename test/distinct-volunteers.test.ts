@@ -42,7 +42,7 @@ describe("distinct volunteers per unit (replication 2, quorum 2)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startGrid(settings: { adaptiveReplication?: boolean; paused?: boolean } = {}) {
+  async function startGrid(settings: { adaptiveReplication?: boolean; paused?: boolean; replication?: number; quorum?: number; canaryRate?: number } = {}) {
     dir = mkdtempSync(join(tmpdir(), "disio-distinct-"));
     manager = await startManager({ dataDir: join(dir, "manager"), port: 0, log, sweepIntervalMs: 200, heartbeatIntervalMs: 500 });
     const admin = createAdminClient({ manager: manager.url, token: manager.adminToken });
@@ -168,6 +168,27 @@ describe("distinct volunteers per unit (replication 2, quorum 2)", () => {
     // quarter of the units or more took one copy each (BENCHMARKS.md measures the whole saving).
     expect(copies.unreplicated).toBeGreaterThan(UNITS / 4);
     expect(copies.sentForUnreplicated).toBe(copies.unreplicated);
+  }, 90_000);
+
+  it("canaries catch a liar where nothing is replicated: its trust falls to zero, an honest worker's grows, and no canary shows in the results", async () => {
+    const { admin, projectId } = await startGrid({ replication: 1, quorum: 1, canaryRate: 0.2, paused: true });
+    // Known answers with their keys in another order: judged by canonical JSON, as any output.
+    const canaries = [1000, 1001, 1002, 1003, 1004].map((n) => ({ input: encoder.encode(JSON.stringify({ n })), expectedOutput: encoder.encode(JSON.stringify({ square: n * n, n })) }));
+    await admin.addUnits({ projectId, units: canaries });
+    await admin.updateProject({ id: projectId, state: ProjectState.ACTIVE });
+    join_({ clientKey: KEY("liar"), lieShare: 1, slots: 4, delayMs: 2 });
+    join_({ clientKey: KEY("honest"), slots: 4, delayMs: 2 });
+    const tally = await outcome(admin, projectId);
+    expect(tally.verifiedRight + tally.verifiedWrong + tally.selfAgreement).toBe(UNITS);
+    expect((await admin.getProject({ id: projectId })).project!.counts!.total).toBe(BigInt(UNITS));
+    const { clients } = await admin.listClients({});
+    // Client keys reach the manager hashed: the liar is the one found wrong.
+    expect(clients).toHaveLength(2);
+    const liar = clients.find((c) => c.wrong > 0n);
+    const honest = clients.find((c) => c !== liar);
+    expect(liar).toMatchObject({ trust: 0n, validated: 0n });
+    expect(honest).toMatchObject({ wrong: 0n });
+    expect(honest!.trust).toBeGreaterThan(0n);
   }, 90_000);
 
   it("a liar alone: every result is marked unverified (self-agreement), none canonical", async () => {

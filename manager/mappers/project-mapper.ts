@@ -34,6 +34,7 @@ export function toProtoProject(p: ProjectRecord): Project {
     counts: toProtoCounts(p.counts),
     hasValidator: p.hasValidator,
     adaptiveReplication: p.adaptiveReplication,
+    canaryRate: p.canaryRate,
   });
 }
 
@@ -63,6 +64,7 @@ export function fromCreateProjectRequest(req: CreateProjectRequest): ProjectSett
     deadlineMs: req.deadline ? timestampMs(req.deadline) : undefined,
     priority: req.priority,
     adaptiveReplication: req.adaptiveReplication,
+    canaryRate: req.canaryRate,
   };
 }
 
@@ -86,6 +88,7 @@ export function fromUpdateProjectRequest(req: UpdateProjectRequest): {
     ...(req.deadline && { deadlineMs: timestampMs(req.deadline) }),
     ...(req.clearDeadline && { clearDeadline: true }),
     ...(req.adaptiveReplication !== undefined && { adaptiveReplication: req.adaptiveReplication }),
+    ...(req.canaryRate !== undefined && { canaryRate: req.canaryRate }),
   };
   return { update: Object.keys(update).length > 0 ? update : undefined, state };
 }

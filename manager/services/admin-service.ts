@@ -20,7 +20,7 @@ import { toProtoDistributor } from "../mappers/distributor-mapper.js";
 import { fromProtoUnitState } from "../mappers/enums.js";
 import { fromCreateProjectRequest, fromUpdateProjectRequest, toProtoProject } from "../mappers/project-mapper.js";
 import { toProtoClient, toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
-import { sha256Hex } from "../output-hash.js";
+import { hashOutput, sha256Hex } from "../output-hash.js";
 import { checkProgram } from "../program-check.js";
 import type { NewUnit } from "../store/store.js";
 
@@ -104,7 +104,11 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
           throw new InvalidArgumentError(`units[${i}].input`, `${unit.input.byteLength} bytes, more than ${limits.maxInputBytes}`);
         }
         if (project.inputEncoding === "json") assertJson(unit.input, `units[${i}].input`);
-        return { input: unit.input, priority: unit.priority };
+        if (unit.expectedOutput === undefined) return { input: unit.input, priority: unit.priority };
+        // A canary: its known answer is kept as the hash results are compared by.
+        const expected = hashOutput(unit.expectedOutput, project.outputEncoding);
+        if (!expected.valid) throw new InvalidArgumentError(`units[${i}].expected_output`, "not valid JSON for a JSON project");
+        return { input: unit.input, priority: unit.priority, expectedHash: expected.hash };
       });
       if (req.requestId.length > MAX_REQUEST_ID_LENGTH) {
         throw new InvalidArgumentError("request_id", `at most ${MAX_REQUEST_ID_LENGTH} characters, got ${req.requestId.length}`);

@@ -124,6 +124,7 @@ describe("AdminService", () => {
     ["a program without a default export", { programSource: "export const work = (x) => x;" }, "program_source: the program has no default export"],
     ["empty name", { name: "" }, "name"],
     ["unknown encoding", { inputEncoding: 9 }, "input_encoding"],
+    ["a canary rate above 1", { canaryRate: 1.5 }, "canary_rate"],
   ];
   for (const [label, fields, field] of invalid) {
     it(`rejects ${label} with InvalidArgument naming ${field}`, async () => {
@@ -161,6 +162,20 @@ describe("AdminService", () => {
     expect((await admin.getProject({ id: project!.id })).project!.counts!.total).toBe(0n);
     const bytes = await admin.createProject({ name: "b", programSource: PROGRAM, inputEncoding: Encoding.BYTES });
     expect((await admin.addUnits({ projectId: bytes.project!.id, units: [{ input: new Uint8Array([0xff, 0]) }] })).unitIds).toHaveLength(1);
+  });
+
+  it("takes canaries with a known JSON answer, uncounted, sets the canary rate, and rejects a known answer that is not JSON", async () => {
+    const { admin } = clients();
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM, canaryRate: 0.1 });
+    expect(project!.canaryRate).toBe(0.1);
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }, { input: json(2), expectedOutput: json(4) }] });
+    expect(unitIds).toHaveLength(2);
+    expect((await admin.getProject({ id: project!.id })).project!.counts!.total).toBe(1n);
+    expect((await admin.updateProject({ id: project!.id, canaryRate: 0.5 })).project!.canaryRate).toBe(0.5);
+    const bad = await codeOf(admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }, { input: json(3), expectedOutput: new TextEncoder().encode("{oops") }] }));
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.message).toMatch(/^units\[1\]\.expected_output:/);
+    expect((await codeOf(admin.updateProject({ id: project!.id, canaryRate: -1 }))).code).toBe(Code.InvalidArgument);
   });
 
   it("adds a request id's units once: a retry answers the same ids, a reuse for other units is InvalidArgument", async () => {

@@ -470,6 +470,93 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         }
       });
 
+      it("mixes canaries into leases, raises the trust of a client that answers one right, and sends its lone results back to quorum when it fails one", async () => {
+        // Draws 0.999: every leased copy brings a canary at rate 1, placed last; a trust of 11 stands alone.
+        const canaries = await factory.create({ random: () => 0.999 });
+        try {
+          const d = (await canaries.createDistributor({ name: "edge", region: "", tokenHash: "h-canary" }, T0)).id;
+          const p = await canaries.createProject({
+            settings: resolveProjectSettings({ name: "canaries", replication: 2, quorum: 2, maxAttempts: 4, adaptiveReplication: true, canaryRate: 1 }),
+            programHash: "abc",
+            hasValidator: false,
+            paused: false,
+            nowMs: T0,
+          });
+          const [canary] = await canaries.addUnits(p.id, [{ input: json("c"), priority: 0, expectedHash: sha256Hex("42") }], T0);
+          expect((await canaries.getProject(p.id)).counts.total).toBe(0);
+          expect(await canaries.leaseCopies(d, 10, T0)).toEqual([]);
+          await expect(canaries.getUnit(canary!)).rejects.toBeInstanceOf(NotFoundError);
+          const client = async () => (await canaries.listClients(10)).find((c) => c.clientKey === "k-a");
+          let units = 0;
+          const lease = async () => {
+            const [u] = await canaries.addUnits(p.id, [{ input: json(units++), priority: 0 }], T0);
+            const tasks = await canaries.leaseCopies(d, 2, T0);
+            expect(tasks.map((t) => t.unitId)).toEqual([u, canary]);
+            expect(tasks[1]).toMatchObject({ projectId: p.id, programHash: "abc", inputEncoding: "json" });
+            return { u: u!, copy: tasks[0]!.copyId, canaryCopy: tasks[1]!.copyId };
+          };
+          // Ten right canary answers: trust 10 (their units' copies stay out).
+          for (let n = 0; n < 10; n++) {
+            const { canaryCopy } = await lease();
+            await canaries.recordResults(d, [{ copyId: canaryCopy, output: json(42), clientId: "s-a", clientKey: "k-a" }], T0);
+          }
+          expect(await client()).toMatchObject({ trust: 10, validated: 10, wrong: 0 });
+          // An eleventh: trust 11, and k-a's result for the unit leased beside it stands alone.
+          const alone = await lease();
+          await canaries.recordResults(d, [
+            { copyId: alone.canaryCopy, output: json(42), clientId: "s-a", clientKey: "k-a" },
+            { copyId: alone.copy, output: json("alone"), clientId: "s-a", clientKey: "k-a" },
+          ], T0);
+          expect(await canaries.getUnit(alone.u)).toMatchObject({ state: "done", unreplicated: true, copiesSent: 1 });
+          expect((await canaries.listResults(p.id, "", 100)).results.map((r) => r.unitId)).toEqual([alone.u]);
+          // A wrong canary answer: trust 0, and the lone result goes back to full quorum.
+          const caught = await lease();
+          const outcome = await canaries.recordResults(d, [{ copyId: caught.canaryCopy, output: json(41), clientId: "s-a", clientKey: "k-a" }], T0);
+          expect(outcome).toMatchObject({ accepted: 1, unitsReopened: true, unitsFinished: 0 });
+          expect(await client()).toMatchObject({ trust: 0, validated: 11, wrong: 1 });
+          expect(await canaries.getUnit(alone.u)).toMatchObject({ state: "queued", unreplicated: false, output: undefined });
+          expect((await canaries.listResults(p.id, "", 100)).results).toEqual([]);
+          expect((await canaries.getProject(p.id)).counts).toMatchObject({ total: 12, done: 0 });
+        } finally {
+          await factory.destroy(canaries);
+        }
+      });
+
+      it("leaves a canary as it was when its copy times out or its result comes in: it goes out again with the next lease", async () => {
+        const canaries = await factory.create({ random: () => 0.999 });
+        try {
+          const d = (await canaries.createDistributor({ name: "edge", region: "", tokenHash: "h-canary-expiry" }, T0)).id;
+          const p = await canaries.createProject({
+            settings: resolveProjectSettings({ name: "canary-expiry", leaseTimeoutMs: 1000, canaryRate: 1 }),
+            programHash: "abc",
+            hasValidator: false,
+            paused: false,
+            nowMs: T0,
+          });
+          const [u, canary] = await canaries.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0, expectedHash: sha256Hex("4") }], T0);
+          expect((await canaries.listUnits(p.id, { limit: 10 })).units.map((unit) => unit.id)).toEqual([u]);
+          // Named by id, a canary is not a unit that can be cancelled or requeued.
+          expect(await canaries.cancelUnits(p.id, [canary!], T0)).toBe(0);
+          expect(await canaries.requeueUnits(p.id, { unitIds: [canary!] }, T0)).toBe(0);
+          const first = await canaries.leaseCopies(d, 2, T0);
+          expect(first.map((t) => t.unitId)).toEqual([u, canary]);
+          expect(await canaries.requeueExpired(T0 + 1000, 100)).toMatchObject({ timedOut: 2, unitsReopened: true, unitsFinished: 0 });
+          expect((await canaries.getProject(p.id)).counts).toMatchObject({ total: 1, queued: 1, running: 0 });
+          const second = await canaries.leaseCopies(d, 2, T0 + 2000);
+          expect(second.map((t) => t.unitId)).toEqual([u, canary]);
+          const renewed = await canaries.renewCopies(d, [second[1]!.copyId], T0 + 2500);
+          expect(renewed.lost).toEqual([]);
+          await canaries.recordResults(d, [{ copyId: second[1]!.copyId, output: json(4), clientId: "s-a", clientKey: "k-a" }], T0 + 2600);
+          await canaries.recordResults(d, [{ copyId: second[0]!.copyId, output: json(1), clientId: "s-a", clientKey: "k-a" }], T0 + 2600);
+          expect((await canaries.getProject(p.id)).counts).toMatchObject({ total: 1, done: 1 });
+          expect((await canaries.listResults(p.id, "", 10)).results.map((r) => r.unitId)).toEqual([u]);
+          const [more] = await canaries.addUnits(p.id, [{ input: json(3), priority: 0 }], T0 + 3000);
+          expect((await canaries.leaseCopies(d, 2, T0 + 3000)).map((t) => t.unitId)).toEqual([more, canary]);
+        } finally {
+          await factory.destroy(canaries);
+        }
+      });
+
       it("counts two keys on one host as one volunteer, and keyless clients of a distributor as one", async () => {
         for (const [a, b] of [[by("k-a", "198.51.100.1"), by("k-b", "198.51.100.1")], [by(""), by("")]] as const) {
           const { u, copies } = await twoCopies();

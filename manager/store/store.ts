@@ -211,6 +211,12 @@ export interface ProjectChange {
 export interface NewUnit {
   input: Uint8Array;
   priority: number;
+  /**
+   * Set for a canary (a unit with a known answer): the hash of its expected output, as
+   * manager/output-hash.ts hashes outputs. A canary is only leased mixed into other copies at the
+   * project's canary rate, never finishes and counts in no progress (docs/architecture.md, Trust).
+   */
+  expectedHash?: string;
 }
 
 /** What {@link ManagerStore.addUnitsOnce} did. */

@@ -3,7 +3,8 @@ import type { NewUnit } from "./store.js";
 
 /**
  * A SHA-256 (hex) of a batch of units: their count, then each unit's priority, input length and
- * input bytes. Stores keep it with an AddUnits request id, so a repeat of the id with other units
+ * input bytes, then for each canary (a unit with an expected output hash) its index and hash, so
+ * a batch without canaries keeps the layout of earlier versions. Stores keep it with an AddUnits request id, so a repeat of the id with other units
  * is told apart from a retry; lengths are hashed so no two batches can run together into the same
  * bytes. Stable across versions: stored digests are compared with new ones. The bytes are laid out
  * in one buffer and hashed at once, a third faster than a hash update per unit.
@@ -20,5 +21,9 @@ export function unitBatchDigest(units: readonly NewUnit[]): string {
     bytes.set(unit.input, at + 8);
     at += 8 + unit.input.byteLength;
   }
-  return createHash("sha256").update(bytes).digest("hex");
+  const digest = createHash("sha256").update(bytes);
+  units.forEach((unit, i) => {
+    if (unit.expectedHash !== undefined) digest.update(`${i}:${unit.expectedHash};`);
+  });
+  return digest.digest("hex");
 }

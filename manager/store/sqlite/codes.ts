@@ -3,6 +3,8 @@ import type { ProjectState } from "../store.js";
 
 /** Stored unit states: the proto enum numbers. */
 export const UNIT_STATE_CODE: Record<UnitState, number> = { queued: 1, running: 2, done: 3, failed: 4, expired: 5, cancelled: 6 };
+/** The stored state of a canary unit: no proto state, so no by-state query, count or page sees it. */
+export const CANARY_STATE = 0;
 /** Stored copy outcomes: the proto enum numbers. */
 export const OUTCOME_CODE: Record<CopyOutcome, number> = { pending: 1, ok: 2, error: 3, timeout: 4, invalid: 5, released: 6 };
 /** Stored project states: the proto enum numbers. */

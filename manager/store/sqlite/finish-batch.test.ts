@@ -11,7 +11,7 @@ const NOW = 1_700_000_000_000;
 const json = (text: string) => new TextEncoder().encode(text);
 
 function settings(name: string, s: Partial<ProjectSettings>): ProjectSettings {
-  return { name, inputEncoding: "json", outputEncoding: "json", replication: 1, quorum: 1, maxAttempts: 3, leaseTimeoutMs: 60_000, deadlineMs: undefined, priority: 0, adaptiveReplication: false, ...s };
+  return { name, inputEncoding: "json", outputEncoding: "json", replication: 1, quorum: 1, maxAttempts: 3, leaseTimeoutMs: 60_000, deadlineMs: undefined, priority: 0, adaptiveReplication: false, canaryRate: 0, ...s };
 }
 
 /** Every row the store keeps about units, copies and results, in id order. */

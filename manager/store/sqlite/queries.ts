@@ -19,20 +19,20 @@ export function prepareQueries(db: Database.Database) {
       program: prepare("SELECT hash, source, signature FROM programs WHERE hash = ?"),
       insertProject: prepare(
         `INSERT INTO projects (name, state, program_hash, has_validator, input_encoding, output_encoding, replication,
-         quorum, max_attempts, lease_timeout_ms, deadline_ms, priority, adaptive_replication, created_at, updated_at)
+         quorum, max_attempts, lease_timeout_ms, deadline_ms, priority, adaptive_replication, canary_rate, created_at, updated_at)
          VALUES (@name, @state, @programHash, @hasValidator, @inputEncoding, @outputEncoding, @replication, @quorum,
-         @maxAttempts, @leaseTimeoutMs, @deadlineMs, @priority, @adaptiveReplication, @now, @now)`,
+         @maxAttempts, @leaseTimeoutMs, @deadlineMs, @priority, @adaptiveReplication, @canaryRate, @now, @now)`,
       ),
       project: prepare("SELECT * FROM projects WHERE id = ?"),
       projectByName: prepare("SELECT id FROM projects WHERE name = ?").pluck(),
       projectsPage: prepare("SELECT * FROM projects WHERE id < ? ORDER BY id DESC LIMIT ?"),
       activeProjects: prepare(
-        "SELECT id, priority, deadline_ms, created_at, program_hash, input_encoding, output_encoding, lease_timeout_ms FROM projects WHERE state = 1",
+        "SELECT id, priority, deadline_ms, created_at, program_hash, input_encoding, output_encoding, lease_timeout_ms, canary_rate FROM projects WHERE state = 1",
       ),
       updateSettings: prepare(
         `UPDATE projects SET name = @name, input_encoding = @inputEncoding, output_encoding = @outputEncoding,
          replication = @replication, quorum = @quorum, max_attempts = @maxAttempts, lease_timeout_ms = @leaseTimeoutMs,
-         deadline_ms = @deadlineMs, priority = @priority, adaptive_replication = @adaptiveReplication, updated_at = @now WHERE id = @id`,
+         deadline_ms = @deadlineMs, priority = @priority, adaptive_replication = @adaptiveReplication, canary_rate = @canaryRate, updated_at = @now WHERE id = @id`,
       ),
       setProjectState: prepare("UPDATE projects SET state = ?, updated_at = ? WHERE id = ?"),
       markDone: prepare(
@@ -50,7 +50,9 @@ export function prepareQueries(db: Database.Database) {
       deleteUnits: prepare("DELETE FROM units WHERE project_id = ?"),
 
       unit: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE id = ?`),
-      unitsPage: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?`),
+      unitsPage: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE project_id = ? AND id > ? AND state > 0 ORDER BY id LIMIT ?`),
+      // Up to ? canaries of a project, drawn at random (units_canaries: a project's few canaries).
+      canaries: prepare("SELECT id, round, input, priority FROM units WHERE project_id = ? AND canary_hash IS NOT NULL ORDER BY random() LIMIT ?"),
       unitsPageByState: prepare(`SELECT ${UNIT_COLUMNS} FROM units WHERE project_id = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
       unitIdsByState: prepare("SELECT id FROM units WHERE project_id = ? AND state = ?").pluck(),
       openUnitIds: prepare("SELECT id FROM units WHERE project_id = ? AND state IN (1, 2)").pluck(),
@@ -76,13 +78,13 @@ export function prepareQueries(db: Database.Database) {
 
       copyWithUnit: prepare(
         `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
-         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash, u.repeat_failures
+         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash, u.repeat_failures, u.canary_hash
          FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id = ?`,
       ),
       // Rows as arrays (see copyWithUnitOf): better-sqlite3 builds named-column objects at twice the cost.
       copiesWithUnits: prepare(
         `SELECT c.id, c.unit_id, c.round, c.distributor_id, c.outcome, c.received_at, u.project_id, u.state AS unit_state,
-         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash, u.repeat_failures
+         u.round AS unit_round, u.pending, u.attempts, u.output_hash AS unit_hash, u.repeat_failures, u.canary_hash
          FROM copies c JOIN units u ON u.id = c.unit_id WHERE c.id IN (SELECT value FROM json_each(?))`,
       ).raw(true),
       // [unit_id, client_id] of the units' failed copies (error or invalid output) in their current round.

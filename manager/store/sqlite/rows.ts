@@ -16,6 +16,7 @@ export interface ProjectRow {
   program_hash: string;
   has_validator: number;
   adaptive_replication: number;
+  canary_rate: number;
   input_encoding: string;
   output_encoding: string;
   replication: number;
@@ -100,6 +101,8 @@ export interface CopyWithUnitRow {
   attempts: number;
   unit_hash: string | null;
   repeat_failures: number;
+  /** The canary's expected output hash; null for an ordinary unit. */
+  canary_hash: string | null;
 }
 
 /** The `units` columns every unit query selects, in {@link UnitRow} order. */
@@ -119,6 +122,7 @@ export function settingsParams(s: ProjectSettings) {
     deadlineMs: s.deadlineMs ?? null,
     priority: s.priority,
     adaptiveReplication: s.adaptiveReplication ? 1 : 0,
+    canaryRate: s.canaryRate,
   };
 }
 
@@ -138,6 +142,7 @@ export function copyWithUnitOf(row: unknown[]): CopyWithUnitRow {
     attempts: row[10] as number,
     unit_hash: row[11] as string | null,
     repeat_failures: row[12] as number,
+    canary_hash: row[13] as string | null,
   };
 }
 
@@ -158,6 +163,7 @@ export function toProject(row: ProjectRow): ProjectRecord {
     deadlineMs: row.deadline_ms ?? undefined,
     priority: row.priority,
     adaptiveReplication: row.adaptive_replication === 1,
+    canaryRate: row.canary_rate,
     createdAtMs: row.created_at,
     updatedAtMs: row.updated_at,
     counts: {

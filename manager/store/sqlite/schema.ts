@@ -25,6 +25,9 @@ import type Database from "better-sqlite3";
  *   finds them all (units_accepted_from) to send them back to full quorum.
  * `clients` is the trust of each client identity per distributor vouching for it (core/client-trust.ts);
  *   keyless clients of a distributor share the key `anon`.
+ * `units.canary_hash` marks a canary (a unit with a known answer, the hash of its expected output):
+ *   it is stored in state 0 (no proto state: no by-state query, count or page sees it) with need 0,
+ *   so it is leased only as mixed in by leaseCopies, and never finishes (units_canaries lists them).
  * State and outcome columns hold the proto enum numbers.
  */
 export const SCHEMA_VERSION = 1;
@@ -173,12 +176,15 @@ const ADDED_COLUMNS = [
   ["projects", "adaptive_replication", "INTEGER NOT NULL DEFAULT 0"],
   ["units", "unreplicated", "INTEGER NOT NULL DEFAULT 0"],
   ["units", "accepted_from", "TEXT"],
+  ["projects", "canary_rate", "REAL NOT NULL DEFAULT 0"],
+  ["units", "canary_hash", "TEXT"],
 ] as const;
 
 /** Indexes over added columns, made once the columns exist. */
 const ADDED_INDEXES = `
 CREATE INDEX IF NOT EXISTS units_validating ON units(id) WHERE validating = 1;
 CREATE INDEX IF NOT EXISTS units_accepted_from ON units(accepted_from) WHERE accepted_from IS NOT NULL;
+CREATE INDEX IF NOT EXISTS units_canaries ON units(project_id) WHERE canary_hash IS NOT NULL;
 `;
 
 /** Creates the schema in `db`, or brings a database of an earlier version up to it. Idempotent. */

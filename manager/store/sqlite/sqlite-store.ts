@@ -15,6 +15,7 @@ import {
 } from "../../../core/unit-transitions.js";
 import { copyVerdict, trustAfter } from "../../../core/client-trust.js";
 import { acceptsAlone } from "../../../core/adaptive-replication.js";
+import { canaryMix, canaryVerdict, ordinaryRoom } from "../../../core/canary-mix.js";
 import { distributorWeight, vouchedTrust } from "../../../core/distributor-trust.js";
 import { initialCopies } from "../../../core/quorum.js";
 import { distinctVoters, voterTags } from "../../../core/voter-tags.js";
@@ -48,7 +49,7 @@ import type {
 import { BatchStatement, valuesList } from "../../../sqlite/batch-statement.js";
 import { CountDeltas } from "./count-deltas.js";
 import { FinishBatch, type FastFinish } from "./finish-batch.js";
-import { OUTCOME_CODE, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
+import { CANARY_STATE, OUTCOME_CODE, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
 import { applySchema, SCHEMA_VERSION } from "./schema.js";
 import { unitBatchDigest } from "../unit-batch-digest.js";
 import { SqliteAddRequests, unitIdsOf } from "./sqlite-add-requests.js";
@@ -69,7 +70,7 @@ export interface SqliteStoreOptions {
    * the same rows, more CPU; tests compare the two.
    */
   batchFinishes?: boolean;
-  /** Uniform draws in [0, 1) for adaptive replication (core/adaptive-replication.ts). Default Math.random. */
+  /** Uniform draws in [0, 1) for adaptive replication and canary mixing (core/adaptive-replication.ts, core/canary-mix.ts). Default Math.random. */
   random?: () => number;
 }
 
@@ -129,8 +130,8 @@ export class SqliteStore implements ManagerStore {
     this.distributors = new SqliteDistributors(db, (copySeqs, nowMs) => this.releaseRows(copySeqs, nowMs));
     this.insertUnits = new BatchStatement(
       db,
-      6,
-      (n) => `INSERT INTO units (project_id, state, priority, need, created_at, input) VALUES ${valuesList(n, 6)}`,
+      7,
+      (n) => `INSERT INTO units (project_id, state, priority, need, created_at, input, canary_hash) VALUES ${valuesList(n, 7)}`,
     );
     this.insertCopies = new BatchStatement(
       db,
@@ -243,23 +244,30 @@ export class SqliteStore implements ManagerStore {
     })();
   }
 
-  /** Inserts queued units into a project that is not expired, counts them, reopens it when done; returns the first unit's row id. */
+  /**
+   * Inserts queued units into a project that is not expired, counts them, reopens it when done;
+   * returns the first unit's row id. Canaries go in uncounted, in state 0 with no copy to lease.
+   */
   private insertUnitBatch(row: ProjectRow, units: readonly NewUnit[], nowMs: number): number {
     if (row.state === P.expired) throw new ProjectStateError(`project ${formatId("p", row.id)} expired: it takes no more units`);
-    const values = new Array<unknown>(units.length * 6);
+    const values = new Array<unknown>(units.length * 7);
     const need = initialCopies(rulesOf(row));
+    let ordinary = 0;
     for (let i = 0; i < units.length; i++) {
       const unit = units[i]!;
-      values[i * 6] = row.id;
-      values[i * 6 + 1] = S.queued;
-      values[i * 6 + 2] = unit.priority;
-      values[i * 6 + 3] = need;
-      values[i * 6 + 4] = nowMs;
-      values[i * 6 + 5] = unit.input;
+      const canary = unit.expectedHash !== undefined;
+      if (!canary) ordinary += 1;
+      values[i * 7] = row.id;
+      values[i * 7 + 1] = canary ? CANARY_STATE : S.queued;
+      values[i * 7 + 2] = unit.priority;
+      values[i * 7 + 3] = canary ? 0 : need;
+      values[i * 7 + 4] = nowMs;
+      values[i * 7 + 5] = unit.input;
+      values[i * 7 + 6] = unit.expectedHash ?? null;
     }
     const first = this.insertUnits.insert(values);
-    this.q.applyCounts.run(units.length, 0, 0, 0, 0, 0, units.length, 0, row.id);
-    if (units.length > 0) this.q.reopen.run(nowMs, row.id);
+    this.q.applyCounts.run(ordinary, 0, 0, 0, 0, 0, ordinary, 0, row.id);
+    if (ordinary > 0) this.q.reopen.run(nowMs, row.id);
     return first;
   }
 
@@ -284,7 +292,8 @@ export class SqliteStore implements ManagerStore {
   async getUnit(id: string): Promise<UnitRecord & { copies: CopyRecord[] }> {
     const seq = parseId("u", id);
     const row = seq === undefined ? undefined : (this.q.unit.get(seq) as UnitRow | undefined);
-    if (row === undefined) throw new UnitNotFoundError(id);
+    // A canary (state 0) is not shown: see schema.ts.
+    if (row === undefined || row.state === CANARY_STATE) throw new UnitNotFoundError(id);
     const copies = (this.q.copiesOfUnit.all(row.id) as CopyRow[]).map(toCopy);
     return { ...toUnit(row), copies };
   }
@@ -297,7 +306,7 @@ export class SqliteStore implements ManagerStore {
       let cancelled = 0;
       for (const seq of ids) {
         const unit = this.q.unit.get(seq) as UnitRow | undefined;
-        if (unit === undefined || unit.project_id !== project.id) continue;
+        if (unit === undefined || unit.project_id !== project.id || unit.state === CANARY_STATE) continue;
         const state = unitStateOf(unit.state);
         if (isFinalUnitState(state)) continue;
         this.q.closeUnit.run(S.cancelled, nowMs, seq);
@@ -324,7 +333,7 @@ export class SqliteStore implements ManagerStore {
       let requeued = 0;
       for (const seq of ids) {
         const unit = this.q.unit.get(seq) as UnitRow | undefined;
-        if (unit === undefined || unit.project_id !== project.id) continue;
+        if (unit === undefined || unit.project_id !== project.id || unit.state === CANARY_STATE) continue;
         const state = unitStateOf(unit.state);
         if (!isFinalUnitState(state)) continue;
         this.q.requeueUnit.run(initialCopies(rulesOf(project)), seq);
@@ -350,6 +359,7 @@ export class SqliteStore implements ManagerStore {
           input_encoding: PayloadEncoding;
           output_encoding: PayloadEncoding;
           lease_timeout_ms: number;
+          canary_rate: number;
         }>
       )
         .filter((p) => !isPastDeadline(p.deadline_ms ?? undefined, nowMs))
@@ -364,7 +374,7 @@ export class SqliteStore implements ManagerStore {
       const budget = { bytes: maxInputBytes };
       for (const p of projects) {
         if (tasks.length >= max || budget.bytes <= 0) break;
-        const rows = this.readyRows(p.id, max - tasks.length, budget, tasks.length === 0);
+        const rows = this.readyRows(p.id, ordinaryRoom(max - tasks.length, p.canary_rate), budget, tasks.length === 0);
         // Counted even when empty: applyDeltas then re-checks whether the project is done.
         deltas.copiesOut(p.id, rows.length);
         if (rows.length === 0) continue;
@@ -388,6 +398,7 @@ export class SqliteStore implements ManagerStore {
           });
         }
         deltas.move(p.id, "queued", "running", queued);
+        this.mixCanaries(tasks, tasks.length - rows.length, max, p, distributor, nowMs, deadlineMs, budget);
       }
       this.applyDeltas(deltas, nowMs);
       this.distributors.touch(distributor, nowMs);
@@ -408,7 +419,7 @@ export class SqliteStore implements ManagerStore {
       for (const copyId of copyIds) {
         const seq = parseId("c", copyId);
         const c = seq === undefined ? undefined : this.copyWithUnit(seq);
-        const open = c !== undefined && !isFinalUnitState(unitStateOf(c.unit_state)) && c.round === c.unit_round;
+        const open = c !== undefined && (c.canary_hash !== null || (!isFinalUnitState(unitStateOf(c.unit_state)) && c.round === c.unit_round));
         if (c === undefined || c.outcome !== O.pending || c.distributor_id !== distributor || !open) {
           lost.push(copyId);
           continue;
@@ -481,6 +492,11 @@ export class SqliteStore implements ManagerStore {
         const r = this.rules(rules, c.project_id);
         // Set for every copy that had no result when the batch began, as every accepted one.
         const reported = reportedAt[i]!;
+        if (c.canary_hash !== null) {
+          flush();
+          this.recordCanary(c, c.canary_hash, result, reported, r.hasValidator, nowMs, deltas);
+          continue;
+        }
         if (this.finishAlone(c, result, reported, r, deltas, queued)) {
           outcome.unitsFinished += 1;
           continue;
@@ -702,6 +718,8 @@ export class SqliteStore implements ManagerStore {
     nowMs: number,
   ): { finished: boolean; reopened: boolean } {
     this.q.setCopyOutcome.run(outcome, c.id);
+    // A canary's copy was never counted out, and its unit never moves (see mixCanaries).
+    if (c.canary_hash !== null) return { finished: false, reopened: false };
     deltas.copiesOut(c.project_id, -1);
     const unitState = unitStateOf(c.unit_state);
     if (c.round !== c.unit_round) return { finished: false, reopened: false };
@@ -967,6 +985,66 @@ export class SqliteStore implements ManagerStore {
       this.q.putTrust.run({ d, key: clientKey, trust, validated: verdict === "validated" ? 1 : 0, wrong: verdict === "wrong" ? 1 : 0, now: nowMs });
       if (verdict === "wrong" && key !== "") this.recheckAcceptedFrom(d, key, nowMs, deltas);
     }
+  }
+
+  /**
+   * Mixes canary copies of project `p` into a lease that just took ordinary copies of it (the
+   * tasks from index `from` on): as many as core/canary-mix.ts draws, within the lease's `max`, of
+   * distinct canaries picked at random, each put at a random place among the project's tasks so
+   * that neither its shape nor its position tells it apart. Canary copies count in no counter:
+   * their unit never moves.
+   */
+  private mixCanaries(
+    tasks: LeasedTask[],
+    from: number,
+    max: number,
+    p: { id: number; canary_rate: number; program_hash: string; input_encoding: PayloadEncoding; output_encoding: PayloadEncoding },
+    distributor: number,
+    nowMs: number,
+    deadlineMs: number,
+    budget: { bytes: number },
+  ): void {
+    const count = Math.min(canaryMix(tasks.length - from, p.canary_rate, this.random), max - tasks.length);
+    if (count === 0) return;
+    type CanaryRow = { id: number; round: number; input: Uint8Array; priority: number };
+    const picked = (this.q.canaries.all(p.id, count) as CanaryRow[]).filter((row) => {
+      if (row.input.byteLength > budget.bytes) return false;
+      budget.bytes -= row.input.byteLength;
+      return true;
+    });
+    if (picked.length === 0) return;
+    const first = this.insertCopies.insert(picked.flatMap((row) => [row.id, row.round, distributor, O.pending, nowMs, deadlineMs]));
+    picked.forEach((row, i) => {
+      const at = from + Math.floor(this.random() * (tasks.length - from + 1));
+      tasks.splice(at, 0, {
+        copyId: formatId("c", first + i),
+        unitId: formatId("u", row.id),
+        projectId: formatId("p", p.id),
+        programHash: p.program_hash,
+        input: row.input,
+        inputEncoding: p.input_encoding,
+        outputEncoding: p.output_encoding,
+        deadlineMs,
+        priority: row.priority,
+      });
+    });
+  }
+
+  /**
+   * Records a canary copy's result and judges its client against the known answer `expectedHash`
+   * (core/canary-mix.ts): right counts as a validated result for its trust, wrong drops its trust to
+   * zero and sends the results it got accepted alone back to full quorum, as a wrong answer found by
+   * replication does (see {@link judgeClients}). The canary itself stays as it was.
+   */
+  private recordCanary(c: CopyWithUnitRow, expectedHash: string, result: ReportedResult, reported: Reported, hasValidator: boolean, nowMs: number, deltas: CountDeltas): void {
+    const { clientKey, clientHost } = voterColumns(result);
+    this.q.recordCopy.run(O[reported.kind], nowMs, result.clientId ?? null, reported.hash ?? null, reported.error ?? null, result.durationMs ?? null, null, clientKey, clientHost, c.id);
+    const verdict = canaryVerdict(reported.kind, reported.hash, expectedHash, hasValidator);
+    if (verdict === "none" || clientKey === null) return;
+    const key = clientKey === "" ? "anon" : clientKey;
+    const trust = trustAfter((this.q.trustOf.get(c.distributor_id, key) as number | undefined) ?? 0, verdict);
+    this.q.putTrust.run({ d: c.distributor_id, key, trust, validated: verdict === "validated" ? 1 : 0, wrong: verdict === "wrong" ? 1 : 0, now: nowMs });
+    if (verdict === "wrong" && clientKey !== "") this.recheckAcceptedFrom(c.distributor_id, clientKey, nowMs, deltas);
   }
 
   /**
