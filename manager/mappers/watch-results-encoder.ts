@@ -19,7 +19,8 @@ const RESULTS_FIELD = 1;
  * `tag(1, LEN)`: the entry holds the first result's length and bytes, then each further result's
  * tag, length and bytes, then the cursor (field 2) and project_done (field 3). The known fields stay
  * empty, so the wire carries exactly what `toBinary` of the typed message writes (a test checks
- * byte equality). JSON serialisation drops unknown fields: JSON calls must use `toProtoResult`.
+ * byte equality). JSON serialisation drops unknown fields: JSON calls (`usesJsonCodec`) must use
+ * `toProtoResult`.
  */
 export function encodeWatchResultsResponse(results: readonly ResultRecord[], cursor: string, projectDone: boolean): WatchResultsResponse {
   if (results.length === 0) return create(WatchResultsResponseSchema, { cursor, projectDone });

@@ -23,7 +23,7 @@ import { toProtoClient, toProtoResult, toProtoUnit } from "../mappers/unit-mappe
 import { encodeWatchResultsResponse } from "../mappers/watch-results-encoder.js";
 import { sha256Hex } from "../output-hash.js";
 import type { NewUnit } from "../store/store.js";
-import { isJsonCall } from "./is-json-call.js";
+import { usesJsonCodec } from "../../server/index.js";
 
 const MIN_WATCH_STATS_INTERVAL_MS = 200;
 const WATCH_RESULTS_BATCH = 1_000;
@@ -160,7 +160,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
 
     async *watchResults(req, call): AsyncIterable<WatchResultsResponse> {
       let cursor = req.cursor;
-      const json = isJsonCall(call);
+      const json = usesJsonCodec(call.requestHeader);
       await store.getProject(req.projectId);
       let lastSent = ctx.now();
       const signal = AbortSignal.any([call.signal, ctx.stopping]);

@@ -4,13 +4,12 @@ import { ManagerService } from "../../gen/disio/v1/manager_service_pb.js";
 import { InvalidArgumentError, UnauthenticatedError } from "../../core/errors.js";
 import { distributorStatus } from "../../core/distributor-status.js";
 import { VERSION } from "../../core/version.js";
-import { principalKey } from "../../server/index.js";
+import { principalKey, usesJsonCodec } from "../../server/index.js";
 import type { DistributorPrincipal } from "../authenticators.js";
 import { ProgramNotFoundError } from "../errors.js";
 import type { ManagerContext } from "../manager-context.js";
 import { toProtoPeer } from "../mappers/distributor-mapper.js";
 import { encodeLeaseResponse } from "../mappers/lease-response-encoder.js";
-import { isJsonCall } from "./is-json-call.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
 import { allProjects } from "../store/all-projects.js";
 import type { DistributorRecord } from "../store/store.js";
@@ -112,7 +111,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         const tasks = await store.leaseCopies(distributorId, max, ctx.now(), limits.maxLeaseInputBytes);
         if (tasks.length > 0) {
           ctx.metrics.unitsLeased(tasks.length);
-          return isJsonCall(call) ? { tasks: tasks.map(toProtoTask) } : encodeLeaseResponse(tasks);
+          return usesJsonCodec(call.requestHeader) ? { tasks: tasks.map(toProtoTask) } : encodeLeaseResponse(tasks);
         }
         const left = until - ctx.now();
         if (left <= 0 || signal.aborted) return { tasks: [] };
