@@ -2,7 +2,8 @@ import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
 import type { RunnableTask, UnitProcessor, UnitResult } from "../core/client/unit-processor.js";
 import { dispatchCount } from "./dispatch-count.js";
-import { RUNNER_CONFIG_ENV, type RunMessage, type RunnerConfig, type RunnerMessage } from "./ipc-messages.js";
+import { packTasks, unpackResults } from "./ipc-batch.js";
+import { RUNNER_CONFIG_ENV, type RunnerConfig, type RunnerMessage, type WireTask } from "./ipc-messages.js";
 import type { UnitRunnerEntry } from "./unit-runner-entry-path.js";
 
 /** Settings of a {@link ClusterProcessor}. */
@@ -148,7 +149,7 @@ export class ClusterProcessor implements UnitProcessor {
           resolve();
           this.dispatch();
         } else if (message.type === "results") {
-          this.onRunnerResults(runner, message.results, message.idleMs);
+          this.onRunnerResults(runner, unpackResults(message.results), message.idleMs);
         }
       });
       worker.on("error", (error) => log.warn({ err: error }, "unit runner channel error"));
@@ -245,23 +246,25 @@ export class ClusterProcessor implements UnitProcessor {
   }
 
   private send(runner: Runner, tasks: RunnableTask[]): void {
-    const message: RunMessage = { type: "run", programs: [], tasks: [] };
+    const programs: { hash: string; source: string }[] = [];
+    const wire = new Array<WireTask>(tasks.length);
     if (runner.outstanding.size === 0) runner.lastProgressMs = performance.now();
-    for (const task of tasks) {
+    for (let i = 0; i < tasks.length; i++) {
+      const task = tasks[i]!;
       if (!runner.programsSent.has(task.programHash)) {
         runner.programsSent.add(task.programHash);
-        message.programs.push({ hash: task.programHash, source: task.programSource });
+        programs.push({ hash: task.programHash, source: task.programSource });
       }
       runner.outstanding.set(task.copyId, task);
-      message.tasks.push({
+      wire[i] = {
         copyId: task.copyId,
         programHash: task.programHash,
         input: task.input,
         inputEncoding: task.inputEncoding,
         outputEncoding: task.outputEncoding,
         isolate: this.suspects.has(task.copyId),
-      });
+      };
     }
-    runner.worker.send(message);
+    runner.worker.send({ type: "run", programs, tasks: packTasks(wire) });
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Messages between the worker's primary process and its unit-runner processes (node:cluster IPC
  * with `serialization: "advanced"`, so Uint8Arrays travel as they are). Always in batches: one
- * message carries many tasks or many results, never one per unit at speed.
+ * message carries many tasks or many results, never one per unit at speed, packed column-wise
+ * (ipc-batch.ts).
  */
-import type { UnitEncoding, UnitResult } from "../core/client/unit-processor.js";
+import type { UnitEncoding } from "../core/client/unit-processor.js";
+import type { PackedResults, PackedTasks } from "./ipc-batch.js";
 
 /** A task as a unit runner needs it (the program source travels once per runner, in `programs`). */
 export interface WireTask {
@@ -23,7 +25,7 @@ export interface WireTask {
 export interface RunMessage {
   type: "run";
   programs: { hash: string; source: string }[];
-  tasks: WireTask[];
+  tasks: PackedTasks;
 }
 
 /** Runner → primary: started and listening. */
@@ -37,7 +39,7 @@ export interface ReadyMessage {
  */
 export interface ResultsMessage {
   type: "results";
-  results: UnitResult[];
+  results: PackedResults;
   idleMs: number;
 }
 

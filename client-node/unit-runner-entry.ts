@@ -9,6 +9,7 @@
  * received, and sends results back in batches.
  */
 import type { UnitResult } from "../core/client/unit-processor.js";
+import { packResults, unpackTasks } from "./ipc-batch.js";
 import { RUNNER_CONFIG_ENV, type RunMessage, type RunnerConfig, type RunnerMessage, type WireTask } from "./ipc-messages.js";
 import { loadProgram, runUnit, type WorkFunction } from "./run-unit.js";
 import { lockDown } from "./sandbox.js";
@@ -31,7 +32,7 @@ function send(message: RunnerMessage): void {
 
 function flush(idleMs: number): void {
   if (results.length === 0) return;
-  send({ type: "results", results, idleMs });
+  send({ type: "results", results: packResults(results), idleMs });
   results = [];
   lastFlushMs = performance.now();
 }
@@ -63,7 +64,7 @@ process.on("message", (message: RunMessage) => {
     loading.catch(() => undefined); // each task of this program reports the failure
     programs.set(program.hash, loading);
   }
-  queue.push(...message.tasks);
+  queue.push(...unpackTasks(message.tasks));
   if (!draining) void drain();
 });
 

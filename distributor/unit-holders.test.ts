@@ -12,6 +12,16 @@ describe("UnitHolders", () => {
     // The same copy again (a reconnect) is no second vote.
     expect(holders.holds("u1", "c1", ["k:a"], 1)).toBe(false);
   });
+  it("remembers every copy of a unit, not just the first or the last", () => {
+    const holders = new UnitHolders();
+    holders.note("u1", "c1", ["k:a"], 0);
+    holders.note("u1", "c2", ["k:b"], 5);
+    holders.note("u1", "c3", ["k:c"], 9);
+    expect(["k:a", "k:b", "k:c", "k:d"].map((tag) => holders.holds("u1", "c9", [tag], 10))).toEqual([true, true, true, false]);
+    // Each copy's own holder only counts through the unit's other copies.
+    expect([holders.holds("u1", "c2", ["k:b"], 10), holders.holds("u1", "c2", ["k:a"], 10)]).toEqual([false, true]);
+    expect(holders.size).toBe(1);
+  });
   it("forgets after keepMs and beyond maxUnits, oldest first", () => {
     const holders = new UnitHolders({ keepMs: 100, maxUnits: 2 });
     holders.note("u1", "xu1", ["k:a"], 0);

@@ -20,9 +20,11 @@ import { toProtoDistributor } from "../mappers/distributor-mapper.js";
 import { fromProtoUnitState } from "../mappers/enums.js";
 import { fromCreateProjectRequest, fromUpdateProjectRequest, toProtoProject } from "../mappers/project-mapper.js";
 import { toProtoClient, toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
+import { encodeWatchResultsResponse } from "../mappers/watch-results-encoder.js";
 import { hashOutput, sha256Hex } from "../output-hash.js";
 import { checkProgram } from "../program-check.js";
 import type { NewUnit } from "../store/store.js";
+import { usesJsonCodec } from "../../server/index.js";
 
 const MIN_WATCH_STATS_INTERVAL_MS = 200;
 const WATCH_RESULTS_BATCH = 1_000;
@@ -169,6 +171,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
 
     async *watchResults(req, call): AsyncIterable<WatchResultsResponse> {
       let cursor = req.cursor;
+      const json = usesJsonCodec(call.requestHeader);
       await store.getProject(req.projectId);
       let lastSent = ctx.now();
       const signal = AbortSignal.any([call.signal, ctx.stopping]);
@@ -181,7 +184,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         if (page.results.length > 0) {
           cursor = page.nextCursor;
           const done = req.untilDone && open === 0 && !page.more;
-          yield create(WatchResultsResponseSchema, { results: page.results.map(toProtoResult), cursor, projectDone: done });
+          yield json ? create(WatchResultsResponseSchema, { results: page.results.map(toProtoResult), cursor, projectDone: done }) : encodeWatchResultsResponse(page.results, cursor, done);
           lastSent = ctx.now();
           if (done) return;
           if (page.more) continue;

@@ -4,7 +4,7 @@ import { ManagerService } from "../../gen/disio/v1/manager_service_pb.js";
 import { InvalidArgumentError, UnauthenticatedError } from "../../core/errors.js";
 import { distributorStatus } from "../../core/distributor-status.js";
 import { VERSION } from "../../core/version.js";
-import { principalKey } from "../../server/index.js";
+import { principalKey, usesJsonCodec } from "../../server/index.js";
 import type { DistributorPrincipal } from "../authenticators.js";
 import { ProgramNotFoundError } from "../errors.js";
 import type { ManagerContext } from "../manager-context.js";
@@ -111,7 +111,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         const tasks = await store.leaseCopies(distributorId, max, ctx.now(), limits.maxLeaseInputBytes);
         if (tasks.length > 0) {
           ctx.metrics.unitsLeased(tasks.length);
-          return isJsonCall(call) ? { tasks: tasks.map(toProtoTask) } : encodeLeaseResponse(tasks);
+          return usesJsonCodec(call.requestHeader) ? { tasks: tasks.map(toProtoTask) } : encodeLeaseResponse(tasks);
         }
         const left = until - ctx.now();
         if (left <= 0 || signal.aborted) return { tasks: [] };
@@ -166,11 +166,6 @@ function principal(call: HandlerContext): DistributorPrincipal {
   const value = call.values.get(principalKey) as Partial<DistributorPrincipal> | undefined;
   if (typeof value?.distributorId !== "string") throw new UnauthenticatedError("no distributor identity on this call");
   return { distributorId: value.distributorId };
-}
-
-/** True when the call uses the JSON codec (Connect, gRPC or gRPC-web): unknown fields do not reach it. */
-function isJsonCall(call: HandlerContext): boolean {
-  return (call.requestHeader.get("content-type") ?? "").includes("json");
 }
 
 function checkCopyIds(count: number): void {

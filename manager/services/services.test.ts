@@ -53,12 +53,12 @@ function setup() {
 }
 
 /** Clients over an in-memory transport; ManagerService calls carry `distributorId` as principal. */
-function clients(distributorId = "") {
+function clients(distributorId = "", useBinaryFormat = true) {
   const asDistributor: Interceptor = (next) => (req) => {
     req.contextValues.set(principalKey, { distributorId });
     return next(req);
   };
-  const transport = createRouterTransport(managerRoutes(ctx), { router: { interceptors: [createErrorInterceptor(log), asDistributor] } });
+  const transport = createRouterTransport(managerRoutes(ctx), { transport: { useBinaryFormat }, router: { interceptors: [createErrorInterceptor(log), asDistributor] } });
   return { admin: createClient(AdminService, transport), manager: createClient(ManagerService, transport) };
 }
 
@@ -332,6 +332,25 @@ describe("AdminService", () => {
       if (batch.projectDone) break;
     }
     expect(seen).toEqual(unitIds);
+  });
+
+  it("WatchResults sends the same results to binary callers (pre-encoded) and JSON callers (typed)", async () => {
+    const distributorId = await newDistributor();
+    const { manager } = clients(distributorId);
+    const { admin } = clients();
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
+    await admin.addUnits({ projectId: project!.id, units: Array.from({ length: 5 }, (_, i) => ({ input: json({ i, s: "é" }) })) });
+    const { tasks } = await manager.lease({ maxCopies: 5 });
+    await manager.report({ results: tasks.map((t, k) => ({ copyId: t.copyId, outcome: { case: "output" as const, value: json(k * 10) } })) });
+    const watch = async (useBinaryFormat: boolean) => {
+      const batches = [];
+      for await (const batch of clients("", useBinaryFormat).admin.watchResults({ projectId: project!.id, untilDone: true })) batches.push(batch);
+      return batches;
+    };
+    const [binary, viaJson] = [await watch(true), await watch(false)];
+    expect(binary.flatMap((b) => b.results.map((r) => new TextDecoder().decode(r.output)))).toEqual(["0", "10", "20", "30", "40"]);
+    expect(binary.at(-1)!.projectDone).toBe(true);
+    expect(binary).toEqual(viaJson);
   });
 
   it("a reconciling Register gives back the copies the distributor lost, and only with reconcile", async () => {
