@@ -18,6 +18,7 @@ function result(overrides: Partial<ResultRecord>): ResultRecord {
     copiesSent: 1,
     cursor: "17",
     selfAgreement: false,
+    unreplicated: false,
     ...overrides,
   };
 }
@@ -37,6 +38,7 @@ describe("encodeWatchResultsResponse", () => {
     ["a whole-second finish time (no nanos)", [result({ finishedAtMs: 1_700_000_000_000 })], "1", false],
     ["a finish time under a second (no seconds)", [result({ finishedAtMs: 999 })], "1", false],
     ["self-agreement and many copies", [result({ selfAgreement: true, copiesSent: 300 })], "1", false],
+    ["accepted alone (adaptive replication)", [result({ unreplicated: true }), result({ unitId: "u2", selfAgreement: true, unreplicated: true })], "2", false],
     ["large binary input and output", [result({ input: new Uint8Array(70_000).map((_, i) => i % 251), output: new Uint8Array(200_000).map((_, i) => i % 7) })], "9", true],
     ["non-ASCII strings", [result({ unitId: "u€", projectId: "pé", outputHash: "😀", cursor: "ü" })], "ü", false],
     [

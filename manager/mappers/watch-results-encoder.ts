@@ -76,7 +76,8 @@ function resultSize(r: ResultRecord): number {
     time +
     (r.copiesSent !== 0 ? 1 + varintSize(r.copiesSent) : 0) +
     stringFieldSize(r.cursor) +
-    (r.selfAgreement ? 2 : 0)
+    (r.selfAgreement ? 2 : 0) +
+    (r.unreplicated ? 2 : 0)
   );
 }
 
@@ -99,6 +100,10 @@ function writeResult(out: Writer, r: ResultRecord): void {
   out.stringField(8, r.cursor);
   if (r.selfAgreement) {
     out.tag(9, WireType.Varint);
+    out.varint(1);
+  }
+  if (r.unreplicated) {
+    out.tag(10, WireType.Varint);
     out.varint(1);
   }
 }
