@@ -57,7 +57,11 @@ describe("lifespanStats buckets", () => {
   it("counts clients per bucket, the open last bucket holding stays past a day", () => {
     const { buckets } = lifespanStats([500, 900, 4_000, 90_000_000]);
     expect(buckets).toHaveLength(15);
-    expect(buckets.slice(0, 3)).toEqual([2, 1, 0]);
-    expect(buckets[14]).toBe(1);
+    expect(buckets.slice(0, 3)).toEqual([
+      { belowMs: 1_000, clients: 2 },
+      { belowMs: 5_000, clients: 1 },
+      { belowMs: 15_000, clients: 0 },
+    ]);
+    expect(buckets[14]).toEqual({ belowMs: undefined, clients: 1 });
   });
 });
