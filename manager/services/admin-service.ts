@@ -22,7 +22,9 @@ import { fromCreateProjectRequest, fromUpdateProjectRequest, toProtoProject } fr
 import { toProtoClient, toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
 import { sha256Hex } from "../output-hash.js";
 import { checkProgram } from "../program-check.js";
-import type { NewUnit } from "../store/store.js";
+import type { NewUnit, ResultRecord } from "../store/store.js";
+import { encodeListResultsResponse, encodeWatchResultsResponse } from "../mappers/results-response-encoder.js";
+import { isJsonCall } from "./is-json-call.js";
 
 const MIN_WATCH_STATS_INTERVAL_MS = 200;
 const WATCH_RESULTS_BATCH = 1_000;
@@ -153,12 +155,16 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       return { requeued: BigInt(requeued) };
     },
 
-    async listResults(req) {
+    async listResults(req, call) {
       const page = await store.listResults(req.projectId, req.cursor, pageSize(req.pageSize, 1000, 10_000), PAGE_BYTES);
+      if (!isJsonCall(call)) return encodeListResultsResponse(page.results, page.nextCursor);
       return { results: page.results.map(toProtoResult), nextCursor: page.nextCursor };
     },
 
     async *watchResults(req, call): AsyncIterable<WatchResultsResponse> {
+      const batch = isJsonCall(call)
+        ? (results: ResultRecord[], cursor: string, projectDone: boolean) => create(WatchResultsResponseSchema, { results: results.map(toProtoResult), cursor, projectDone })
+        : encodeWatchResultsResponse;
       let cursor = req.cursor;
       await store.getProject(req.projectId);
       let lastSent = ctx.now();
@@ -172,7 +178,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         if (page.results.length > 0) {
           cursor = page.nextCursor;
           const done = req.untilDone && open === 0 && !page.more;
-          yield create(WatchResultsResponseSchema, { results: page.results.map(toProtoResult), cursor, projectDone: done });
+          yield batch(page.results, cursor, done);
           lastSent = ctx.now();
           if (done) return;
           if (page.more) continue;

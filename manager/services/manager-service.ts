@@ -10,6 +10,7 @@ import { ProgramNotFoundError } from "../errors.js";
 import type { ManagerContext } from "../manager-context.js";
 import { toProtoPeer } from "../mappers/distributor-mapper.js";
 import { encodeLeaseResponse } from "../mappers/lease-response-encoder.js";
+import { isJsonCall } from "./is-json-call.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
 import { allProjects } from "../store/all-projects.js";
 import type { DistributorRecord } from "../store/store.js";
@@ -165,11 +166,6 @@ function principal(call: HandlerContext): DistributorPrincipal {
   const value = call.values.get(principalKey) as Partial<DistributorPrincipal> | undefined;
   if (typeof value?.distributorId !== "string") throw new UnauthenticatedError("no distributor identity on this call");
   return { distributorId: value.distributorId };
-}
-
-/** True when the call uses the JSON codec (Connect, gRPC or gRPC-web): unknown fields do not reach it. */
-function isJsonCall(call: HandlerContext): boolean {
-  return (call.requestHeader.get("content-type") ?? "").includes("json");
 }
 
 function checkCopyIds(count: number): void {
