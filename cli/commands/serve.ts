@@ -1,9 +1,6 @@
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { startDistributor } from "../../distributor/index.js";
-import { startManager } from "../../manager/index.js";
-import { startWorker } from "../../client-node/index.js";
 import { TrustKeyMismatchError } from "../../core/client/index.js";
 import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA, DEFAULT_WORKER_STATE, TRUSTED_KEYS_FILE } from "../defaults.js";
 import { createCliLogger } from "../logger.js";
@@ -40,6 +37,8 @@ export function managerCommand(): Command {
     .option("--signing-key <file>", "Ed25519 private key (PEM) that signs programs, kept outside the data folder (default: <data>/signing-key.pem, created)")
     .action(async (flags: { host: string; port: number; data: string; store: "sqlite"; adminToken?: string; signingKey?: string }) => {
       const log = createCliLogger();
+      // Loaded only by the command that runs it: every other command starts faster without them.
+      const { startManager } = await import("../../manager/index.js");
       const manager = await startManager({
         host: flags.host,
         port: flags.port,
@@ -71,6 +70,7 @@ export function distributorCommand(): Command {
     .action(async (flags: { host: string; port: number; manager: string; token: string; data: string; store: "sqlite"; publicUrl?: string; region: string; clientHeartbeat?: number }) => {
       const log = createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
+      const { startDistributor } = await import("../../distributor/index.js");
       const distributor = await startDistributor({
         host: flags.host,
         port: flags.port,
@@ -107,6 +107,7 @@ export function workerCommand(): Command {
       const log = createCliLogger();
       const stateDir = flags.state ?? process.env.DISIO_HOME ?? join(homedir(), DEFAULT_WORKER_STATE);
       // startWorker logs "worker started" and, once stopped, "worker stopped" with its counts.
+      const { startWorker } = await import("../../client-node/index.js");
       const worker = await startWorker({
         distributorUrl: flags.distributor,
         workers: flags.workers,
