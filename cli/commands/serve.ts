@@ -66,7 +66,7 @@ export function distributorCommand(): Command {
     .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
     .option("--public-url <url>", "where clients reach this distributor (default: the listen URL)")
     .option("--region <region>", "region label, e.g. eu-west", "")
-    .option("--client-heartbeat <duration>", "how often a client holding tasks must report; silent for 3 intervals, its tasks go to others (default 10s)", duration)
+    .option("--client-heartbeat <duration>", "how often a client must report; silent for 3 intervals, it no longer counts and its tasks go to others (default 10s)", duration)
     .action(async (flags: { host: string; port: number; manager: string; token: string; data: string; store: "sqlite"; publicUrl?: string; region: string; clientHeartbeat?: number }) => {
       const log = createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);

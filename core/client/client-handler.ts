@@ -140,7 +140,6 @@ export class ClientHandler {
       {
         intervalMs: () => this.session?.heartbeatMs,
         connected: () => this.session !== undefined,
-        holding: () => this.inHand.size,
         send: async (returnedCopyIds) => {
           const session = this.session;
           if (session === undefined) throw new ConnectError("no session", Code.Unavailable);
