@@ -2168,6 +2168,9 @@ export const AdminService: GenService<{
   },
   /**
    * UpdateProject changes settings, pauses or resumes a project. Fields left unset keep their value.
+   * The program cannot be changed, so there is no program to check here as CreateProject does:
+   * the units already done were computed by it and copies out carry its hash (Task.program_hash).
+   * A new program is a new project.
    *
    * @generated from rpc disio.v1.AdminService.UpdateProject
    */
