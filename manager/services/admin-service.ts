@@ -156,7 +156,9 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
     },
 
     async listResults(req, call) {
-      const page = await store.listResults(req.projectId, req.cursor, pageSize(req.pageSize, 1000, 10_000), PAGE_BYTES);
+      const limit = pageSize(req.pageSize, 1000, 10_000);
+      const cursor = req.latest ? await store.latestResultsCursor(req.projectId, limit) : req.cursor;
+      const page = await store.listResults(req.projectId, cursor, limit, PAGE_BYTES);
       if (!isJsonCall(call)) return encodeListResultsResponse(page.results, page.nextCursor);
       return { results: page.results.map(toProtoResult), nextCursor: page.nextCursor };
     },
