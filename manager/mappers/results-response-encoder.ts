@@ -1,4 +1,4 @@
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import {
   ListResultsResponseSchema,
   WatchResultsResponseSchema,
@@ -6,6 +6,7 @@ import {
   type WatchResultsResponse,
 } from "../../gen/disio/v1/admin_service_pb.js";
 import type { ResultRecord } from "../store/store.js";
+import { encodedMessage } from "../../wire/encoded-message.js";
 import { int32Size, int64Size, stringFieldSize, varintSize, Writer } from "../../wire/sized-writer.js";
 import { WireType } from "@bufbuild/protobuf/wire";
 
@@ -42,8 +43,6 @@ function encoded<Desc extends DescMessage>(schema: Desc, results: readonly Resul
     sizes[i] = size;
     total += 1 + varintSize(size) + size;
   }
-  const message = create(schema);
-  if (total === 0) return message;
   const out = new Writer(Buffer.allocUnsafe(total));
   for (let i = 0; i < results.length; i++) {
     out.tag(RESULTS_FIELD, WireType.LengthDelimited);
@@ -55,11 +54,7 @@ function encoded<Desc extends DescMessage>(schema: Desc, results: readonly Resul
     out.tag(PROJECT_DONE_FIELD, WireType.Varint);
     out.varint(1);
   }
-  // toBinary writes an unknown field as its tag then its data: the first tag becomes the entry's
-  // number and wire type, everything after it the data.
-  const first = out.buf[0]!;
-  message.$unknown = [{ no: first >> 3, wireType: first & 7, data: out.buf.subarray(1) }];
-  return message;
+  return encodedMessage(schema, out.buf);
 }
 
 /** `disio.v1.Result` fields, in field-number order as protobuf-es writes them. */
