@@ -35,6 +35,14 @@ describe("readNdjsonBatches", () => {
     ]);
   });
 
+  it("leaves lines unparsed for a file checked before (the manager refuses a line that changed since)", async () => {
+    const file = join(dir, "checked.ndjson");
+    writeFileSync(file, '1\n{oops\n"é"\n');
+    const batches = [];
+    for await (const batch of readNdjsonBatches(file, { maxCount: 2, maxBytes: 100 }, { checked: true })) batches.push(batch.inputs.map((input) => Buffer.from(input).toString()));
+    expect(batches).toEqual([["1", "{oops"], ['"é"']]);
+  });
+
   it("throws naming the file and line of a line that is not JSON", async () => {
     await expect(batchesOf("1\n2\n{oops\n", { maxCount: 1, maxBytes: 100 })).rejects.toThrow(/in\.ndjson:3: not JSON/);
   });

@@ -21,39 +21,48 @@ export interface NdjsonBatch {
   lineNumbers: number[];
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Reads an NDJSON file (or stdin for `-`) and yields its lines as UTF-8 JSON inputs in batches
  * bounded by count and bytes, with their line numbers. The same content and limits always give the
  * same batches (so a rerun can recognise them). Blank lines are skipped; a line that is not JSON
- * throws an `Error` naming the file and line number, before anything of its batch is yielded.
+ * throws an `Error` naming the file and line number, before anything of its batch is yielded
+ * (unless `checked`: the caller checked the whole file already, and the manager refuses a line that
+ * changed since). A batch's inputs are views of one buffer, not one allocation per line, so memory
+ * stays flat however long the file.
  */
-export async function* readNdjsonBatches(file: string, limits: NdjsonBatchLimits): AsyncGenerator<NdjsonBatch> {
+export async function* readNdjsonBatches(file: string, limits: NdjsonBatchLimits, options: { checked?: boolean } = {}): AsyncGenerator<NdjsonBatch> {
   const input = file === "-" ? process.stdin : createReadStream(file);
   const lines = createInterface({ input, crlfDelay: Infinity });
-  let batch: NdjsonBatch = { inputs: [], firstLine: 0, lastLine: 0, lineNumbers: [] };
+  let texts: string[] = [];
+  let sizes: number[] = [];
+  let lineNumbers: number[] = [];
   let bytes = 0;
   let lineNumber = 0;
+  const batch = (): NdjsonBatch => {
+    const buffer = Buffer.from(texts.join(""));
+    let offset = 0;
+    const inputs = sizes.map((size) => buffer.subarray(offset, (offset += size)));
+    return { inputs, firstLine: lineNumbers[0]!, lastLine: lineNumbers.at(-1)!, lineNumbers };
+  };
   for await (const line of lines) {
     lineNumber++;
     if (line.trim() === "") continue;
-    try {
-      JSON.parse(line);
-    } catch (error) {
-      throw new Error(`${file}:${lineNumber}: not JSON (${(error as Error).message})`);
+    if (!options.checked) {
+      try {
+        JSON.parse(line);
+      } catch (error) {
+        throw new Error(`${file}:${lineNumber}: not JSON (${(error as Error).message})`);
+      }
     }
-    const encoded = encoder.encode(line);
-    if (batch.inputs.length > 0 && (batch.inputs.length >= limits.maxCount || bytes + encoded.length > limits.maxBytes)) {
-      yield batch;
-      batch = { inputs: [], firstLine: 0, lastLine: 0, lineNumbers: [] };
-      bytes = 0;
+    const size = Buffer.byteLength(line);
+    if (texts.length > 0 && (texts.length >= limits.maxCount || bytes + size > limits.maxBytes)) {
+      yield batch();
+      [texts, sizes, lineNumbers, bytes] = [[], [], [], 0];
     }
-    if (batch.inputs.length === 0) batch.firstLine = lineNumber;
-    batch.inputs.push(encoded);
-    batch.lineNumbers.push(lineNumber);
-    batch.lastLine = lineNumber;
-    bytes += encoded.length;
+    texts.push(line);
+    sizes.push(size);
+    lineNumbers.push(lineNumber);
+    bytes += size;
   }
-  if (batch.inputs.length > 0) yield batch;
+  if (texts.length > 0) yield batch();
 }

@@ -73,9 +73,9 @@ export interface DistributorOptions {
   /** Most results one client Report may carry. Default 10,000. */
   maxReportResults?: number;
   /**
-   * How often a client holding tasks must be heard from (told at Join), ms. A client silent for
-   * three intervals while holding tasks (frozen, or gone with its connection left open) has its
-   * stream ended and its tasks given to others. Default 10,000.
+   * How often a client must be heard from (told at Join), ms. A client silent for three intervals
+   * (frozen, or gone with its connection left open) has its stream ended, no longer counts as
+   * connected, and its tasks go to others. Default 10,000.
    */
   clientHeartbeatMs?: number;
   /** How often manager leases are checked for renewal, ms. Default 2,000. */

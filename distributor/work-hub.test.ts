@@ -279,6 +279,30 @@ describe("WorkHub", () => {
     await Promise.all(busyNext);
   });
 
+  it("stops counting an idle client silent too long as connected, at once, though its stream is still open", async () => {
+    let now = 1_000_000;
+    const { hub } = await setup(0, { heartbeatMs: 1_000, keepAliveMs: 60_000 }, { now: () => now });
+    hub.joined("idle", "node");
+    hub.joined("frozen", "node");
+    const closeIdle = new AbortController();
+    const idle = hub.work("idle", 2, closeIdle.signal);
+    const frozen = hub.work("frozen", 2, new AbortController().signal);
+    // Both streams wait for work (nothing is ready): open, with no message yet.
+    const [idleNext, frozenNext] = [idle.next(), frozen.next()];
+    expect(hub.connectedClients).toBe(2);
+    now += 2_500;
+    await hub.report("idle", []); // an idle client's heartbeat
+    now += 400;
+    await hub.sweep();
+    expect(hub.connectedClients).toBe(2);
+    now += 200; // frozen: silent 3.1 s, more than three 1 s intervals; idle: 0.6 s
+    expect(await hub.sweep()).toBe(0);
+    expect(hub.connectedClients).toBe(1);
+    expect((await frozenNext).done).toBe(true);
+    closeIdle.abort();
+    expect((await idleNext).done).toBe(true);
+  });
+
   it("holds back, to one task at a time, a client whose every result is an error while another succeeds", async () => {
     let now = 1_000_000;
     const { hub } = await setup(40, {}, { now: () => now });

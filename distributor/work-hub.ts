@@ -26,8 +26,8 @@ export interface WorkHubSettings {
   /** Most results (and returned copies) per client Report. */
   maxReportResults: number;
   /**
-   * How often a client holding tasks must be heard from, ms (told at Join). A stream whose client
-   * was silent for three intervals while holding tasks is ended and its tasks requeued.
+   * How often a client must be heard from, ms (told at Join). A stream whose client was silent for
+   * three intervals is ended, its tasks requeued.
    */
   heartbeatMs: number;
   /**
@@ -504,10 +504,10 @@ export class WorkHub {
   }
 
   /**
-   * Requeues copies whose client lease ended; ends the streams of clients silent too long while
-   * holding tasks (frozen or gone with the connection left open: see `clientSilent`) and requeues
-   * their tasks at once; ends the sessions of clients without a stream for `sessionGapMs` (their
-   * stays go to the next heartbeat); forgets joined clients that never opened a stream.
+   * Requeues copies whose client lease ended; ends the streams of clients silent too long (frozen
+   * or gone with the connection left open: see `clientSilent`), which stop counting as connected at
+   * once, and requeues their tasks; ends the sessions of clients without a stream for `sessionGapMs`
+   * (their stays go to the next heartbeat); forgets joined clients that never opened a stream.
    */
   async sweep(): Promise<number> {
     const now = this.#now();
@@ -521,14 +521,16 @@ export class WorkHub {
         else if (session.leftAtMs === undefined && now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
         continue;
       }
-      if (!clientSilent({ holding: stream.outstanding.size, lastHeardMs: session.lastHeardMs }, now, this.#settings.heartbeatMs)) continue;
+      if (stream.abort.signal.aborted || !clientSilent({ lastHeardMs: session.lastHeardMs }, now, this.#settings.heartbeatMs)) continue;
+      // Not connected from now on, even while the stream's generator is still stuck in a write.
+      this.#streams.delete(stream);
       // Requeued now, not when the stream's generator ends: a write to a frozen client may never return.
       const copyIds = [...stream.outstanding];
       for (const copyId of copyIds) if (this.#holders.get(copyId) === stream) this.#holders.delete(copyId);
       stream.outstanding.clear();
       stream.abort.abort();
       const count = await this.#store.requeueClient(session.clientId, copyIds);
-      this.#log.warn({ clientId: session.clientId, silentMs: now - session.lastHeardMs, requeued: count }, "client silent while holding tasks, its stream ended");
+      this.#log.warn({ clientId: session.clientId, silentMs: now - session.lastHeardMs, requeued: count }, "client silent, its stream ended");
       requeued += count;
     }
     return requeued;

@@ -44,6 +44,7 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
       const eta = etaMs(p.counts.queued + p.counts.running, rate);
       const atClients = computing.get(p.id) ?? { copies: 0, units: 0 };
       const lastFinish = ctx.meter.lastFinishMs(p.id);
+      const history = ctx.meter.history(p.id, now);
       return create(ProjectStatsSchema, {
         projectId: p.id,
         name: p.name,
@@ -56,6 +57,8 @@ export async function gridStats(ctx: ManagerContext, projectId: string): Promise
         copiesComputing: BigInt(atClients.copies),
         copiesHeld: BigInt(Math.max(0, p.copiesOut - atClients.copies)),
         ...(lastFinish !== undefined && { lastFinishTime: timestampFromMs(lastFinish) }),
+        finishedPerMinute: history.counts.map(BigInt),
+        minutesStart: timestampFromMs(history.startMs),
       });
     }),
     clientLifespan: toProtoLifespan(lifespanStats(lifespans.map((l) => l.lifespanMs)), ""),

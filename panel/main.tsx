@@ -8,15 +8,13 @@ import { ProjectsPage } from "./pages/projects.js";
 import { VisitorsPage } from "./pages/visitors.js";
 import { SignIn } from "./sign-in.js";
 import { useRoute } from "./route.js";
-import { ThroughputHistory } from "./throughput-history.js";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 
-/** What every page gets: the client, the latest WatchStats picture and the throughput history. */
+/** What every page gets: the client and the latest WatchStats picture. */
 export interface PageProps {
   admin: Admin;
   stats: GetStatsResponse | undefined;
-  history: ThroughputHistory;
 }
 
 function App() {
@@ -24,7 +22,6 @@ function App() {
   const [refused, setRefused] = useState<string | undefined>();
   const [stats, setStats] = useState<GetStatsResponse | undefined>();
   const [live, setLive] = useState<{ up: boolean; why?: string }>({ up: false });
-  const history = useMemo(() => new ThroughputHistory(), []);
   const admin = useMemo(() => (token ? adminClient(token) : undefined), [token]);
   const route = useRoute();
 
@@ -41,7 +38,6 @@ function App() {
       (signal) => admin.watchStats({ interval: { seconds: 1n, nanos: 0 } }, { signal }),
       (update) => {
         if (!update.stats) return;
-        history.add(update.stats);
         setStats(update.stats);
       },
       { signal: stop.signal, onLive: (up, error) => setLive({ up, why: error === undefined ? undefined : errorText(error) }), onRefused: signOut },
@@ -62,7 +58,7 @@ function App() {
       />
     );
   }
-  const props: PageProps = { admin, stats, history };
+  const props: PageProps = { admin, stats };
   return (
     <div class="app">
       <header class="topbar">

@@ -7,6 +7,7 @@ import { Encoding, UnitState } from "../gen/disio/v1/common_pb.js";
 import { explainCallError, ProjectLookupError } from "./errors.js";
 import { Job, type AddOptions } from "./job.js";
 import { checkManagerUrl } from "./manager-url.js";
+import { createResultPagesClient, type ResultPagesClient } from "./result-pages-client.js";
 import { loadProgramSource, type ProgramInput } from "./program-source.js";
 
 /** Options of {@link Grid}. */
@@ -93,6 +94,7 @@ export class Grid {
   /** The manager's URL as checked. */
   readonly url: string;
   readonly #explain: (error: unknown) => unknown;
+  readonly #resultPages: ResultPagesClient;
 
   constructor(options: GridOptions) {
     if (!options.token) throw new TypeError("token is required: the manager's admin token");
@@ -117,6 +119,7 @@ export class Grid {
       writeMaxBytes: 64 * 1024 * 1024,
     });
     this.admin = createClient(AdminService, transport);
+    this.#resultPages = createResultPagesClient(transport);
   }
 
   /** Creates a project (the program loaded, bundled when needed, and checked by the manager) and returns its {@link Job}. */
@@ -137,12 +140,12 @@ export class Grid {
         paused: options.paused ?? false,
       }),
     );
-    return new Job(this.admin, project!, this.#explain);
+    return new Job({ admin: this.admin, resultPages: this.#resultPages }, project!, this.#explain);
   }
 
   /** The {@link Job} of an existing project, by id or by name. */
   async job(idOrName: string): Promise<Job> {
-    return new Job(this.admin, await this.project(idOrName), this.#explain);
+    return new Job({ admin: this.admin, resultPages: this.#resultPages }, await this.project(idOrName), this.#explain);
   }
 
   /**

@@ -6,7 +6,9 @@ import { backoffDelayMs, type BackoffPolicy } from "../core/backoff.js";
 import type { AdminService, Project, Result, Unit } from "../gen/disio/v1/admin_service_pb.js";
 import { Encoding, ProjectState, UnitState } from "../gen/disio/v1/common_pb.js";
 import { callWithRetries, isRetryable } from "./call-with-retries.js";
+import { encodeAddUnitsRequest } from "./add-units-request-encoder.js";
 import { inputBatches } from "./input-batches.js";
+import type { ResultPagesClient } from "./result-pages-client.js";
 
 /** Waits between reconnects of a stream, and between tries of a batch: 0.25 s doubling to 5 s. */
 export const RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5_000, multiplier: 2, jitter: 0.3 };
@@ -75,12 +77,18 @@ const decoder = new TextDecoder();
  */
 export class Job {
   readonly #admin: Client<typeof AdminService>;
+  readonly #resultPages: ResultPagesClient;
   readonly #explain: (error: unknown) => unknown;
   #project: Project;
 
   /** @internal Use `Grid.createProject` or `Grid.job`. */
-  constructor(admin: Client<typeof AdminService>, project: Project, explain: (error: unknown) => unknown = (e) => e) {
-    this.#admin = admin;
+  constructor(
+    clients: { admin: Client<typeof AdminService>; resultPages: ResultPagesClient },
+    project: Project,
+    explain: (error: unknown) => unknown = (e) => e,
+  ) {
+    this.#admin = clients.admin;
+    this.#resultPages = clients.resultPages;
     this.#project = project;
     this.#explain = explain;
   }
@@ -145,7 +153,8 @@ export class Job {
     inputs: Uint8Array[],
     options: { requestId: string; retries?: number; onRetry?: (error: unknown, retry: number) => void },
   ): Promise<{ unitIds: string[]; alreadyStored: boolean }> {
-    const request = { projectId: this.id, requestId: options.requestId, units: inputs.map((input) => ({ input })) };
+    // Written by hand (the transport is binary): reflection cost as much as reading the file.
+    const request = encodeAddUnitsRequest(this.id, options.requestId, inputs);
     const { value, attempt } = await this.#call(() =>
       callWithRetries(() => this.#admin.addUnits(request), {
         retries: options.retries ?? 5,
@@ -180,15 +189,22 @@ export class Job {
     for (let attempt = 0; ; ) {
       try {
         if (!follow) {
+          // The next page is asked for before this one is handed over, so the manager reads and
+          // encodes it while the caller writes this one. A failed read surfaces at its await.
+          const list = (after: string) => this.#resultPages.listResults({ projectId: this.id, cursor: after, pageSize: 10_000 }, { signal });
+          let next = list(cursor);
           for (;;) {
-            const page = await this.#admin.listResults({ projectId: this.id, cursor, pageSize: 10_000 }, { signal });
+            const page = await next;
             if (page.results.length === 0) return;
-            cursor = page.nextCursor;
+            cursor = page.cursor;
             attempt = 0;
+            next = list(cursor);
+            // Left unawaited when the caller stops early (the stream's abort then rejects it).
+            next.catch(() => undefined);
             yield { results: page.results, cursor };
           }
         }
-        for await (const batch of this.#admin.watchResults({ projectId: this.id, cursor, untilDone: true }, { signal })) {
+        for await (const batch of this.#resultPages.watchResults({ projectId: this.id, cursor, untilDone: true }, { signal })) {
           attempt = 0;
           cursor = batch.cursor || cursor;
           if (batch.results.length > 0) yield { results: batch.results, cursor };

@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fromBinary } from "@bufbuild/protobuf";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGridServers, waitFor, type GridServers } from "../bench/grid-fixture.js";
+import { WatchResultsRequestSchema } from "../gen/disio/v1/admin_service_pb.js";
 
 /** Screenshots of every page, kept as test artefacts (gitignored) to look at. */
 const SHOTS = join(import.meta.dirname, "..", "test-artifacts", "panel");
@@ -72,6 +74,34 @@ describe("the control panel in Chromium", () => {
     await page.locator("table.results tbody tr").first().waitFor();
     await shot("project-done");
   }, 90_000);
+
+  it("a project page opened later starts its latest results near the end and still shows the last hour's throughput", async () => {
+    const { projects } = await grid.admin.listProjects({});
+    const cubes = projects.find((p) => p.name === "cubes")!;
+    // The manager keeps per-minute counts: every unit finished shows in the history.
+    await waitFor("the history holding every unit", async () => {
+      const { projects: [stats] } = await grid.admin.getStats({ projectId: cubes.id });
+      return stats!.finishedPerMinute.reduce((sum, n) => sum + n, 0n) === BigInt(UNITS);
+    }, 30_000);
+    const { results: [last] } = await grid.admin.listResults({ projectId: cubes.id, latest: true, pageSize: 1 });
+    const later = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const watched: string[] = [];
+    later.on("request", (request) => {
+      if (request.url().endsWith("/disio.v1.AdminService/WatchResults")) {
+        // A Connect stream request: a 5-byte envelope prefix, then the message.
+        watched.push(fromBinary(WatchResultsRequestSchema, request.postDataBuffer()!.subarray(5)).cursor);
+      }
+    });
+    await later.goto(`${grid.manager.url}/#token=${encodeURIComponent(grid.adminToken)}`);
+    await later.locator("tr[data-project=cubes]").waitFor();
+    await later.click("tr[data-project=cubes] >> text=cubes");
+    await later.locator("table.results tbody tr").first().waitFor();
+    expect(await later.locator("table.results tbody tr").count()).toBe(20);
+    await expect.poll(() => later.locator("table.results tbody tr").first().textContent()).toContain(last!.unitId);
+    expect(watched).toEqual([last!.cursor]);
+    await shot("project-opened-later", later);
+    await later.close();
+  });
 
   it("finds a unit and shows every copy sent, with client and outcome", async () => {
     const projectId = (await grid.admin.listProjects({})).projects[0]!.id;

@@ -50,6 +50,8 @@ export function managerCommand(): Command {
     .option("--signing-key <file>", "Ed25519 private key (PEM) that signs programs, kept outside the data folder (default: <data>/signing-key.pem, created)")
     .action(async (flags: { host: string; port: number; data: string; store: "sqlite"; adminToken?: string; signingKey?: string }) => {
       const log = createCliLogger();
+      // Loaded only by the command that runs it: every other command starts faster without them.
+      const { startManager } = await import("../../manager/index.js");
       const manager = await startManager({
         host: flags.host,
         port: flags.port,
@@ -79,7 +81,7 @@ export function distributorCommand(): Command {
     .option("--redis-wait-aof", "acknowledge client results only once Redis fsynced them to its AOF (WAITAOF)", false)
     .option("--public-url <url>", "where clients reach this distributor (default: the listen URL)")
     .option("--region <region>", "region label, e.g. eu-west", "")
-    .option("--client-heartbeat <duration>", "how often a client holding tasks must report; silent for 3 intervals, its tasks go to others (default 10s)", duration)
+    .option("--client-heartbeat <duration>", "how often a client must report; silent for 3 intervals, it no longer counts and its tasks go to others (default 10s)", duration)
     .option("--max-clients <n>", "most clients with an open Work stream; more are redirected to a peer (default 10,000)", countOf)
     .option("--max-connections <n>", "most open connections, all callers (default 10,000)", countOf)
     .option("--max-connections-per-address <n>", "most open connections from one address (default 256)", countOf)
@@ -101,6 +103,7 @@ export function distributorCommand(): Command {
     }) => {
       const log = createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
+      const { startDistributor } = await import("../../distributor/index.js");
       const distributor = await startDistributor({
         host: flags.host,
         port: flags.port,
@@ -142,6 +145,7 @@ export function workerCommand(): Command {
       const log = createCliLogger();
       const stateDir = flags.state ?? process.env.DISIO_HOME ?? join(homedir(), DEFAULT_WORKER_STATE);
       // startWorker logs "worker started" and, once stopped, "worker stopped" with its counts.
+      const { startWorker } = await import("../../client-node/index.js");
       const worker = await startWorker({
         distributorUrl: flags.distributor,
         workers: flags.workers,

@@ -68,7 +68,7 @@ export function unitsCommand(): Command {
     let alreadyStored = 0;
     let storedThroughLine = 0;
     try {
-      for await (const batch of flags.array ? arrayBatches(flags.file, flags.batchSize) : readNdjsonBatches(flags.file, { maxCount: flags.batchSize, maxBytes: BATCH_MAX_BYTES })) {
+      for await (const batch of flags.array ? arrayBatches(flags.file, flags.batchSize) : readNdjsonBatches(flags.file, { maxCount: flags.batchSize, maxBytes: BATCH_MAX_BYTES }, { checked: flags.file !== "-" })) {
         const stored = await job
           .addBatch(batch.inputs, {
             requestId: batchRequestId(job.id, flags.tag ?? "", batch),

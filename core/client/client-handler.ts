@@ -105,7 +105,6 @@ export class ClientHandler {
       {
         intervalMs: () => this.session?.heartbeatMs,
         connected: () => this.session !== undefined,
-        holding: () => this.tasks.size,
         send: async (returnedCopyIds) => {
           const session = this.session;
           if (session === undefined) throw new ConnectError("no session", Code.Unavailable);

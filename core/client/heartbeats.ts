@@ -9,8 +9,6 @@ export interface HeartbeatsDeps {
   intervalMs(): number | undefined;
   /** Whether there is a session to send on. */
   connected(): boolean;
-  /** Tasks the client holds. */
-  holding(): number;
   /** Sends a Report with no results on the current session, handing back `returnedCopyIds`. */
   send(returnedCopyIds: string[]): Promise<void>;
   /** Copies were handed back. */
@@ -25,9 +23,9 @@ export interface HeartbeatsDeps {
 
 /**
  * The client's side of liveness: hands copies back at once (unstarted tasks the distributor should
- * give to others), and while holding tasks sends an empty Report whenever nothing was reported for
- * the distributor's heartbeat interval, since a client silent for three is taken for dead and its
- * tasks re-issued.
+ * give to others), and sends an empty Report whenever nothing was reported for the distributor's
+ * heartbeat interval, since a client silent for three is taken for dead: its tasks are re-issued
+ * and it no longer counts as connected.
  */
 export class Heartbeats {
   #returns: string[] = [];
@@ -66,7 +64,7 @@ export class Heartbeats {
     while (!this.deps.stopped()) {
       await this.deps.sleep(TICK_MS);
       if (this.deps.stopped() || !this.deps.connected()) continue;
-      const state = { holding: this.deps.holding(), returnsWaiting: this.#returns.length, lastSentMs: this.#lastSentMs, intervalMs: this.deps.intervalMs() };
+      const state = { returnsWaiting: this.#returns.length, lastSentMs: this.#lastSentMs, intervalMs: this.deps.intervalMs() };
       if (!heartbeatDue(state, this.deps.now())) continue;
       const sending = this.#returns.splice(0, this.maxBatch);
       this.sent();

@@ -20,11 +20,11 @@ import { toProtoDistributor } from "../mappers/distributor-mapper.js";
 import { fromProtoUnitState } from "../mappers/enums.js";
 import { fromCreateProjectRequest, fromUpdateProjectRequest, toProtoProject } from "../mappers/project-mapper.js";
 import { toProtoClient, toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
-import { encodeWatchResultsResponse } from "../mappers/watch-results-encoder.js";
 import { hashOutput, sha256Hex } from "../output-hash.js";
 import { checkProgram } from "../program-check.js";
-import type { NewUnit } from "../store/store.js";
-import { usesJsonCodec } from "../../server/index.js";
+import type { NewUnit, ResultRecord } from "../store/store.js";
+import { encodeListResultsResponse, encodeWatchResultsResponse } from "../mappers/results-response-encoder.js";
+import { isJsonCall } from "./is-json-call.js";
 
 const MIN_WATCH_STATS_INTERVAL_MS = 200;
 const WATCH_RESULTS_BATCH = 1_000;
@@ -164,14 +164,19 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       return { requeued: BigInt(requeued) };
     },
 
-    async listResults(req) {
-      const page = await store.listResults(req.projectId, req.cursor, pageSize(req.pageSize, 1000, 10_000), PAGE_BYTES);
+    async listResults(req, call) {
+      const limit = pageSize(req.pageSize, 1000, 10_000);
+      const cursor = req.latest ? await store.latestResultsCursor(req.projectId, limit) : req.cursor;
+      const page = await store.listResults(req.projectId, cursor, limit, PAGE_BYTES);
+      if (!isJsonCall(call)) return encodeListResultsResponse(page.results, page.nextCursor);
       return { results: page.results.map(toProtoResult), nextCursor: page.nextCursor };
     },
 
     async *watchResults(req, call): AsyncIterable<WatchResultsResponse> {
+      const batch = isJsonCall(call)
+        ? (results: ResultRecord[], cursor: string, projectDone: boolean) => create(WatchResultsResponseSchema, { results: results.map(toProtoResult), cursor, projectDone })
+        : encodeWatchResultsResponse;
       let cursor = req.cursor;
-      const json = usesJsonCodec(call.requestHeader);
       await store.getProject(req.projectId);
       let lastSent = ctx.now();
       const signal = AbortSignal.any([call.signal, ctx.stopping]);
@@ -184,7 +189,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         if (page.results.length > 0) {
           cursor = page.nextCursor;
           const done = req.untilDone && open === 0 && !page.more;
-          yield json ? create(WatchResultsResponseSchema, { results: page.results.map(toProtoResult), cursor, projectDone: done }) : encodeWatchResultsResponse(page.results, cursor, done);
+          yield batch(page.results, cursor, done);
           lastSent = ctx.now();
           if (done) return;
           if (page.more) continue;

@@ -10,6 +10,7 @@ import { ProgramNotFoundError } from "../errors.js";
 import type { ManagerContext } from "../manager-context.js";
 import { toProtoPeer } from "../mappers/distributor-mapper.js";
 import { encodeLeaseResponse } from "../mappers/lease-response-encoder.js";
+import { isJsonCall } from "./is-json-call.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
 import { allProjects } from "../store/all-projects.js";
 import type { DistributorRecord } from "../store/store.js";

@@ -1,3 +1,4 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,13 +53,16 @@ function setup() {
   };
 }
 
-/** Clients over an in-memory transport; ManagerService calls carry `distributorId` as principal. */
-function clients(distributorId = "", useBinaryFormat = true) {
+/** Clients over an in-memory transport (binary, or the JSON codec); ManagerService calls carry `distributorId` as principal. */
+function clients(distributorId = "", codec: "binary" | "json" = "binary") {
   const asDistributor: Interceptor = (next) => (req) => {
     req.contextValues.set(principalKey, { distributorId });
     return next(req);
   };
-  const transport = createRouterTransport(managerRoutes(ctx), { transport: { useBinaryFormat }, router: { interceptors: [createErrorInterceptor(log), asDistributor] } });
+  const transport = createRouterTransport(managerRoutes(ctx), {
+    transport: { useBinaryFormat: codec === "binary" },
+    router: { interceptors: [createErrorInterceptor(log), asDistributor] },
+  });
   return { admin: createClient(AdminService, transport), manager: createClient(ManagerService, transport) };
 }
 
@@ -344,13 +348,36 @@ describe("AdminService", () => {
     await manager.report({ results: tasks.map((t, k) => ({ copyId: t.copyId, outcome: { case: "output" as const, value: json(k * 10) } })) });
     const watch = async (useBinaryFormat: boolean) => {
       const batches = [];
-      for await (const batch of clients("", useBinaryFormat).admin.watchResults({ projectId: project!.id, untilDone: true })) batches.push(batch);
+      for await (const batch of clients("", useBinaryFormat ? "binary" : "json").admin.watchResults({ projectId: project!.id, untilDone: true })) batches.push(batch);
       return batches;
     };
     const [binary, viaJson] = [await watch(true), await watch(false)];
     expect(binary.flatMap((b) => b.results.map((r) => new TextDecoder().decode(r.output)))).toEqual(["0", "10", "20", "30", "40"]);
     expect(binary.at(-1)!.projectDone).toBe(true);
     expect(binary).toEqual(viaJson);
+  });
+
+  it("answers ListResults and WatchResults alike over the binary codec (hand-encoded) and JSON (typed)", async () => {
+    const distributorId = await newDistributor();
+    const { admin, manager } = clients(distributorId);
+    const { admin: jsonAdmin } = clients(distributorId, "json");
+    const { project } = await admin.createProject({ name: "p", programSource: PROGRAM, replication: 2, quorum: 2 });
+    await admin.addUnits({ projectId: project!.id, units: [1, 2, 3].map((i) => ({ input: json(i) })) });
+    const tasks = [...(await manager.lease({ maxCopies: 10 })).tasks, ...(await manager.lease({ maxCopies: 10 })).tasks];
+    clock += 1_234;
+    await manager.report({ results: tasks.map((t, i) => ({ copyId: t.copyId, outcome: { case: "output" as const, value: json(`out ${t.unitId}`) }, clientId: `k${i}` })) });
+    const row = (r: { unitId: string; input: Uint8Array; output: Uint8Array; outputHash: string; finishTime?: Timestamp; copiesSent: number; cursor: string }) =>
+      [r.unitId, text(r.input), text(r.output), r.outputHash.length, timestampMs(r.finishTime!), r.copiesSent, r.cursor];
+    const expected = tasks.slice(0, 3).map((t, i) => [t.unitId, String(i + 1), `"out ${t.unitId}"`, 64, clock, 2, expect.any(String)]);
+    for (const client of [admin, jsonAdmin]) {
+      const page = await client.listResults({ projectId: project!.id });
+      expect(page.results.map(row)).toEqual(expected);
+      expect(page.nextCursor).toBe(page.results[2]!.cursor);
+      const batches = [];
+      for await (const batch of client.watchResults({ projectId: project!.id, untilDone: true })) batches.push(batch);
+      expect(batches.flatMap((b) => b.results.map(row))).toEqual(expected);
+      expect(batches.at(-1)).toMatchObject({ projectDone: true, cursor: page.nextCursor });
+    }
   });
 
   it("a reconciling Register gives back the copies the distributor lost, and only with reconcile", async () => {

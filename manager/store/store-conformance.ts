@@ -729,6 +729,18 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(new TextDecoder().decode(tail.results[0]!.output)).toBe(JSON.stringify(tasks[10]!.unitId));
     });
 
+    it("gives the cursor after which the latest results follow", async () => {
+      const p = await project();
+      await store.addUnits(p.id, Array.from({ length: 5 }, (_, i) => ({ input: json(i), priority: 0 })), T0);
+      const tasks = await store.leaseCopies(distributorId, 10, T0);
+      await store.recordResults(distributorId, tasks.map((t) => ({ copyId: t.copyId, output: json(t.unitId) })), T0);
+      const latestTwo = await store.listResults(p.id, await store.latestResultsCursor(p.id, 2), 10);
+      expect(latestTwo.results.map((r) => r.unitId)).toEqual(tasks.slice(3).map((t) => t.unitId));
+      expect(await store.latestResultsCursor(p.id, 5)).toBe("");
+      expect(await store.latestResultsCursor(p.id, 50)).toBe("");
+      expect((await store.listResults(p.id, await store.latestResultsCursor(p.id, 0), 10)).results).toEqual([]);
+    });
+
     it("manages distributors: register, heartbeat notices, drain, revoke requeues its copies", async () => {
       const d = await store.getDistributorByTokenHash("h1");
       expect(d).toMatchObject({ id: distributorId, name: "d1", revoked: false, registeredAtMs: undefined });

@@ -103,6 +103,8 @@ export interface ManagerStore {
    * `cursor`); `more` tells that the page was cut by either bound, so more results may follow at once.
    */
   listResults(projectId: string, cursor: string, limit: number, maxBytes?: number): Promise<{ results: ResultRecord[]; nextCursor: string; more: boolean }>;
+  /** The cursor after which the project's last `count` results follow ("" when it has no more than `count`). Throws `ProjectNotFoundError`. */
+  latestResultsCursor(projectId: string, count: number): Promise<string>;
 
   /** Creates a distributor identity holding only its token's hash. Throws `NameTakenError`. */
   createDistributor(d: { name: string; region: string; tokenHash: string }, nowMs: number): Promise<DistributorRecord>;

@@ -1,3 +1,4 @@
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Project, Result, Unit } from "../../gen/disio/v1/admin_service_pb.js";
 import { Encoding, UnitState } from "../../gen/disio/v1/common_pb.js";
@@ -7,6 +8,7 @@ import { count, formatDuration, formatTime, label } from "../format.js";
 import type { PageProps } from "../main.js";
 import { Progress, StateBadge } from "../widgets.js";
 import { addNdjsonFile } from "../add-ndjson-file.js";
+import { throughputSeries } from "../throughput-series.js";
 
 const decoder = new TextDecoder();
 const LATEST = 20;
@@ -18,7 +20,7 @@ function shown(bytes: Uint8Array, encoding: Encoding): string {
 }
 
 /** `#/projects/ID`: counts by state, throughput, add units, latest results, download, units and their copies. */
-export function ProjectPage({ admin, stats, history, id }: PageProps & { id: string }) {
+export function ProjectPage({ admin, stats, id }: PageProps & { id: string }) {
   const [project, setProject] = useState<Project>();
   const [error, setError] = useState<string>();
   const [latest, setLatest] = useState<Result[]>([]);
@@ -30,13 +32,21 @@ export function ProjectPage({ admin, stats, history, id }: PageProps & { id: str
       .catch((e: unknown) => setError(errorText(e)));
   useEffect(() => void reload(), [id]);
 
-  // The latest results, from WatchResults (resumed from the last cursor after a reconnect).
+  // The latest results: the last few from ListResults, then WatchResults from there (resumed from
+  // the last cursor after a reconnect), so a large project is not streamed from its start.
   useEffect(() => {
     const stop = new AbortController();
-    let cursor = "";
+    let cursor: string | undefined;
     let kept: Result[] = [];
     void keepStreaming(
-      (signal) => admin.watchResults({ projectId: id, cursor }, { signal }),
+      async function* (signal) {
+        if (cursor === undefined) {
+          const page = await admin.listResults({ projectId: id, latest: true, pageSize: LATEST }, { signal });
+          cursor = page.nextCursor;
+          yield { results: page.results, cursor };
+        }
+        yield* admin.watchResults({ projectId: id, cursor }, { signal });
+      },
       (batch) => {
         cursor = batch.cursor || cursor;
         if (batch.results.length === 0) return;
@@ -48,8 +58,7 @@ export function ProjectPage({ admin, stats, history, id }: PageProps & { id: str
     return () => stop.abort();
   }, [id]);
 
-  const series = history.of(id);
-  const data = useMemo(() => [series.t.slice(), series.rate.slice()] as [number[], number[]], [stats]);
+  const data = useMemo(() => throughputSeries(live, stats?.time ? timestampMs(stats.time) : Date.now()), [stats]);
   if (!project) return <section>{error ? <p class="error">{error}</p> : <p class="muted">Loading…</p>}</section>;
   const counts = live?.counts ?? project.counts;
   const act = (promise: Promise<unknown>) => promise.then(reload, (e: unknown) => setError(errorText(e)));
@@ -118,7 +127,7 @@ export function ProjectPage({ admin, stats, history, id }: PageProps & { id: str
               },
             }}
           />
-          <p class="muted small">Units finished per second, last hour (since this page opened).</p>
+          <p class="muted small">Units finished per second, per minute over the last hour.</p>
         </div>
       </div>
       <AddUnits admin={admin} project={project} onAdded={reload} />

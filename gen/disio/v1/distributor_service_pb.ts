@@ -190,9 +190,9 @@ export type JoinResponse = Message<"disio.v1.JoinResponse"> & {
   maxRunTime?: Duration | undefined;
 
   /**
-   * How often a client holding tasks must be heard from (a Report, empty if it has no results yet).
-   * A session silent for three intervals while it holds tasks is taken for dead (a frozen or
-   * vanished client): its Work stream is ended and its tasks go to other clients.
+   * How often a client must be heard from, idle or not (a Report, empty if it has no results yet).
+   * A session silent for three intervals is taken for dead (a frozen or vanished client): its Work
+   * stream is ended, it no longer counts as connected, and its tasks go to other clients.
    *
    * @generated from field: google.protobuf.Duration heartbeat_interval = 7;
    */

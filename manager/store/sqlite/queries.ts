@@ -138,6 +138,10 @@ export function prepareQueries(db: Database.Database) {
          FROM results r JOIN units u ON u.id = r.unit_id AND u.result_seq = r.seq
          WHERE r.project_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`,
       ),
+      resultSeqFromEnd: prepare(
+        `SELECT r.seq FROM results r JOIN units u ON u.id = r.unit_id AND u.result_seq = r.seq
+         WHERE r.project_id = ? ORDER BY r.seq DESC LIMIT 1 OFFSET ?`,
+      ),
       insertNotice: prepare("INSERT INTO unit_notices (unit_id, at) VALUES (?, ?)"),
   };
 }

@@ -633,6 +633,12 @@ export class SqliteStore implements ManagerStore {
     return { results, nextCursor: results.length > 0 ? results[results.length - 1]!.cursor : cursor, more };
   }
 
+  async latestResultsCursor(projectId: string, count: number): Promise<string> {
+    const project = this.projectRow(projectId);
+    const row = this.q.resultSeqFromEnd.get(project.id, count) as { seq: number } | undefined;
+    return row === undefined ? "" : String(row.seq);
+  }
+
   createDistributor(d: { name: string; region: string; tokenHash: string }, nowMs: number): Promise<DistributorRecord> {
     return this.distributors.create(d, nowMs);
   }
