@@ -6,6 +6,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../core/version.js";
+import { exitQuietlyOnClosedPipe, isClosedPipe } from "./closed-pipe.js";
 import { demoCommand } from "./commands/demo.js";
 import { clientsCommand } from "./commands/clients.js";
 import { distributorsCommand } from "./commands/distributors.js";
@@ -41,11 +42,14 @@ export function errorLine(error: unknown): string {
   return `error: ${String(error)}`;
 }
 
+exitQuietlyOnClosedPipe();
 try {
   await disioProgram().exitOverride().parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
+  } else if (isClosedPipe(error)) {
+    process.exitCode = 0;
   } else {
     process.stderr.write(`${errorLine(error)}\n`);
     process.exitCode = 1;

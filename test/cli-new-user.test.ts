@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -64,6 +64,21 @@ describe("what a new user tripped over, from the CLI", () => {
     const requeued = await disio(grid, ["units", "requeue", "--project", "evens", "--json"]);
     expect(json(requeued.stdout)).toMatchObject({ requeued: 3 });
   }, 90_000);
+
+  it("stops quietly when its reader closes the pipe (disio … | head)", async () => {
+    const child = spawn(process.execPath, [CLI, "units", "list", "--project", "evens"], {
+      cwd: grid.dir,
+      env: { ...process.env, DISIO_MANAGER_URL: grid.manager.url, DISIO_ADMIN_TOKEN: grid.adminToken },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Close the reading end before the command has written anything: its first write gets EPIPE.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+  }, 30_000);
 
   it("refuses a broken program at create time, naming the problem", async () => {
     const cjs = join(grid.dir, "cjs.js");
