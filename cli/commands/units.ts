@@ -176,7 +176,7 @@ function printUnit(unit: Unit, job: Job): void {
     [
       `unit      ${unit.id} of project ${job.name} (${job.id})`,
       `state     ${enumLabel(UnitState[unit.state], "")}${unit.state === UnitState.FAILED ? `: ${unit.error}` : ""}`,
-      `attempts  ${unit.attempts} of ${job.project.maxAttempts}, ${unit.copiesSent} copies sent`,
+      `attempts  ${unit.attempts} of ${job.project.maxAttempts}, ${unit.copiesSent} copies sent${unit.copiesSent > unit.attempts ? " (a client's repeated failures and released copies use no attempt)" : ""}`,
       `input     ${payloadText(unit.input, job.project.inputEncoding)}`,
       `output    ${unit.output.byteLength > 0 ? payloadText(unit.output, job.project.outputEncoding) : "-"}`,
       `added     ${time(unit.createTime)}   finished ${time(unit.finishTime)}`,
