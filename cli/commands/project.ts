@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { ProjectSchema, type Project } from "../../gen/disio/v1/admin_service_pb.js";
 import { Encoding, ProjectState } from "../../gen/disio/v1/common_pb.js";
 import { gridFrom, withAdminFlags, type AdminFlags } from "../admin-client.js";
-import { duration, wholeNumber } from "../option-parsers.js";
+import { duration, fraction, wholeNumber } from "../option-parsers.js";
 import { formatTable, messageJson, printJson, printLine } from "../print.js";
 
 /** commander parser for an integer (may be negative). */
@@ -61,6 +61,8 @@ function printProject(project: Project, json: boolean | undefined): void {
       `lease timeout ${project.leaseTimeout ? durationMs(project.leaseTimeout) / 1000 : 0}s`,
       `deadline      ${project.deadline ? timestampDate(project.deadline).toISOString() : "none"}`,
       `priority      ${project.priority}`,
+      `adaptive      ${project.adaptiveReplication ? "on: a trusted client's result may stand alone" : "off"}`,
+      `canary rate   ${project.canaryRate > 0 ? `${project.canaryRate} of leased copies bring a canary along` : "0 (no canaries leased)"}`,
       `units         ${counts?.total ?? 0n} total: ${counts?.queued ?? 0n} queued, ${counts?.running ?? 0n} running, ${counts?.done ?? 0n} done, ${counts?.failed ?? 0n} failed, ${counts?.expired ?? 0n} expired, ${counts?.cancelled ?? 0n} cancelled`,
     ].join("\n"),
   );
@@ -74,6 +76,8 @@ interface SettingsFlags {
   leaseTimeout?: number;
   deadline?: Date;
   priority?: number;
+  adaptiveReplication?: boolean;
+  canaryRate?: number;
 }
 
 /**
@@ -88,7 +92,9 @@ function withSettingsOptions(command: Command, verb: "create" | "update"): Comma
     .option("--max-attempts <n>", `attempts before a unit fails ${says("(default replication + 2)", "(the attempt budget)")}`, wholeNumber)
     .option("--lease-timeout <duration>", `how long a copy may stay out, e.g. 60s ${says("(default 60s)", "(copies leased from now on)")}`, duration)
     .option("--deadline <iso>", "stop leasing and expire open units at this time", isoDate)
-    .option("--priority <p>", `higher is leased first${says(" (default 0)", "")}`, integer);
+    .option("--priority <p>", `higher is leased first${says(" (default 0)", "")}`, integer)
+    .option("--adaptive-replication", `a unit goes out as one copy first; a trusted client's result may stand alone (with quorum > 1)${says("", ", for units not leased yet")}`)
+    .option("--canary-rate <fraction>", `share of leased copies that bring a canary along, 0 to 1${says(" (default 0: none)", "")}; add canaries with units add --canaries`, fraction);
 }
 
 interface CreateFlags extends AdminFlags, SettingsFlags {
@@ -117,7 +123,7 @@ export function projectCommand(): Command {
       .option("--paused", "create it paused")
       .addHelpText(
         "after",
-        "\nExamples:\n  disio project create --name squares --program work.js\n  disio project create --name render --program src/work.ts --replication 2 --quorum 2\n  disio project create --name sim --program ./sim/ --deadline 2026-12-31T00:00:00Z --priority 5",
+        "\nExamples:\n  disio project create --name squares --program work.js\n  disio project create --name render --program src/work.ts --replication 2 --quorum 2\n  disio project create --name sim --program ./sim/ --deadline 2026-12-31T00:00:00Z --priority 5\n  disio project create --name render --program work.js --replication 2 --quorum 2 --adaptive-replication --canary-rate 0.05",
       ),
   ).action(async (flags: CreateFlags) => {
     const job = await gridFrom(flags).createProject({
@@ -132,6 +138,8 @@ export function projectCommand(): Command {
       inputEncoding: flags.inputEncoding,
       outputEncoding: flags.outputEncoding,
       paused: flags.paused,
+      adaptiveReplication: flags.adaptiveReplication,
+      canaryRate: flags.canaryRate,
     });
     printProject(job.project, flags.json);
   });
@@ -152,12 +160,16 @@ export function projectCommand(): Command {
 
   withAdminFlags(
     withSettingsOptions(
-      project.command("update").description("change a project's priority, deadline, name, replication, quorum, attempts or lease timeout").argument("<id|name>"),
+      project.command("update").description("change a project's priority, deadline, name, replication, quorum, attempts, lease timeout, adaptive replication or canary rate").argument("<id|name>"),
       "update",
     )
       .option("--no-deadline", "remove the deadline")
+      .option("--no-adaptive-replication", "every unit gets all its copies again (units not leased yet)")
       .option("--name <name>", "a new name")
-      .addHelpText("after", "\nExamples:\n  disio project update squares --priority 10\n  disio project update squares --deadline 2026-12-31T00:00:00Z\n  disio project update squares --no-deadline"),
+      .addHelpText(
+        "after",
+        "\nExamples:\n  disio project update squares --priority 10\n  disio project update squares --deadline 2026-12-31T00:00:00Z\n  disio project update squares --no-deadline\n  disio project update squares --adaptive-replication --canary-rate 0.05\n  disio project update squares --no-adaptive-replication --canary-rate 0",
+      ),
   ).action(async (id: string, flags: AdminFlags & Omit<SettingsFlags, "deadline"> & { deadline?: Date | false; name?: string }) => {
     const grid = gridFrom(flags);
     const target = await grid.project(id);
@@ -171,6 +183,8 @@ export function projectCommand(): Command {
       quorum: flags.quorum,
       maxAttempts: flags.maxAttempts,
       leaseTimeout: flags.leaseTimeout === undefined ? undefined : durationFromMs(flags.leaseTimeout),
+      adaptiveReplication: flags.adaptiveReplication,
+      canaryRate: flags.canaryRate,
     });
     printProject(updated!, flags.json);
   });
