@@ -83,7 +83,7 @@ export function ClientsPage({ admin, stats }: PageProps) {
               <dt>clients</dt>
               <dd>{count(clients.length)}</dd>
             </div>
-            <div class="count done">
+            <div class={`count${trusted > 0 ? " done" : ""}`}>
               <dt>trusted</dt>
               <dd>{count(trusted)}</dd>
             </div>
