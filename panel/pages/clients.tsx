@@ -13,7 +13,7 @@ import type { PageProps } from "../main.js";
 const REFRESH_MS = 5_000;
 
 /** Where a client stands: may stand alone, earning trust, or caught wrong since its last check. */
-export function standing(c: Pick<Client, "trust" | "wrong">): "trusted" | "earning" | "distrusted" {
+function standing(c: Pick<Client, "trust" | "wrong">): "trusted" | "earning" | "distrusted" {
   if (c.trust === 0n && c.wrong > 0n) return "distrusted";
   return c.trust >= BigInt(ADAPTIVE_MIN_TRUST) ? "trusted" : "earning";
 }
