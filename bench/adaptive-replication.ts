@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { pino } from "pino";
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
@@ -19,6 +18,7 @@ import { startDistributor } from "../distributor/index.js";
 import { ProjectState } from "../gen/disio/v1/common_pb.js";
 import { startManager } from "../manager/index.js";
 import { waitFor } from "./grid-fixture.js";
+import { SQUARES, squaresInputs } from "./squares-project.js";
 import { startVolunteer } from "./volunteer-client.js";
 
 const { values } = parseArgs({
@@ -31,17 +31,8 @@ const { values } = parseArgs({
 const UNITS = Number(values.units);
 const WARM_UP = Number(values["warm-up"]);
 const LIE_SHARE = Number(values["lie-share"]);
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const log = pino({ level: "silent" });
-const SQUARES = {
-  programSource: "export default (input) => ({ n: input.n, square: input.n * input.n });",
-  replication: 2,
-  quorum: 2,
-  maxAttempts: 6,
-  leaseTimeout: durationFromMs(600_000),
-};
-const inputs = (count: number) => Array.from({ length: count }, (_, n) => ({ input: encoder.encode(JSON.stringify({ n })) }));
 
 /** One run: the measured project's copies, results accepted alone, wrong canonical results, and the liar's standing. */
 async function run(adaptiveReplication: boolean) {
@@ -54,9 +45,9 @@ async function run(adaptiveReplication: boolean) {
   try {
     await waitFor("the distributor registered", async () => distributor.distributorId !== "", 10_000);
     const { project: warmUp } = await admin.createProject({ name: "warm-up", ...SQUARES, adaptiveReplication });
-    await admin.addUnits({ projectId: warmUp!.id, units: inputs(WARM_UP) });
+    await admin.addUnits({ projectId: warmUp!.id, units: squaresInputs(WARM_UP) });
     const { project } = await admin.createProject({ name: "measured", ...SQUARES, adaptiveReplication, paused: true });
-    await admin.addUnits({ projectId: project!.id, units: inputs(UNITS) });
+    await admin.addUnits({ projectId: project!.id, units: squaresInputs(UNITS) });
     volunteers.push(startVolunteer(distributor.url, { clientKey: "liar-0123456789abcdef", lieShare: LIE_SHARE, slots: 4, delayMs: 2 }));
     volunteers.push(startVolunteer(distributor.url, { clientKey: "honest-1-0123456789abcdef", slots: 4, delayMs: 2 }));
     volunteers.push(startVolunteer(distributor.url, { clientKey: "honest-2-0123456789abcdef", slots: 4, delayMs: 2 }));

@@ -25,3 +25,10 @@ export function duration(text: string): number {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+/** A fraction from 0 to 1, e.g. `0.05`. */
+export function fraction(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !(value >= 0 && value <= 1)) throw new InvalidArgumentError("expected a fraction from 0 to 1, e.g. 0.05");
+  return value;
+}

@@ -1,5 +1,5 @@
 import type { RunnableTask, UnitProcessor, UnitResult } from "../core/client/unit-processor.js";
-import { CONNECT_MESSAGE, type PageMessage, type RunnerMessage, type WireProgram, type WireTask } from "./runner-messages.js";
+import { CONNECT_MESSAGE, type PageMessage, type RunnerMessage, type WireProgram, type WorkerTask } from "./runner-messages.js";
 
 /** Settings of an {@link IframeProcessor}. */
 export interface IframeProcessorOptions {
@@ -67,7 +67,7 @@ export class IframeProcessor implements UnitProcessor {
   run(tasks: readonly RunnableTask[]): void {
     if (this.stopped) return;
     const programs: WireProgram[] = [];
-    const wire: WireTask[] = tasks.map((task) => {
+    const wire: WorkerTask[] = tasks.map((task) => {
       if (!this.programsSent.has(task.programHash)) {
         this.programsSent.add(task.programHash);
         programs.push({ hash: task.programHash, source: task.programSource });

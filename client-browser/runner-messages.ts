@@ -2,15 +2,10 @@
  * Messages between the page (client.js), the sandboxed runner iframe and its unit workers. The page
  * and the runner talk over a private MessageChannel; only structured-clonable data crosses.
  */
-import type { UnitEncoding, UnitResult } from "../core/client/unit-processor.js";
+import type { UnitResult, WireTask } from "../core/client/unit-processor.js";
 
 /** A task as the runner and its workers see it (the program travels once per hash, apart). */
-export interface WireTask {
-  copyId: string;
-  programHash: string;
-  input: Uint8Array;
-  inputEncoding: UnitEncoding;
-  outputEncoding: UnitEncoding;
+export interface WorkerTask extends WireTask {
   /** Wall-clock limit of this run, ms. */
   limitMs: number;
 }
@@ -24,7 +19,7 @@ export interface WireProgram {
 /** Page → runner. `generation` grows with each abandon: results of older generations are stale. */
 export type PageMessage =
   | { type: "init"; threads: number; cpu: number }
-  | { type: "run"; generation: number; tasks: WireTask[]; programs: WireProgram[] }
+  | { type: "run"; generation: number; tasks: WorkerTask[]; programs: WireProgram[] }
   | { type: "abandon"; generation: number }
   | { type: "stop" };
 
@@ -34,7 +29,7 @@ export type RunnerMessage =
   | { type: "results"; generation: number; results: UnitResult[] };
 
 /** Runner → unit worker. */
-export type ToWorkerMessage = { type: "run"; tasks: WireTask[]; programs: WireProgram[]; cpu: number };
+export type ToWorkerMessage = { type: "run"; tasks: WorkerTask[]; programs: WireProgram[]; cpu: number };
 
 /** Unit worker → runner: one finished task, and how long the worker now rests (duty cycle), ms. */
 export type FromWorkerMessage = { type: "result"; result: UnitResult; restMs: number };

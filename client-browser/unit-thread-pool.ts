@@ -1,5 +1,5 @@
 import type { UnitResult } from "../core/client/unit-processor.js";
-import type { FromWorkerMessage, ToWorkerMessage, WireProgram, WireTask } from "./runner-messages.js";
+import type { FromWorkerMessage, ToWorkerMessage, WireProgram, WorkerTask } from "./runner-messages.js";
 
 /** Tasks given to one worker at once: the running one and the next, so it never waits on a message. */
 const DEPTH = 2;
@@ -9,7 +9,7 @@ const WATCH_EVERY_MS = 100;
 interface Thread {
   worker: Worker;
   /** Tasks sent and not finished, the running one first. */
-  outstanding: WireTask[];
+  outstanding: WorkerTask[];
   programsSent: Set<string>;
   /** When the running task started (or will start, after the worker's rest), ms. */
   sinceMs: number;
@@ -29,7 +29,7 @@ export interface UnitThreadPoolEvents {
  */
 export class UnitThreadPool {
   private threads: Thread[] = [];
-  private queue: WireTask[] = [];
+  private queue: WorkerTask[] = [];
   private readonly programs = new Map<string, string>();
   private readonly watchdog: ReturnType<typeof setInterval>;
 
@@ -44,7 +44,7 @@ export class UnitThreadPool {
   }
 
   /** Queues tasks (their programs first seen here are kept by hash). */
-  run(tasks: readonly WireTask[], programs: readonly WireProgram[]): void {
+  run(tasks: readonly WorkerTask[], programs: readonly WireProgram[]): void {
     for (const program of programs) this.programs.set(program.hash, program.source);
     this.queue.push(...tasks);
     this.dispatch();

@@ -4,7 +4,7 @@
  * It removes the network and messaging globals a program could reach for (defence in depth: the
  * CSP is the barrier), runs tasks one at a time, and rests between them to honour `data-cpu`.
  */
-import type { FromWorkerMessage, ToWorkerMessage, WireTask } from "./runner-messages.js";
+import type { FromWorkerMessage, ToWorkerMessage, WorkerTask } from "./runner-messages.js";
 import { loadProgram, runProgram, type WorkFunction } from "./run-program.js";
 
 const scope = globalThis as unknown as Record<string, unknown> & { postMessage(message: unknown): void };
@@ -18,7 +18,7 @@ for (const name of ["fetch", "XMLHttpRequest", "WebSocket", "WebTransport", "Eve
 }
 
 const programs = new Map<string, Promise<WorkFunction>>();
-const queue: WireTask[] = [];
+const queue: WorkerTask[] = [];
 let cpu = 1;
 let running = false;
 

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { RunnableTask, UnitProcessor, UnitResult } from "../core/client/unit-processor.js";
 import { dispatchCount } from "./dispatch-count.js";
 import { packTasks, unpackResults } from "./ipc-batch.js";
-import { RUNNER_CONFIG_ENV, type RunnerConfig, type RunnerMessage, type WireTask } from "./ipc-messages.js";
+import { RUNNER_CONFIG_ENV, type RunnerConfig, type RunnerMessage, type RunnerTask } from "./ipc-messages.js";
 import type { UnitRunnerEntry } from "./unit-runner-entry-path.js";
 
 /** Settings of a {@link ClusterProcessor}. */
@@ -247,7 +247,7 @@ export class ClusterProcessor implements UnitProcessor {
 
   private send(runner: Runner, tasks: RunnableTask[]): void {
     const programs: { hash: string; source: string }[] = [];
-    const wire = new Array<WireTask>(tasks.length);
+    const wire = new Array<RunnerTask>(tasks.length);
     if (runner.outstanding.size === 0) runner.lastProgressMs = performance.now();
     for (let i = 0; i < tasks.length; i++) {
       const task = tasks[i]!;

@@ -2,7 +2,7 @@ import { deserialize, serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import type { UnitResult } from "../core/client/unit-processor.js";
 import { packResults, packTasks, unpackResults, unpackTasks } from "./ipc-batch.js";
-import type { WireTask } from "./ipc-messages.js";
+import type { RunnerTask } from "./ipc-messages.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 /** What crossing the IPC channel does to a value ("advanced" serialization is v8's). */
@@ -18,7 +18,7 @@ const plain = (value: unknown) =>
 
 describe("packTasks / unpackTasks", () => {
   const shared = Buffer.from("xx{\"i\":1}yy[2]zz");
-  const tasks: WireTask[] = [
+  const tasks: RunnerTask[] = [
     { copyId: "c1", programHash: "ab".repeat(32), input: shared.subarray(2, 9), inputEncoding: "json", outputEncoding: "json", isolate: false },
     { copyId: "c2€", programHash: "cd".repeat(32), input: new Uint8Array(), inputEncoding: "bytes", outputEncoding: "json", isolate: true },
     { copyId: "c3", programHash: "ab".repeat(32), input: shared.subarray(11, 14), inputEncoding: "json", outputEncoding: "bytes", isolate: false },

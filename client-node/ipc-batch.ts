@@ -7,7 +7,7 @@
  * into a few arrays and one byte buffer per batch, the same batch costs ~0.4 µs per task.
  */
 import type { UnitEncoding, UnitErrorKind, UnitResult } from "../core/client/unit-processor.js";
-import type { WireTask } from "./ipc-messages.js";
+import type { RunnerTask } from "./ipc-messages.js";
 
 /** A batch of tasks, column by column. */
 export interface PackedTasks {
@@ -41,7 +41,7 @@ const OUTPUT_BYTES = 2;
 const ISOLATE = 4;
 
 /** Packs tasks for a RunMessage. */
-export function packTasks(tasks: readonly WireTask[]): PackedTasks {
+export function packTasks(tasks: readonly RunnerTask[]): PackedTasks {
   const n = tasks.length;
   const copyIds = new Array<string>(n);
   const programHashes: string[] = [];
@@ -65,8 +65,8 @@ export function packTasks(tasks: readonly WireTask[]): PackedTasks {
 }
 
 /** The tasks of a packed batch, in order (inputs are views into the batch's buffer). */
-export function unpackTasks(packed: PackedTasks): WireTask[] {
-  const tasks = new Array<WireTask>(packed.copyIds.length);
+export function unpackTasks(packed: PackedTasks): RunnerTask[] {
+  const tasks = new Array<RunnerTask>(packed.copyIds.length);
   for (let i = 0; i < tasks.length; i++) {
     const flags = packed.flags[i]!;
     tasks[i] = {

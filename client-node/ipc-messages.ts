@@ -4,16 +4,11 @@
  * message carries many tasks or many results, never one per unit at speed, packed column-wise
  * (ipc-batch.ts).
  */
-import type { UnitEncoding } from "../core/client/unit-processor.js";
+import type { WireTask } from "../core/client/unit-processor.js";
 import type { PackedResults, PackedTasks } from "./ipc-batch.js";
 
 /** A task as a unit runner needs it (the program source travels once per runner, in `programs`). */
-export interface WireTask {
-  copyId: string;
-  programHash: string;
-  input: Uint8Array;
-  inputEncoding: UnitEncoding;
-  outputEncoding: UnitEncoding;
+export interface RunnerTask extends WireTask {
   /**
    * Run this task with its result flushed right before and after it, so that if it hangs or kills
    * the runner, the primary knows it was this one (set for tasks under suspicion after a runner loss).

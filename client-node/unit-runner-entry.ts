@@ -10,7 +10,7 @@
  */
 import type { UnitResult } from "../core/client/unit-processor.js";
 import { packResults, unpackTasks } from "./ipc-batch.js";
-import { RUNNER_CONFIG_ENV, type RunMessage, type RunnerConfig, type RunnerMessage, type WireTask } from "./ipc-messages.js";
+import { RUNNER_CONFIG_ENV, type RunMessage, type RunnerConfig, type RunnerMessage, type RunnerTask } from "./ipc-messages.js";
 import { loadProgram, runUnit, type WorkFunction } from "./run-unit.js";
 import { lockDown } from "./sandbox.js";
 
@@ -20,7 +20,7 @@ for (const name of Object.keys(process.env)) delete process.env[name];
 lockDown(new URL("./sandbox-hooks.js", import.meta.url));
 
 const programs = new Map<string, Promise<WorkFunction>>();
-let queue: WireTask[] = [];
+let queue: RunnerTask[] = [];
 let head = 0;
 let draining = false;
 let results: UnitResult[] = [];

@@ -2,6 +2,7 @@ import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { GetStatsResponse } from "../gen/disio/v1/admin_service_pb.js";
 import { adminClient, errorText, forgetToken, isRefused, keepStreaming, saveToken, takeToken, type Admin } from "./api.js";
+import { ClientsPage } from "./pages/clients.js";
 import { DistributorsPage } from "./pages/distributors.js";
 import { ProjectPage } from "./pages/project.js";
 import { ProjectsPage } from "./pages/projects.js";
@@ -68,6 +69,7 @@ function App() {
         <nav>
           <a href="#/projects" class={route.page === "projects" || route.page === "project" ? "active" : ""}>Projects</a>
           <a href="#/distributors" class={route.page === "distributors" ? "active" : ""}>Distributors</a>
+          <a href="#/clients" class={route.page === "clients" ? "active" : ""}>Clients</a>
           <a href="#/visitors" class={route.page === "visitors" ? "active" : ""}>Visitors</a>
         </nav>
         <span class={`live ${live.up ? "up" : "down"}`} title={live.why ?? ""}>
@@ -88,6 +90,8 @@ function App() {
           <ProjectPage {...props} id={route.id} />
         ) : route.page === "distributors" ? (
           <DistributorsPage {...props} />
+        ) : route.page === "clients" ? (
+          <ClientsPage {...props} />
         ) : route.page === "visitors" ? (
           <VisitorsPage {...props} />
         ) : (

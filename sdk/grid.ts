@@ -47,6 +47,16 @@ export interface ProjectOptions {
   outputEncoding?: "json" | "bytes";
   /** Create it paused. Default false. */
   paused?: boolean;
+  /**
+   * Adaptive replication: each unit goes out as one copy first, and a trusted client's result may
+   * stand alone (only meaningful with quorum > 1). Default false.
+   */
+  adaptiveReplication?: boolean;
+  /**
+   * The share of leased copies (0 to 1) that bring a canary along: a unit with a known answer
+   * added by {@link Job.addCanaries}, that catches clients answering wrong. Default 0 (none).
+   */
+  canaryRate?: number;
 }
 
 /** Options of {@link Grid.map}: project settings (name optional) and add options. */
@@ -138,6 +148,8 @@ export class Grid {
         inputEncoding: ENCODINGS[options.inputEncoding ?? "json"],
         outputEncoding: ENCODINGS[options.outputEncoding ?? "json"],
         paused: options.paused ?? false,
+        adaptiveReplication: options.adaptiveReplication ?? false,
+        canaryRate: options.canaryRate ?? 0,
       }),
     );
     return new Job({ admin: this.admin, resultPages: this.#resultPages }, project!, this.#explain);

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { backoffDelayMs, type BackoffPolicy } from "../core/backoff.js";
-import type { AdminService, Project, Result, Unit } from "../gen/disio/v1/admin_service_pb.js";
+import { AddUnitsRequestSchema, type AddUnitsRequest, type AdminService, type Project, type Result, type Unit } from "../gen/disio/v1/admin_service_pb.js";
 import { Encoding, ProjectState, UnitState } from "../gen/disio/v1/common_pb.js";
 import { callWithRetries, isRetryable } from "./call-with-retries.js";
 import { encodeAddUnitsRequest } from "./add-units-request-encoder.js";
@@ -27,6 +28,14 @@ export interface JobResult<I = unknown, O = unknown> {
   copies: number;
   /** Pass it as `cursor` to continue after this result. */
   cursor: string;
+}
+
+/** A unit with a known answer ({@link Job.addCanaries}): JSON values, or Uint8Arrays for a bytes project. */
+export interface Canary {
+  /** The input, as an ordinary unit's. */
+  input: unknown;
+  /** The right output: a result is judged by its output hash against this one's. */
+  expected: unknown;
 }
 
 /** Options of {@link Job.add}. */
@@ -124,16 +133,7 @@ export class Job {
   async add(inputs: Iterable<unknown> | AsyncIterable<unknown>, options: AddOptions = {}): Promise<AddSummary> {
     const callId = randomUUID();
     const requestId = options.requestId ?? ((batch) => `add-${callId}-${batch.firstIndex}`);
-    const bytesProject = this.#project.inputEncoding === Encoding.BYTES;
-    const encode = (input: unknown, index: number): Uint8Array => {
-      if (bytesProject) {
-        if (!(input instanceof Uint8Array)) throw new TypeError(`input ${index}: a bytes project takes Uint8Array inputs`);
-        return input;
-      }
-      const text = JSON.stringify(input);
-      if (text === undefined) throw new TypeError(`input ${index}: not a JSON value`);
-      return encoder.encode(text);
-    };
+    const encode = this.#encoder(this.#project.inputEncoding, "input");
     const summary: AddSummary = { added: 0, alreadyStored: 0 };
     for await (const batch of inputBatches(inputs, encode, { maxCount: options.batchSize ?? 10_000, maxBytes: options.maxBatchBytes ?? 8 * 1024 * 1024 })) {
       const stored = await this.addBatch(batch.inputs, { requestId: requestId(batch), retries: options.retries, onRetry: options.onRetry });
@@ -154,7 +154,31 @@ export class Job {
     options: { requestId: string; retries?: number; onRetry?: (error: unknown, retry: number) => void },
   ): Promise<{ unitIds: string[]; alreadyStored: boolean }> {
     // Written by hand (the transport is binary): reflection cost as much as reading the file.
-    const request = encodeAddUnitsRequest(this.id, options.requestId, inputs);
+    return this.#addUnits(encodeAddUnitsRequest(this.id, options.requestId, inputs), options);
+  }
+
+  /**
+   * Adds canary units: inputs with their known right output (JSON values, or Uint8Arrays for a
+   * bytes project), in one AddUnits call. The project leases them at its `canaryRate` among
+   * ordinary copies, where a client cannot tell them apart: a client answering one wrong loses its
+   * trust, and the results it got accepted alone go back to full quorum. Canaries never finish and
+   * count in no progress, unit list or result. Draw them like the real inputs: a client that
+   * recognises a canary could answer it right and lie elsewhere. With a `requestId` the call is
+   * safe to repeat (`alreadyStored`: an earlier call stored these canaries).
+   */
+  async addCanaries(canaries: Iterable<Canary>, options: { requestId?: string; retries?: number } = {}): Promise<{ added: number; alreadyStored: boolean }> {
+    const encodeInput = this.#encoder(this.#project.inputEncoding, "canary input");
+    const encodeExpected = this.#encoder(this.#project.outputEncoding, "canary expected output");
+    const units = [...canaries].map((canary, i) => ({ input: encodeInput(canary.input, i), expectedOutput: encodeExpected(canary.expected, i) }));
+    const stored = await this.#addUnits(create(AddUnitsRequestSchema, { projectId: this.id, requestId: options.requestId ?? `canaries-${randomUUID()}`, units }), options);
+    return { added: stored.alreadyStored ? 0 : stored.unitIds.length, alreadyStored: stored.alreadyStored };
+  }
+
+  /** One AddUnits call, retried with backoff under its request id when a retry can fix the failure. */
+  async #addUnits(
+    request: AddUnitsRequest,
+    options: { retries?: number; onRetry?: (error: unknown, retry: number) => void },
+  ): Promise<{ unitIds: string[]; alreadyStored: boolean }> {
     const { value, attempt } = await this.#call(() =>
       callWithRetries(() => this.#admin.addUnits(request), {
         retries: options.retries ?? 5,
@@ -165,6 +189,21 @@ export class Job {
     );
     // Answered on a retry, "already stored" most likely means our own lost first try stored it.
     return { unitIds: value.unitIds, alreadyStored: value.alreadyStored && attempt === 0 };
+  }
+
+  /** Encodes values as `encoding` carries them: UTF-8 JSON text, or a bytes project's Uint8Arrays as they are. */
+  #encoder(encoding: Encoding, what: string): (value: unknown, index: number) => Uint8Array {
+    if (encoding === Encoding.BYTES) {
+      return (value, index) => {
+        if (!(value instanceof Uint8Array)) throw new TypeError(`${what} ${index}: a bytes project takes Uint8Arrays`);
+        return value;
+      };
+    }
+    return (value, index) => {
+      const text = JSON.stringify(value);
+      if (text === undefined) throw new TypeError(`${what} ${index}: not a JSON value`);
+      return encoder.encode(text);
+    };
   }
 
   /**

@@ -38,6 +38,32 @@ describe("the disio CLI as a user runs it", () => {
     expect((await disio(undefined, ["project", "create", "--help"])).stdout).toContain("--replication");
   });
 
+  it("takes adaptive replication and a canary rate at create, shows them, and changes them at update", async () => {
+    const program = join(grid.dir, "trusty.js");
+    writeFileSync(program, "export default (x) => x;\n");
+    const help = (await disio(undefined, ["project", "create", "--help"])).stdout;
+    expect(help).toContain("--canary-rate <fraction>");
+    expect(help).toContain("--adaptive-replication --canary-rate 0.05");
+    const created = await disio(grid, ["project", "create", "--name", "trusty", "--program", program, "--replication", "2", "--quorum", "2", "--adaptive-replication", "--canary-rate", "0.05", "--paused", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ adaptiveReplication: true, canaryRate: 0.05 });
+    const shown = (await disio(grid, ["project", "show", "trusty"])).stdout;
+    expect(shown).toMatch(/^adaptive +on/m);
+    expect(shown).toMatch(/^canary rate +0\.05 of leased copies/m);
+    const updated = await disio(grid, ["project", "update", "trusty", "--no-adaptive-replication", "--canary-rate", "0", "--json"]);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ adaptiveReplication: false, canaryRate: 0 });
+    // A flag left out keeps its value.
+    const again = await disio(grid, ["project", "update", "trusty", "--adaptive-replication", "--json"]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ adaptiveReplication: true, canaryRate: 0 });
+    const canaries = join(grid.dir, "canaries.ndjson");
+    writeFileSync(canaries, '{"input": 3, "expected": 3}\n');
+    const added = await disio(grid, ["units", "add", "--project", "trusty", "--file", canaries, "--canaries"]);
+    expect(added.stdout).toContain("added 1 canaries to project trusty");
+    expect(added.stdout).toContain("leases no canary yet (canary rate 0): disio project update trusty --canary-rate 0.05");
+    expect((await disio(grid, ["units", "add", "--project", "trusty", "--file", canaries, "--canaries"])).stdout).toContain("these 1 canaries were already stored");
+  });
+
   it("creates a project, adds units from NDJSON, and writes every result to a file", async () => {
     const program = join(grid.dir, "double.js");
     writeFileSync(program, "export default async function work(input) { return { x: input.x, doubled: input.x * 2 }; }\n");
@@ -152,6 +178,8 @@ describe("the disio CLI as a user runs it", () => {
     ["a program file that does not exist", ["project", "create", "--name", "bad", "--program", "/nonexistent.js"], /^error: cannot read program/],
     ["a wrong admin token", ["project", "list"], /^error: Unauthenticated/, "wrong-token"],
     ["a malformed NDJSON line", ["units", "add", "--project", "p", "--file", "BAD_NDJSON"], /^error: .*:2: not JSON/],
+    ["a canary rate above 1", ["project", "create", "--name", "bad", "--program", "PROGRAM", "--canary-rate", "1.5"], /^error: option '--canary-rate <fraction>' argument '1.5' is invalid/],
+    ["a canary line without its expected output", ["units", "add", "--project", "PROJECT", "--file", "BAD_CANARIES", "--canaries"], /^error: .*bad-canaries\.ndjson:2: a canary line is \{"input": …, "expected": …\}/],
     ["a count of zero", ["worker", "--distributor", "http://127.0.0.1:1", "--workers", "0"], /^error: option '--workers <n>' argument '0' is invalid/],
     ["a missing required option", ["worker"], /^error: required option '--distributor <url>' not specified$/],
     ["a malformed duration", ["distributor", "--manager", "http://127.0.0.1:1", "--token", "t", "--client-heartbeat", "soon"], /^error: option '--client-heartbeat <duration>' argument 'soon' is invalid/],
@@ -163,8 +191,11 @@ describe("the disio CLI as a user runs it", () => {
       writeFileSync(program, "export default (x) => x;\n");
       const badNdjson = join(grid.dir, "bad.ndjson");
       writeFileSync(badNdjson, '{"x":1}\n{"x":\n');
-      const project = args.includes("PROJECT") ? JSON.parse((await disio(grid, ["project", "create", "--name", "out", "--program", program, "--json"])).stdout).id : "";
-      const placeholders: Record<string, string> = { PROGRAM: program, BAD_NDJSON: badNdjson, PROJECT: project };
+      const badCanaries = join(grid.dir, "bad-canaries.ndjson");
+      writeFileSync(badCanaries, '{"input": 1, "expected": 1}\n{"input": 2}\n');
+      const name = `out-${what.replace(/\W+/g, "-")}`;
+      const project = args.includes("PROJECT") ? JSON.parse((await disio(grid, ["project", "create", "--name", name, "--program", program, "--json"])).stdout).id : "";
+      const placeholders: Record<string, string> = { PROGRAM: program, BAD_NDJSON: badNdjson, BAD_CANARIES: badCanaries, PROJECT: project };
       const result = await disio(grid, args.map((a) => placeholders[a] ?? a), token ?? grid.adminToken);
       expect(result.code).not.toBe(0);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdminClient } from "../cli/admin-client.js";
@@ -10,21 +11,14 @@ import { startDistributor, type RunningDistributor } from "../distributor/index.
 import { Outcome, ProjectState } from "../gen/disio/v1/common_pb.js";
 import { startManager, type RunningManager } from "../manager/index.js";
 import { waitFor } from "../bench/grid-fixture.js";
+import { CLI } from "../bench/grid-processes.js";
+import { SQUARES, squaresInputs } from "../bench/squares-project.js";
 import { startVolunteer, type Volunteer, type VolunteerOptions } from "../bench/volunteer-client.js";
 
 const log = pino({ level: process.env.DISIO_TEST_LOG ?? "silent" });
-const encoder = new TextEncoder();
+const run = promisify(execFile);
 const decoder = new TextDecoder();
 const UNITS = 200;
-/** The trust tests' project: squares, replication 2, quorum 2. */
-const SQUARES = {
-  programSource: "export default (input) => ({ n: input.n, square: input.n * input.n });",
-  replication: 2,
-  quorum: 2,
-  maxAttempts: 6,
-  leaseTimeout: durationFromMs(600_000),
-};
-const inputs = (count: number) => Array.from({ length: count }, (_, n) => ({ input: encoder.encode(JSON.stringify({ n })) }));
 
 /** The issue's attacker scenarios with replication 2 / quorum 2, on a real manager and distributor over sockets. */
 describe("distinct volunteers per unit (replication 2, quorum 2)", () => {
@@ -63,7 +57,7 @@ describe("distinct volunteers per unit (replication 2, quorum 2)", () => {
       ...SQUARES,
       ...settings,
     });
-    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: inputs(UNITS) });
+    const { unitIds } = await admin.addUnits({ projectId: project!.id, units: squaresInputs(UNITS) });
     return { admin, projectId: project!.id, unitIds };
   }
 
@@ -153,7 +147,7 @@ describe("distinct volunteers per unit (replication 2, quorum 2)", () => {
     // any unit is verified, so nobody is trusted yet when those results come back.
     const { admin, projectId } = await startGrid({ adaptiveReplication: true, paused: true });
     const { project: warmUp } = await admin.createProject({ name: "warm-up", ...SQUARES });
-    await admin.addUnits({ projectId: warmUp!.id, units: inputs(40) });
+    await admin.addUnits({ projectId: warmUp!.id, units: squaresInputs(40) });
     join_({ clientKey: KEY("liar"), lieShare: 1, slots: 4, delayMs: 2 });
     join_({ clientKey: KEY("honest-1"), slots: 4, delayMs: 2 });
     join_({ clientKey: KEY("honest-2"), slots: 4, delayMs: 2 });
@@ -172,9 +166,13 @@ describe("distinct volunteers per unit (replication 2, quorum 2)", () => {
 
   it("canaries catch a liar where nothing is replicated: its trust falls to zero, an honest worker's grows, and no canary shows in the results", async () => {
     const { admin, projectId } = await startGrid({ replication: 1, quorum: 1, canaryRate: 0.2, paused: true });
-    // Known answers with their keys in another order: judged by canonical JSON, as any output.
-    const canaries = [1000, 1001, 1002, 1003, 1004].map((n) => ({ input: encoder.encode(JSON.stringify({ n })), expectedOutput: encoder.encode(JSON.stringify({ square: n * n, n })) }));
-    await admin.addUnits({ projectId, units: canaries });
+    // Added as a project owner would, with the CLI. Known answers with their keys in another order:
+    // judged by canonical JSON, as any output.
+    const file = join(dir, "canaries.ndjson");
+    writeFileSync(file, [1000, 1001, 1002, 1003, 1004].map((n) => `${JSON.stringify({ input: { n }, expected: { square: n * n, n } })}\n`).join(""));
+    const env = { ...process.env, DISIO_MANAGER_URL: manager!.url, DISIO_ADMIN_TOKEN: manager!.adminToken };
+    const { stdout } = await run(process.execPath, [CLI, "units", "add", "--project", projectId, "--file", file, "--canaries"], { env });
+    expect(stdout).toContain("added 5 canaries to project squares");
     await admin.updateProject({ id: projectId, state: ProjectState.ACTIVE });
     join_({ clientKey: KEY("liar"), lieShare: 1, slots: 4, delayMs: 2 });
     join_({ clientKey: KEY("honest"), slots: 4, delayMs: 2 });

@@ -4,11 +4,12 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGridServers, waitFor, type GridServers } from "../bench/grid-fixture.js";
-import { WatchResultsRequestSchema } from "../gen/disio/v1/admin_service_pb.js";
+import { WatchResultsRequestSchema, type Client } from "../gen/disio/v1/admin_service_pb.js";
 
 /** Screenshots of every page, kept as test artefacts (gitignored) to look at. */
 const SHOTS = join(import.meta.dirname, "..", "test-artifacts", "panel");
 const UNITS = 200;
+const encoder = new TextEncoder();
 
 describe("the control panel in Chromium", () => {
   let grid: GridServers;
@@ -45,6 +46,10 @@ describe("the control panel in Chromium", () => {
     await page.getByRole("heading", { name: "Projects", exact: true }).waitFor();
     await page.getByText("live ·").waitFor();
     await shot("projects-empty");
+    await page.click("nav >> text=Clients");
+    await page.getByRole("heading", { name: "No client judged yet" }).waitFor();
+    await shot("clients-empty");
+    await page.click("nav >> text=Projects");
     expect(outside).toEqual([]);
   });
 
@@ -58,9 +63,15 @@ describe("the control panel in Chromium", () => {
     await form.locator("input[name=replication]").fill("2");
     await form.locator("input[name=quorum]").fill("2");
     await form.locator("input[name=priority]").fill("3");
+    await form.locator("input[name=canaryRate]").fill("0.2");
     await shot("projects-create-form");
     await form.locator("button[type=submit]").click();
     await page.locator("tr[data-project=cubes]").waitFor();
+    const created = (await grid.admin.listProjects({})).projects.find((p) => p.name === "cubes")!;
+    expect([created.canaryRate, created.adaptiveReplication, created.quorum]).toEqual([0.2, false, 2]);
+    // Canaries with known answers: the one worker's results are judged against them, so it earns trust.
+    const canaries = [1000, 1001, 1002, 1003].map((n) => ({ input: encoder.encode(JSON.stringify({ n })), expectedOutput: encoder.encode(JSON.stringify({ n, cube: n ** 3 })) }));
+    await grid.admin.addUnits({ projectId: created.id, units: canaries });
 
     await page.click("tr[data-project=cubes] >> text=cubes");
     await page.getByRole("heading", { name: /cubes/ }).waitFor();
@@ -116,6 +127,25 @@ describe("the control panel in Chromium", () => {
     await shot("project-unit-copies");
   });
 
+  it("lists clients by trust: the worker's client, its trust earned on canaries", async () => {
+    // A canary copy's result may still be on its way when the last unit finishes: wait for the figures to settle.
+    let worker: Client | undefined;
+    await waitFor("the worker's client judged", async () => {
+      const { clients } = await grid.admin.listClients({});
+      const settled = worker !== undefined && clients.length === 1 && clients[0]!.trust === worker.trust;
+      worker = clients[0];
+      return settled && worker!.trust > 0n;
+    }, 30_000);
+    await page.click("nav >> text=Clients");
+    const row = page.locator(`tr[data-client="${worker!.clientKey}"]`);
+    await row.waitFor();
+    expect(await row.locator("[data-trust]").innerText()).toBe(String(worker!.trust));
+    expect(await row.innerText()).toContain(`${worker!.validated} ✓`);
+    expect(await row.innerText()).toContain("e2e");
+    expect(worker!.wrong).toBe(0n);
+    await shot("clients");
+  });
+
   it("adds a distributor (its token shown once) and drains one", async () => {
     await page.click("nav >> text=Distributors");
     const form = page.getByRole("form", { name: "add distributor" });
@@ -149,8 +179,11 @@ describe("the control panel in Chromium", () => {
     await phone.goto(`${grid.manager.url}/#/distributors`);
     await phone.locator("tr[data-distributor=e2e]").waitFor();
     await shot("phone-distributors", phone);
-    const scrollWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
-    expect(scrollWidth).toBeLessThanOrEqual(390);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.goto(`${grid.manager.url}/#/clients`);
+    await phone.locator("tr[data-client]").waitFor();
+    await shot("phone-clients", phone);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.close();
   });
 

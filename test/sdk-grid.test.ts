@@ -53,6 +53,28 @@ describe("the SDK against a live grid", () => {
     expect(done.counts!.done).toBe(3_000n);
   }, 120_000);
 
+  it("creates a project with adaptive replication and canaries: the canaries judge the worker and show in no count or result", async () => {
+    const job = await sdk.createProject({ name: "canaried", program: "export default async (x) => x + 1;", adaptiveReplication: true, canaryRate: 0.5, paused: true });
+    expect([job.project.adaptiveReplication, job.project.canaryRate]).toEqual([true, 0.5]);
+    const canaries = [100, 200, 300].map((n) => ({ input: n, expected: n + 1 }));
+    expect(await job.addCanaries(canaries, { requestId: "canaries-1" })).toEqual({ added: 3, alreadyStored: false });
+    expect(await job.addCanaries(canaries, { requestId: "canaries-1" })).toEqual({ added: 0, alreadyStored: true });
+    await job.add(Array.from({ length: 100 }, (_, i) => i));
+    await job.resume();
+    const results = [];
+    for await (const r of job.results<number, number>()) results.push(r);
+    expect(results).toHaveLength(100);
+    expect(results.every((r) => r.output === r.input + 1)).toBe(true);
+    expect((await job.refresh()).counts!.total).toBe(100n);
+    // Only canaries judged anyone here (replication 1): the worker's validated results are theirs.
+    const { clients } = await sdk.admin.listClients({});
+    expect(clients).toHaveLength(1);
+    expect(clients[0]!.wrong).toBe(0n);
+    expect(clients[0]!.validated).toBeGreaterThan(0n);
+    const bytes = await sdk.createProject({ name: "canaried-bytes", program: "export default async (x) => x;", inputEncoding: "bytes", outputEncoding: "bytes" });
+    await expect(bytes.addCanaries([{ input: new Uint8Array([1]), expected: "not bytes" }])).rejects.toThrow("canary expected output 0: a bytes project takes Uint8Arrays");
+  }, 60_000);
+
   it("runs examples/sdk/squares.mjs, importing { Grid } from \"disio\"", async () => {
     const { stdout } = await run(process.execPath, [join(import.meta.dirname, "..", "examples", "sdk", "squares.mjs"), "40"], {
       env: { ...process.env, DISIO_MANAGER_URL: grid.manager.url, DISIO_ADMIN_TOKEN: grid.adminToken },

@@ -1,9 +1,9 @@
-import { durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ProjectSchema, type Project } from "../../gen/disio/v1/admin_service_pb.js";
 import { Encoding, ProjectState } from "../../gen/disio/v1/common_pb.js";
 import { gridFrom, withAdminFlags, type AdminFlags } from "../admin-client.js";
-import { duration, wholeNumber } from "../option-parsers.js";
+import { duration, fraction, wholeNumber } from "../option-parsers.js";
 import { formatTable, messageJson, printJson, printLine } from "../print.js";
 
 /** commander parser for an integer (may be negative). */
@@ -61,20 +61,45 @@ function printProject(project: Project, json: boolean | undefined): void {
       `lease timeout ${project.leaseTimeout ? durationMs(project.leaseTimeout) / 1000 : 0}s`,
       `deadline      ${project.deadline ? timestampDate(project.deadline).toISOString() : "none"}`,
       `priority      ${project.priority}`,
+      `adaptive      ${project.adaptiveReplication ? "on: a trusted client's result may stand alone" : "off"}`,
+      `canary rate   ${project.canaryRate > 0 ? `${project.canaryRate} of leased copies bring a canary along` : "0 (no canaries leased)"}`,
       `units         ${counts?.total ?? 0n} total: ${counts?.queued ?? 0n} queued, ${counts?.running ?? 0n} running, ${counts?.done ?? 0n} done, ${counts?.failed ?? 0n} failed, ${counts?.expired ?? 0n} expired, ${counts?.cancelled ?? 0n} cancelled`,
     ].join("\n"),
   );
 }
 
-interface CreateFlags extends AdminFlags {
-  name: string;
-  program: string;
+/** The settings `project create` and `project update` both take ({@link withSettingsOptions}). */
+interface SettingsFlags {
   replication?: number;
   quorum?: number;
   maxAttempts?: number;
   leaseTimeout?: number;
   deadline?: Date;
   priority?: number;
+  adaptiveReplication?: boolean;
+  canaryRate?: number;
+}
+
+/**
+ * Adds the settings options `project create` and `project update` share, worded for each: create
+ * tells the defaults, update what a change applies to.
+ */
+function withSettingsOptions(command: Command, verb: "create" | "update"): Command {
+  const says = (create: string, update: string) => (verb === "create" ? create : update);
+  return command
+    .option("--replication <n>", `copies of each unit to compute ${says("(default 1)", "(units not done yet)")}`, wholeNumber)
+    .option("--quorum <n>", `matching copies needed ${says("(default 1)", "(units not done yet)")}`, wholeNumber)
+    .option("--max-attempts <n>", `attempts before a unit fails ${says("(default replication + 2)", "(the attempt budget)")}`, wholeNumber)
+    .option("--lease-timeout <duration>", `how long a copy may stay out, e.g. 60s ${says("(default 60s)", "(copies leased from now on)")}`, duration)
+    .option("--deadline <iso>", "stop leasing and expire open units at this time", isoDate)
+    .option("--priority <p>", `higher is leased first${says(" (default 0)", "")}`, integer)
+    .option("--adaptive-replication", `a unit goes out as one copy first; a trusted client's result may stand alone (with quorum > 1)${says("", ", for units not leased yet")}`)
+    .option("--canary-rate <fraction>", `share of leased copies that bring a canary along, 0 to 1${says(" (default 0: none)", "")}; add canaries with units add --canaries`, fraction);
+}
+
+interface CreateFlags extends AdminFlags, SettingsFlags {
+  name: string;
+  program: string;
   inputEncoding: "json" | "bytes";
   outputEncoding: "json" | "bytes";
   paused?: boolean;
@@ -85,23 +110,20 @@ export function projectCommand(): Command {
   const project = new Command("project").description("create and manage projects");
 
   withAdminFlags(
-    project
-      .command("create")
-      .description("create a project from a program: an ES module exporting default async work(input, ctx); .ts files and folders are bundled with esbuild")
-      .requiredOption("--name <name>", "project name (unique)")
-      .requiredOption("--program <file|folder>", "the program: a .js ES module, a .ts file, or a folder (entry index.ts/index.js/work.ts/work.js)")
-      .option("--replication <n>", "copies of each unit to compute (default 1)", wholeNumber)
-      .option("--quorum <n>", "matching copies needed (default 1)", wholeNumber)
-      .option("--max-attempts <n>", "attempts before a unit fails (default replication + 2)", wholeNumber)
-      .option("--lease-timeout <duration>", "how long a copy may stay out, e.g. 60s (default 60s)", duration)
-      .option("--deadline <iso>", "stop leasing and expire open units at this time", isoDate)
-      .option("--priority <p>", "higher is leased first (default 0)", integer)
+    withSettingsOptions(
+      project
+        .command("create")
+        .description("create a project from a program: an ES module exporting default async work(input, ctx); .ts files and folders are bundled with esbuild")
+        .requiredOption("--name <name>", "project name (unique)")
+        .requiredOption("--program <file|folder>", "the program: a .js ES module, a .ts file, or a folder (entry index.ts/index.js/work.ts/work.js)"),
+      "create",
+    )
       .addOption(new Option("--input-encoding <enc>", "how inputs are encoded").choices(["json", "bytes"]).default("json"))
       .addOption(new Option("--output-encoding <enc>", "how outputs are encoded").choices(["json", "bytes"]).default("json"))
       .option("--paused", "create it paused")
       .addHelpText(
         "after",
-        "\nExamples:\n  disio project create --name squares --program work.js\n  disio project create --name render --program src/work.ts --replication 2 --quorum 2\n  disio project create --name sim --program ./sim/ --deadline 2026-12-31T00:00:00Z --priority 5",
+        "\nExamples:\n  disio project create --name squares --program work.js\n  disio project create --name render --program src/work.ts --replication 2 --quorum 2\n  disio project create --name sim --program ./sim/ --deadline 2026-12-31T00:00:00Z --priority 5\n  disio project create --name render --program work.js --replication 2 --quorum 2 --adaptive-replication --canary-rate 0.05",
       ),
   ).action(async (flags: CreateFlags) => {
     const job = await gridFrom(flags).createProject({
@@ -116,6 +138,8 @@ export function projectCommand(): Command {
       inputEncoding: flags.inputEncoding,
       outputEncoding: flags.outputEncoding,
       paused: flags.paused,
+      adaptiveReplication: flags.adaptiveReplication,
+      canaryRate: flags.canaryRate,
     });
     printProject(job.project, flags.json);
   });
@@ -135,40 +159,35 @@ export function projectCommand(): Command {
   );
 
   withAdminFlags(
-    project
-      .command("update")
-      .description("change a project's priority, deadline, name, replication, quorum, attempts or lease timeout")
-      .argument("<id|name>")
-      .option("--priority <p>", "higher is leased first", integer)
-      .option("--deadline <iso>", "a new deadline", isoDate)
+    withSettingsOptions(
+      project.command("update").description("change a project's priority, deadline, name, replication, quorum, attempts, lease timeout, adaptive replication or canary rate").argument("<id|name>"),
+      "update",
+    )
       .option("--no-deadline", "remove the deadline")
+      .option("--no-adaptive-replication", "every unit gets all its copies again (units not leased yet)")
       .option("--name <name>", "a new name")
-      .option("--replication <n>", "copies of each unit (units not done yet)", wholeNumber)
-      .option("--quorum <n>", "matching copies needed (units not done yet)", wholeNumber)
-      .option("--max-attempts <n>", "attempt budget", wholeNumber)
-      .option("--lease-timeout <duration>", "lease timeout of copies leased from now on", duration)
-      .addHelpText("after", "\nExamples:\n  disio project update squares --priority 10\n  disio project update squares --deadline 2026-12-31T00:00:00Z\n  disio project update squares --no-deadline"),
-  ).action(
-    async (
-      id: string,
-      flags: AdminFlags & { priority?: number; deadline?: Date | false; name?: string; replication?: number; quorum?: number; maxAttempts?: number; leaseTimeout?: number },
-    ) => {
-      const grid = gridFrom(flags);
-      const target = await grid.project(id);
-      const { project: updated } = await grid.admin.updateProject({
-        id: target.id,
-        priority: flags.priority,
-        ...(flags.deadline instanceof Date && { deadline: timestampFromDate(flags.deadline) }),
-        clearDeadline: flags.deadline === false,
-        name: flags.name,
-        replication: flags.replication,
-        quorum: flags.quorum,
-        maxAttempts: flags.maxAttempts,
-        ...(flags.leaseTimeout !== undefined && { leaseTimeout: { seconds: BigInt(Math.floor(flags.leaseTimeout / 1000)), nanos: (flags.leaseTimeout % 1000) * 1e6 } }),
-      });
-      printProject(updated!, flags.json);
-    },
-  );
+      .addHelpText(
+        "after",
+        "\nExamples:\n  disio project update squares --priority 10\n  disio project update squares --deadline 2026-12-31T00:00:00Z\n  disio project update squares --no-deadline\n  disio project update squares --adaptive-replication --canary-rate 0.05\n  disio project update squares --no-adaptive-replication --canary-rate 0",
+      ),
+  ).action(async (id: string, flags: AdminFlags & Omit<SettingsFlags, "deadline"> & { deadline?: Date | false; name?: string }) => {
+    const grid = gridFrom(flags);
+    const target = await grid.project(id);
+    const { project: updated } = await grid.admin.updateProject({
+      id: target.id,
+      priority: flags.priority,
+      ...(flags.deadline instanceof Date && { deadline: timestampFromDate(flags.deadline) }),
+      clearDeadline: flags.deadline === false,
+      name: flags.name,
+      replication: flags.replication,
+      quorum: flags.quorum,
+      maxAttempts: flags.maxAttempts,
+      leaseTimeout: flags.leaseTimeout === undefined ? undefined : durationFromMs(flags.leaseTimeout),
+      adaptiveReplication: flags.adaptiveReplication,
+      canaryRate: flags.canaryRate,
+    });
+    printProject(updated!, flags.json);
+  });
 
   for (const [verb, state] of [
     ["pause", ProjectState.PAUSED],

@@ -12,6 +12,7 @@ import { checkNdjsonFile } from "../check-ndjson-file.js";
 import { countOf, wholeNumber } from "../option-parsers.js";
 import { createProgressBar } from "../progress-bar.js";
 import { enumLabel, formatTable, printJson, printLine } from "../print.js";
+import { readCanaryFile } from "../read-canary-file.js";
 import { readNdjsonBatches } from "../read-ndjson-batches.js";
 
 /** Lines per AddUnits call: big enough to amortise the commit, small enough to stay far below the message limit. */
@@ -28,6 +29,7 @@ interface AddFlags extends AdminFlags {
   retries: number;
   tag?: string;
   array?: boolean;
+  canaries?: boolean;
 }
 
 /** A unit state name as the CLI takes it → the proto enum. */
@@ -58,8 +60,16 @@ export function unitsCommand(): Command {
       .option("--batch-size <n>", "lines per AddUnits call; keep it when rerunning to resume", countOf, DEFAULT_BATCH_LINES)
       .option("--retries <n>", "retries of a failed batch, with backoff", wholeNumber, 5)
       .option("--tag <text>", "mixed into the batches' request ids: the same lines under another tag are added again as new units")
-      .addHelpText("after", "\nExamples:\n  disio units add --project squares --file inputs.ndjson\n  seq 1 1000000 | disio units add --project squares --file -\n  disio units add --project squares --file list.json --array"),
+      .option(
+        "--canaries",
+        'add canaries: units with a known answer, one {"input": …, "expected": …} per line (base64 text for a bytes project). Leased at the project\'s --canary-rate among ordinary copies, they catch clients answering wrong; they never finish and show in no count or result',
+      )
+      .addHelpText(
+        "after",
+        '\nExamples:\n  disio units add --project squares --file inputs.ndjson\n  seq 1 1000000 | disio units add --project squares --file -\n  disio units add --project squares --file list.json --array\n  echo \'{"input": 12, "expected": 144}\' | disio units add --project squares --file - --canaries',
+      ),
   ).action(async (flags: AddFlags) => {
+    if (flags.canaries) return addCanaries(flags);
     const source = flags.file === "-" ? "stdin" : flags.file;
     const totalUnits = flags.file === "-" || flags.array ? 0 : (await checkNdjsonFile(flags.file)).units;
     const job = await gridFrom(flags).job(flags.project);
@@ -145,6 +155,27 @@ export function unitsCommand(): Command {
   return units;
 }
 
+/** `units add --canaries`: the file checked whole, then its canaries in one AddUnits call (rerun-safe). */
+async function addCanaries(flags: AddFlags): Promise<void> {
+  if (flags.array) throw new Error("--canaries reads NDJSON lines, one {\"input\": …, \"expected\": …} each, not --array; nothing was added");
+  const job = await gridFrom(flags).job(flags.project);
+  const { canaries, lines } = await readCanaryFile(flags.file, { input: job.project.inputEncoding === Encoding.BYTES, output: job.project.outputEncoding === Encoding.BYTES });
+  const source = flags.file === "-" ? "stdin" : flags.file;
+  const { added, alreadyStored } = await job
+    .addCanaries(canaries, { requestId: batchRequestId(job.id, `canaries:${flags.tag ?? ""}`, { firstLine: 1, inputs: lines }), retries: flags.retries })
+    .catch((error: unknown) => {
+      throw byLine(error, source, lines.map((_, i) => i + 1), "canaries");
+    });
+  const rate = job.project.canaryRate;
+  if (flags.json) return printJson({ project: job.id, canaries: canaries.length, added, alreadyStored, canaryRate: rate });
+  printLine(
+    alreadyStored
+      ? `these ${canaries.length} canaries were already stored in project ${job.name} (${job.id})`
+      : `added ${added} canaries to project ${job.name} (${job.id})`,
+  );
+  if (rate === 0) printLine(`project ${job.name} leases no canary yet (canary rate 0): disio project update ${job.name} --canary-rate 0.05`);
+}
+
 /** `disio unit show ID`: a unit with its input, output, error and every copy sent. */
 export function unitCommand(): Command {
   const unit = new Command("unit").description("show one work-unit");
@@ -214,13 +245,17 @@ async function* arrayBatches(file: string, size: number) {
   }
 }
 
-/** An AddUnits error naming `units[i]` rewritten to name the file line the input came from. */
-function byLine(error: unknown, source: string, lineNumbers: number[]): unknown {
+/**
+ * An AddUnits error naming `units[i]` rewritten to name the file line the unit came from (and, for
+ * a canary, which of its values: `input` or `expected`).
+ */
+function byLine(error: unknown, source: string, lineNumbers: number[], kind: "units" | "canaries" = "units"): unknown {
   if (!(error instanceof ConnectError)) return error;
-  const match = /^units\[(\d+)\]\.input: (.*)$/s.exec(error.rawMessage);
+  const match = /^units\[(\d+)\]\.(input|expected_output): (.*)$/s.exec(error.rawMessage);
   const line = match ? lineNumbers[Number(match[1])] : undefined;
   if (line === undefined) return error;
-  return new ConnectError(`${source}:${line}: ${match![2]}`, error.code, error.metadata, undefined, error);
+  const field = kind === "canaries" ? (match![2] === "input" ? " input" : " expected") : "";
+  return new ConnectError(`${source}:${line}:${field} ${match![3]}`, error.code, error.metadata, undefined, error);
 }
 
 /** The error with ` (note)` after its message, keeping its Connect code for the error line. */

@@ -30,6 +30,19 @@ export interface RunnableTask {
   readonly maxRunTimeMs: number | undefined;
 }
 
+/**
+ * A task as it crosses to the thread or process that runs it (a Web Worker, a unit-runner process):
+ * plain structured-clonable data, the program source travelling apart, once per hash. Each runtime
+ * extends it with what it alone needs (the browser's `WorkerTask`, the Node worker's `RunnerTask`).
+ */
+export interface WireTask {
+  copyId: string;
+  programHash: string;
+  input: Uint8Array;
+  inputEncoding: UnitEncoding;
+  outputEncoding: UnitEncoding;
+}
+
 /** What one run produced. */
 export type UnitOutcome =
   | { readonly ok: true; readonly output: Uint8Array }

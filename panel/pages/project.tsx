@@ -74,6 +74,8 @@ export function ProjectPage({ admin, stats, id }: PageProps & { id: string }) {
           </h1>
           <div class="muted small mono">
             {project.id} · program {project.programHash.slice(0, 12)}… · replication {project.replication}, quorum {project.quorum}, {project.maxAttempts} attempts
+            {project.adaptiveReplication ? " · adaptive replication" : ""}
+            {project.canaryRate > 0 ? ` · canary rate ${project.canaryRate}` : ""}
           </div>
         </div>
       </div>

@@ -156,6 +156,8 @@ function CreateProject({ admin, onCreated }: { admin: PageProps["admin"]; onCrea
           leaseTimeout: number("leaseTimeout") ? { seconds: BigInt(number("leaseTimeout")!), nanos: 0 } : undefined,
           deadline: deadline ? timestampFromDate(new Date(deadline)) : undefined,
           priority: number("priority") ?? 0,
+          adaptiveReplication: data.get("adaptiveReplication") === "on",
+          canaryRate: number("canaryRate") ?? 0,
         }),
       );
       onCreated();
@@ -206,6 +208,14 @@ function CreateProject({ admin, onCreated }: { admin: PageProps["admin"]; onCrea
       <label>
         Priority
         <input name="priority" type="number" placeholder="0" />
+      </label>
+      <label title="Share of leased copies that bring a canary (a unit with a known answer) along. Add canaries with: disio units add --canaries">
+        Canary rate (0–1)
+        <input name="canaryRate" type="number" min="0" max="1" step="any" placeholder="0: none" />
+      </label>
+      <label class="check" title="A unit goes out as one copy first; a trusted client's result may stand alone. Needs quorum 2 or more.">
+        <input name="adaptiveReplication" type="checkbox" />
+        Adaptive replication
       </label>
       {error && (
         <p class="error span-all" role="alert">
