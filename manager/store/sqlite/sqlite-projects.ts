@@ -24,6 +24,7 @@ export class SqliteProjects {
     private readonly addRequests: SqliteAddRequests,
   ) {}
 
+  /** See `ManagerStore.createProject`. */
   async create(p: NewProject): Promise<ProjectRecord> {
     return this.db.transaction(() => {
       if (this.q.projectByName.get(p.settings.name) !== undefined) throw new NameTakenError("project", p.settings.name);
@@ -37,6 +38,8 @@ export class SqliteProjects {
       return toProject(this.q.project.get(info.lastInsertRowid) as ProjectRow);
     })();
   }
+
+  /** See `ManagerStore.updateProject`: new quorum settings re-decide the open units. */
   async update(id: string, change: ProjectChange, nowMs: number): Promise<ProjectRecord> {
     return this.db.transaction(() => {
       const row = projectRowOf(this.q, id);
@@ -60,6 +63,8 @@ export class SqliteProjects {
       return toProject(this.q.project.get(row.id) as ProjectRow);
     })();
   }
+
+  /** See `ManagerStore.deleteProject`. */
   async delete(id: string): Promise<number> {
     return this.db.transaction(() => {
       const row = projectRowOf(this.q, id);
@@ -71,6 +76,8 @@ export class SqliteProjects {
       return units;
     })();
   }
+
+  /** See `ManagerStore.cancelUnits`. */
   async cancelUnits(projectId: string, unitIds: readonly string[] | undefined, nowMs: number): Promise<number> {
     return this.db.transaction(() => {
       const project = projectRowOf(this.q, projectId);
@@ -91,6 +98,8 @@ export class SqliteProjects {
       return cancelled;
     })();
   }
+
+  /** See `ManagerStore.requeueUnits`. */
   async requeueUnits(
     projectId: string,
     select: { unitIds: readonly string[] } | { state: UnitState },
@@ -117,6 +126,8 @@ export class SqliteProjects {
       return requeued;
     })();
   }
+
+  /** See `ManagerStore.expireProjects`. */
   async expire(nowMs: number): Promise<string[]> {
     return this.db.transaction(() => {
       const ids = this.q.pastDeadline.all(nowMs) as number[];
