@@ -20,7 +20,7 @@ import { managerRoutes } from "./routes.js";
 import { loadOrCreateSigningKey, loadSigningKeyFile } from "./signing-key.js";
 import { allProjects } from "./store/all-projects.js";
 import { openManagerStore } from "./store/open-manager-store.js";
-import { parseManagerStoreUrl } from "./store/store-url.js";
+import { DEFAULT_MANAGER_STORE, parseManagerStoreUrl } from "./store/store-url.js";
 import { Sweeper } from "./sweeper.js";
 import { ValidationQueue } from "./validation-queue.js";
 import { ValidatorPool } from "./validator-pool.js";
@@ -34,7 +34,7 @@ export interface ManagerOptions {
   port?: number;
   /** Data folder: the store (when kept there), `admin-token`, `signing-key.pem`, `manager-id`. Created if missing. Required. */
   dataDir: string;
-  /** Store, as `disio manager --store` takes it (see manager/store/store-url.ts). Default `"sqlite"`: in the data folder. */
+  /** Store, as `disio manager --store` takes it (see manager/store/store-url.ts). Default: the embedded one, in the data folder. */
   store?: string;
   /** Admin bearer token. Default: the one in `<dataDir>/admin-token`, generated on first start. */
   adminToken?: string;
@@ -82,7 +82,7 @@ export interface RunningManager {
 /** Resolved {@link ManagerOptions}. Throws TypeError on nonsense. */
 function resolveManagerOptions(o: ManagerOptions) {
   if (!o.dataDir) throw new TypeError("dataDir is required");
-  const store = o.store ?? "sqlite";
+  const store = o.store ?? DEFAULT_MANAGER_STORE;
   parseManagerStoreUrl(store);
   const positive = (name: string, value: number | undefined, fallback: number) => {
     const v = value ?? fallback;

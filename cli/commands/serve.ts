@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { parseStoreUrl, startDistributor } from "../../distributor/index.js";
 import { startManager } from "../../manager/index.js";
-import { parseManagerStoreUrl } from "../../manager/store/store-url.js";
+import { DEFAULT_MANAGER_STORE, MANAGER_STORES, parseManagerStoreUrl } from "../../manager/store/store-url.js";
 import { startWorker } from "../../client-node/index.js";
 import { TrustKeyMismatchError } from "../../core/client/index.js";
 import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA, DEFAULT_WORKER_STATE, TRUSTED_KEYS_FILE } from "../defaults.js";
@@ -50,7 +50,7 @@ export function managerCommand(): Command {
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on", port, 7100)
     .option("--data <dir>", "data folder (the store when kept there, signing key, admin token)", DEFAULT_MANAGER_DATA)
-    .option("--store <store>", "store: sqlite (in the data folder)", managerStore, "sqlite")
+    .option("--store <store>", `store: ${MANAGER_STORES} (in the data folder)`, managerStore, DEFAULT_MANAGER_STORE)
     .option("--admin-token <token>", "admin token (env DISIO_ADMIN_TOKEN; else generated into the data folder)")
     .option("--signing-key <file>", "Ed25519 private key (PEM) that signs programs, kept outside the data folder (default: <data>/signing-key.pem, created)")
     .action(async (flags: { host: string; port: number; data: string; store: string; adminToken?: string; signingKey?: string }) => {

@@ -112,7 +112,7 @@ describe("AdminService", () => {
     const info = await admin.getInfo({});
     expect(info.publicKey).toEqual(ctx.signer.publicKey);
     expect(info.publicKey).toHaveLength(32);
-    expect(info.store).toBe("sqlite");
+    expect(info.store).toBe(store.kind);
   });
 
   const invalid: Array<[string, Record<string, unknown>, string]> = [

@@ -1,8 +1,11 @@
 /** Which backend a manager's `--store` value names. */
 export type ManagerStoreLocation = { kind: "sqlite" };
 
-/** The `--store` values a manager takes, for messages. */
+/** The `--store` values a manager takes, for messages and help. */
 export const MANAGER_STORES = "sqlite";
+
+/** A manager's `--store` when none is given: the embedded store, in the data folder. */
+export const DEFAULT_MANAGER_STORE = "sqlite";
 
 /**
  * Parses a manager's `--store`: `sqlite` (the data folder's `manager.sqlite`). A MongoDB URL
