@@ -162,7 +162,8 @@ export type ResultPlan =
   | { kind: "open"; keepOutput: boolean; transition: UnitTransition };
 
 /**
- * What a result (`reported`, from a client with voter tags `voter`) does to its copy and unit.
+ * What a result (`reported`, from a client with voter tags `voter`, `clientKeyed` when it has a
+ * stable key) does to its copy and unit.
  * `votes` reads the round's OK copies before this one (only under quorum > 1); `repeatClient` tells
  * (and notes) whether its client already failed a copy of the unit in the round (asked only for a
  * failure of an open unit's current round); `trust` reads the client's trust and its distributor's
@@ -185,8 +186,7 @@ export function planReportedResult(input: {
     const late = kind === "ok" && copy.unitState === "done" && copy.currentRound && hash !== copy.unitHash ? "invalid" : kind;
     return { kind: "late", outcome: late, endsPending: copy.currentRound && copy.was === "pending" };
   }
-  const okVotes = rules.quorum > 1 ? input.votes() : [];
-  const tally: UnitTally = rules.quorum > 1 ? roundTally(copy.counters, okVotes) : { ...copy.counters, okHashes: [] };
+  const tally: UnitTally = rules.quorum > 1 ? roundTally(copy.counters, input.votes()) : { ...copy.counters, okHashes: [] };
   const repeatClient = kind !== "ok" && input.repeatClient();
   const wasPending = copy.was === "pending";
   const alone =
