@@ -6,9 +6,10 @@ import pino from "pino";
 import { resolveProjectSettings } from "../core/project-settings.js";
 import { StoreHealth } from "../core/store-health.js";
 import { openManagerStore } from "../manager/store/open-manager-store.js";
+import { DEFAULT_MANAGER_STORE } from "../manager/store/store-url.js";
 
 /**
- * `node dist/bench/record-results.js [--units 100000] [--replication 1] [--quorum 1] [--store sqlite]`:
+ * `node dist/bench/record-results.js [--units 100000] [--replication 1] [--quorum 1] [--store <manager store>]`:
  * the manager store's CPU time per recorded result (`process.cpuUsage` around `recordResults` only,
  * so a busy machine skews it less than wall time), for the write-plan path of core/result-plan.ts.
  * Leases and reports in batches of 5,000, as distributors do. Prints one JSON line.
@@ -18,7 +19,7 @@ const { values } = parseArgs({
     units: { type: "string", default: "100000" },
     replication: { type: "string", default: "1" },
     quorum: { type: "string", default: "1" },
-    store: { type: "string", default: "sqlite" },
+    store: { type: "string", default: DEFAULT_MANAGER_STORE },
   },
 });
 const units = Number(values.units);
