@@ -20,11 +20,11 @@ import { managerRoutes } from "./routes.js";
 import { loadOrCreateSigningKey, loadSigningKeyFile } from "./signing-key.js";
 import { allProjects } from "./store/all-projects.js";
 import { openManagerStore } from "./store/open-manager-store.js";
+import { DEFAULT_MANAGER_STORE, parseManagerStoreUrl } from "./store/store-url.js";
 import { Sweeper } from "./sweeper.js";
 import { ValidationQueue } from "./validation-queue.js";
 import { ValidatorPool } from "./validator-pool.js";
 import { ThroughputMeter } from "./throughput-meter.js";
-import { WakeSignal } from "./wake-signal.js";
 
 /** Options of {@link startManager}. */
 export interface ManagerOptions {
@@ -32,10 +32,10 @@ export interface ManagerOptions {
   host?: string;
   /** Port to bind; 0 picks a free one. Default 7100. */
   port?: number;
-  /** Data folder: `manager.sqlite`, `admin-token`, `signing-key.pem`, `manager-id`. Created if missing. Required. */
+  /** Data folder: the store (when kept there), `admin-token`, `signing-key.pem`, `manager-id`. Created if missing. Required. */
   dataDir: string;
-  /** Store engine. Only `"sqlite"` for now (default). */
-  store?: "sqlite";
+  /** Store, as `disio manager --store` takes it (see manager/store/store-url.ts). Default: the embedded one, in the data folder. */
+  store?: string;
   /** Admin bearer token. Default: the one in `<dataDir>/admin-token`, generated on first start. */
   adminToken?: string;
   /**
@@ -82,7 +82,8 @@ export interface RunningManager {
 /** Resolved {@link ManagerOptions}. Throws TypeError on nonsense. */
 function resolveManagerOptions(o: ManagerOptions) {
   if (!o.dataDir) throw new TypeError("dataDir is required");
-  if ((o.store ?? "sqlite") !== "sqlite") throw new TypeError(`unsupported store ${String(o.store)}`);
+  const store = o.store ?? DEFAULT_MANAGER_STORE;
+  parseManagerStoreUrl(store);
   const positive = (name: string, value: number | undefined, fallback: number) => {
     const v = value ?? fallback;
     if (!Number.isFinite(v) || v <= 0) throw new TypeError(`${name} must be a positive number, got ${v}`);
@@ -97,6 +98,7 @@ function resolveManagerOptions(o: ManagerOptions) {
     host: o.host ?? "127.0.0.1",
     port: o.port ?? 7100,
     dataDir: o.dataDir,
+    store,
     limits: {
       ...DEFAULT_LIMITS,
       maxLeaseBatch: positive("maxLeaseBatch", o.maxLeaseBatch, DEFAULT_LIMITS.maxLeaseBatch),
@@ -122,11 +124,9 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const signer = options.signingKeyFile === undefined ? loadOrCreateSigningKey(o.dataDir) : loadSigningKeyFile(options.signingKeyFile);
   const managerId = loadOrCreateManagerId(o.dataDir);
   const storeHealth = new StoreHealth();
-  const store = openManagerStore({ path: join(o.dataDir, "manager.sqlite"), health: storeHealth, log: log.child({ component: "store" }) });
+  const store = await openManagerStore({ store: o.store, dataDir: o.dataDir, health: storeHealth, log: log.child({ component: "store" }) });
   try {
     const groupId = await store.groupId();
-    const workAvailable = new WakeSignal();
-    const unitsFinished = new WakeSignal();
     const meter = new ThroughputMeter();
     const stopping = new AbortController();
     const metrics = { leased: undefined as Counter | undefined, reported: undefined as Counter | undefined };
@@ -136,10 +136,6 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       pool: validators,
       log: log.child({ component: "validation" }),
       now: Date.now,
-      onApplied: (applied) => {
-        if (applied.unitsReopened) workAvailable.notify();
-        if (applied.unitsFinished > 0) unitsFinished.notify();
-      },
     });
     const ctx: ManagerContext = {
       store,
@@ -149,8 +145,6 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       managerId,
       groupId,
       limits: o.limits,
-      workAvailable,
-      unitsFinished,
       meter,
       metrics: {
         unitsLeased: (count) => metrics.leased?.inc(count),
@@ -200,8 +194,6 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     const sweeper = new Sweeper({
       store,
       meter,
-      workAvailable,
-      unitsFinished,
       intervalMs: o.sweepIntervalMs,
       startupGraceMs: o.startupLeaseGraceMs,
       log: log.child({ component: "sweeper" }),

@@ -3,7 +3,6 @@ import type { ProgramSigner } from "./signing-key.js";
 import type { ManagerStore } from "./store/store.js";
 import type { ThroughputMeter } from "./throughput-meter.js";
 import type { ValidatorPool } from "./validator-pool.js";
-import type { WakeSignal } from "./wake-signal.js";
 
 /** Limits and intervals the services enforce and hand to distributors. */
 export interface ManagerLimits {
@@ -35,15 +34,12 @@ export interface ManagerMetrics {
 
 /** Everything the services need, passed in whole. */
 export interface ManagerContext {
+  /** The store; its `changes` wake Lease long-polls (`unitsReady`) and result watchers (`unitsFinished`). */
   store: ManagerStore;
   signer: ProgramSigner;
   managerId: string;
   groupId: string;
   limits: ManagerLimits;
-  /** Woken when units need copies (added, requeued, released, resumed, timed out). */
-  workAvailable: WakeSignal;
-  /** Woken when units finish (done, failed, expired, cancelled). */
-  unitsFinished: WakeSignal;
   meter: ThroughputMeter;
   metrics: ManagerMetrics;
   log: Logger;

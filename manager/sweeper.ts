@@ -4,7 +4,6 @@ import { finishedUnits } from "./grid-stats.js";
 import { allProjects } from "./store/all-projects.js";
 import type { ManagerStore } from "./store/store.js";
 import type { ThroughputMeter } from "./throughput-meter.js";
-import type { WakeSignal } from "./wake-signal.js";
 
 /** Lifecycle of the {@link Sweeper}. */
 export type SweeperState = "initialized" | "running" | "stopped";
@@ -33,8 +32,6 @@ export class Sweeper {
     private readonly deps: {
       store: ManagerStore;
       meter: ThroughputMeter;
-      workAvailable: WakeSignal;
-      unitsFinished: WakeSignal;
       intervalMs: number;
       /** No lease times out before this long after the sweeper was made, ms. */
       startupGraceMs: number;
@@ -71,19 +68,13 @@ export class Sweeper {
   async sweep(): Promise<void> {
     const { store, log } = this.deps;
     const now = this.deps.now();
-    let reopened = false;
-    let finished = 0;
     while (now >= this.expiryFromMs) {
       const r = await store.requeueExpired(now, EXPIRY_BATCH);
-      reopened ||= r.unitsReopened;
-      finished += r.unitsFinished;
       if (r.timedOut > 0) log.info({ timedOut: r.timedOut, unitsFailed: r.unitsFinished }, "leases expired");
       if (r.timedOut < EXPIRY_BATCH) break;
     }
     const expired = await store.expireProjects(now);
     for (const projectId of expired) log.info({ projectId }, "project expired");
-    if (reopened) this.deps.workAvailable.notify();
-    if (finished > 0 || expired.length > 0) this.deps.unitsFinished.notify();
     const projects = await allProjects(store);
     this.deps.meter.sample(new Map(projects.map((p) => [p.id, finishedUnits(p)])), now);
     await store.pruneNotices(now - NOTICE_RETENTION_MS);

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { classesFrom } from "../core/validator-classes.js";
 import { ValidatorFailedError } from "./errors.js";
-import type { ManagerStore, ValidationsApplied, ValidationTask, ValidationVerdict } from "./store/store.js";
+import type { ManagerStore, ValidationTask, ValidationVerdict } from "./store/store.js";
 import type { ValidatorPool } from "./validator-pool.js";
 
 /** Units read per round of the queue. */
@@ -13,8 +13,6 @@ export interface ValidationQueueDeps {
   pool: Pick<ValidatorPool, "compare">;
   log: Logger;
   now: () => number;
-  /** Told what each applied batch changed (to wake leases and result watchers). */
-  onApplied: (applied: ValidationsApplied) => void;
 }
 
 /**
@@ -67,7 +65,6 @@ export class ValidationQueue {
         for (const task of work) byProject.set(task.projectId, [...(byProject.get(task.projectId) ?? []), task]);
         const verdicts = (await Promise.all([...byProject.values()].map((tasks) => this.#validate(tasks)))).flat();
         const applied = await this.deps.store.applyValidations(verdicts, this.deps.now());
-        this.deps.onApplied(applied);
         if (work.length < VALIDATION_BATCH && applied.unitsToValidate === 0 && !this.#again) return;
         if (this.#stopped) return;
       }

@@ -64,6 +64,17 @@ describe("the disio CLI as a user runs it", () => {
     expect((await disio(grid, ["units", "add", "--project", "trusty", "--file", canaries, "--canaries"])).stdout).toContain("these 1 canaries were already stored");
   });
 
+  it("refuses a manager store that is not built with one line and exit 1, listing the supported ones", async () => {
+    const data = join(grid.dir, "unbuilt-store");
+    const mongo = await disio(undefined, ["manager", "--data", data, "--store", "mongodb://127.0.0.1:27017/disio"]);
+    expect(mongo.code).toBe(1);
+    expect(mongo.stderr.trim().split("\n")).toEqual([expect.stringMatching(/the MongoDB manager store is not built yet \(supported: sqlite\)$/)]);
+    const unknown = await disio(undefined, ["manager", "--data", data, "--store", "postgres://db/disio"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim().split("\n")).toEqual([expect.stringMatching(/unsupported backend "postgres" \(supported: sqlite\)$/)]);
+    expect(existsSync(data)).toBe(false);
+  });
+
   it("creates a project, adds units from NDJSON, and writes every result to a file", async () => {
     const program = join(grid.dir, "double.js");
     writeFileSync(program, "export default async function work(input) { return { x: input.x, doubled: input.x * 2 }; }\n");

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { parseStoreUrl, startDistributor } from "../../distributor/index.js";
 import { startManager } from "../../manager/index.js";
+import { DEFAULT_MANAGER_STORE, MANAGER_STORES, parseManagerStoreUrl } from "../../manager/store/store-url.js";
 import { startWorker } from "../../client-node/index.js";
 import { TrustKeyMismatchError } from "../../core/client/index.js";
 import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA, DEFAULT_WORKER_STATE, TRUSTED_KEYS_FILE } from "../defaults.js";
@@ -22,10 +23,14 @@ function fraction(text: string): number {
   return value;
 }
 
-/** Only the embedded store exists in this version; other values are a clear error, not a silent fallback. */
-function sqliteOnly(text: string): "sqlite" {
-  if (text !== "sqlite") throw new InvalidArgumentError(`store ${JSON.stringify(text)} is not available in this version (use sqlite)`);
-  return "sqlite";
+/** A manager's `--store`: a backend that is built, else one clear error line, not a silent fallback. */
+function managerStore(text: string): string {
+  try {
+    parseManagerStoreUrl(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
 }
 
 /** A distributor's `--store`: `sqlite` or `redis://host:port/db`. */
@@ -44,11 +49,11 @@ export function managerCommand(): Command {
     .description("run a manager (AdminService + ManagerService, the web of record)")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on", port, 7100)
-    .option("--data <dir>", "data folder (SQLite store, signing key, admin token)", DEFAULT_MANAGER_DATA)
-    .option("--store <store>", "store: sqlite", sqliteOnly, "sqlite")
+    .option("--data <dir>", "data folder (the store when kept there, signing key, admin token)", DEFAULT_MANAGER_DATA)
+    .option("--store <store>", `store: ${MANAGER_STORES} (in the data folder)`, managerStore, DEFAULT_MANAGER_STORE)
     .option("--admin-token <token>", "admin token (env DISIO_ADMIN_TOKEN; else generated into the data folder)")
     .option("--signing-key <file>", "Ed25519 private key (PEM) that signs programs, kept outside the data folder (default: <data>/signing-key.pem, created)")
-    .action(async (flags: { host: string; port: number; data: string; store: "sqlite"; adminToken?: string; signingKey?: string }) => {
+    .action(async (flags: { host: string; port: number; data: string; store: string; adminToken?: string; signingKey?: string }) => {
       const log = createCliLogger();
       // Loaded only by the command that runs it: every other command starts faster without them.
       const { startManager } = await import("../../manager/index.js");

@@ -66,7 +66,6 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       });
       const project = await store.createProject({ settings, programHash: hash, hasValidator, paused: req.paused, nowMs: ctx.now() });
       ctx.log.info({ projectId: project.id, name: project.name, programHash: hash, hasValidator }, "project created");
-      if (!req.paused) ctx.workAvailable.notify();
       return { project: toProtoProject(project) };
     },
 
@@ -85,14 +84,12 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       const settings = update === undefined ? undefined : applyProjectUpdate(current, update);
       const project = await store.updateProject(req.id, { ...(settings && { settings }), ...(state && { state }) }, ctx.now());
       ctx.log.info({ projectId: project.id, state: project.state }, "project updated");
-      ctx.workAvailable.notify();
       return { project: toProtoProject(project) };
     },
 
     async deleteProject(req) {
       const deletedUnits = await store.deleteProject(req.id);
       ctx.log.info({ projectId: req.id, deletedUnits }, "project deleted");
-      ctx.unitsFinished.notify();
       return { deletedUnits: BigInt(deletedUnits) };
     },
 
@@ -124,7 +121,6 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         return { unitIds, alreadyStored };
       }
       ctx.log.info({ projectId: req.projectId, units: unitIds.length }, "units added");
-      ctx.workAvailable.notify();
       return { unitIds, alreadyStored };
     },
 
@@ -146,7 +142,6 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
     async cancelUnits(req) {
       const cancelled = await store.cancelUnits(req.projectId, req.unitIds.length > 0 ? req.unitIds : undefined, ctx.now());
       ctx.log.info({ projectId: req.projectId, cancelled }, "units cancelled");
-      ctx.unitsFinished.notify();
       return { cancelled: BigInt(cancelled) };
     },
 
@@ -160,7 +155,6 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
         requeued = await store.requeueUnits(req.projectId, { state }, ctx.now());
       }
       ctx.log.info({ projectId: req.projectId, requeued }, "units requeued");
-      ctx.workAvailable.notify();
       return { requeued: BigInt(requeued) };
     },
 
@@ -182,7 +176,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       const signal = AbortSignal.any([call.signal, ctx.stopping]);
       while (!signal.aborted) {
         // Read the counts before the page: a unit finishing in between shows in the next page.
-        const version = ctx.unitsFinished.version;
+        const version = store.changes.version("unitsFinished");
         const project = await store.getProject(req.projectId);
         const page = await store.listResults(req.projectId, cursor, WATCH_RESULTS_BATCH, PAGE_BYTES);
         const open = project.counts.queued + project.counts.running;
@@ -200,7 +194,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
           yield create(WatchResultsResponseSchema, { cursor });
           lastSent = ctx.now();
         }
-        await ctx.unitsFinished.wait(Math.min(1_000, limits.watchKeepAliveMs), signal, version);
+        await store.changes.wait("unitsFinished", Math.min(1_000, limits.watchKeepAliveMs), signal, version);
       }
     },
 
@@ -236,7 +230,6 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
     async revokeDistributor(req) {
       const requeuedCopies = await store.revokeDistributor(req.id, ctx.now());
       ctx.log.info({ distributorId: req.id, requeuedCopies }, "distributor revoked");
-      if (requeuedCopies > 0) ctx.workAvailable.notify();
       return { requeuedCopies: BigInt(requeuedCopies) };
     },
 

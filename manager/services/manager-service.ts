@@ -64,7 +64,6 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
           throw new InvalidArgumentError("held_copy_ids", `at most ${MAX_HELD_COPY_IDS}; register without reconcile instead`);
         }
         releasedCopies = await store.releaseUnheldCopies(distributorId, req.heldCopyIds, ctx.now());
-        if (releasedCopies > 0) ctx.workAvailable.notify();
       }
       log.info(
         { distributorId, publicUrl: req.publicUrl, region: req.region, capacity: req.capacity, reconcile: req.reconcile, releasedCopies },
@@ -108,7 +107,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       const signal = AbortSignal.any([call.signal, ctx.stopping]);
       for (;;) {
         if ((await store.getDistributor(distributorId)).draining) return { tasks: [] };
-        const version = ctx.workAvailable.version;
+        const version = store.changes.version("unitsReady");
         const tasks = await store.leaseCopies(distributorId, max, ctx.now(), limits.maxLeaseInputBytes);
         if (tasks.length > 0) {
           ctx.metrics.unitsLeased(tasks.length);
@@ -116,7 +115,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
         }
         const left = until - ctx.now();
         if (left <= 0 || signal.aborted) return { tasks: [] };
-        await ctx.workAvailable.wait(left, signal, version);
+        await store.changes.wait("unitsReady", left, signal, version);
         // A caller that gave up (or a manager closing) must not be leased copies nobody will read.
         if (signal.aborted) return { tasks: [] };
       }
@@ -133,7 +132,6 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       const { distributorId } = principal(call);
       checkCopyIds(req.copyIds.length);
       const released = await store.releaseCopies(distributorId, req.copyIds, ctx.now());
-      if (released > 0) ctx.workAvailable.notify();
       return { released };
     },
 
@@ -147,8 +145,6 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       if (outcome.refused > 0) {
         ctx.log.warn({ distributorId, refused: outcome.refused, results: req.results.length }, "results for copies leased to another distributor refused");
       }
-      if (outcome.unitsReopened) ctx.workAvailable.notify();
-      if (outcome.unitsFinished > 0) ctx.unitsFinished.notify();
       if (outcome.unitsToValidate > 0) ctx.validations.kick();
       return { accepted: outcome.accepted, duplicates: outcome.duplicates, unknown: outcome.unknown, refused: outcome.refused };
     },

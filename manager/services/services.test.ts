@@ -15,11 +15,12 @@ import { principalKey } from "../../server/index.js";
 import { DEFAULT_LIMITS, type ManagerContext } from "../manager-context.js";
 import { managerRoutes } from "../routes.js";
 import { loadOrCreateSigningKey } from "../signing-key.js";
-import { openSqliteStore, type SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { openManagerStore } from "../store/open-manager-store.js";
+import type { ManagerStore } from "../store/store.js";
+import { StoreHealth } from "../../core/store-health.js";
 import { Sweeper } from "../sweeper.js";
 import { ThroughputMeter } from "../throughput-meter.js";
 import { ValidatorPool } from "../validator-pool.js";
-import { WakeSignal } from "../wake-signal.js";
 
 const log = pino({ level: "silent" });
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -27,13 +28,13 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const PROGRAM = "export default async function work(x) { return x * 2; }";
 
 let dir: string;
-let store: SqliteStore;
+let store: ManagerStore;
 let ctx: ManagerContext;
 let clock: number;
 
-function setup() {
+async function setup() {
   dir = mkdtempSync(join(tmpdir(), "disio-services-"));
-  store = openSqliteStore({ path: join(dir, "manager.sqlite") });
+  store = await openManagerStore({ dataDir: dir, health: new StoreHealth(), log: pino({ level: "silent" }) });
   clock = 1_700_000_000_000;
   ctx = {
     store,
@@ -41,8 +42,6 @@ function setup() {
     managerId: "m-test",
     groupId: "g-test",
     limits: { ...DEFAULT_LIMITS, maxLeaseWaitMs: 2_000 },
-    workAvailable: new WakeSignal(),
-    unitsFinished: new WakeSignal(),
     meter: new ThroughputMeter(),
     metrics: { unitsLeased: () => {}, resultsReported: () => {} },
     log,
@@ -77,7 +76,7 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code: Code; message:
 }
 
 function newSweeper(startupGraceMs = 0) {
-  return new Sweeper({ store, meter: ctx.meter, workAvailable: ctx.workAvailable, unitsFinished: ctx.unitsFinished, intervalMs: 1000, startupGraceMs, log, now: () => clock });
+  return new Sweeper({ store, meter: ctx.meter, intervalMs: 1000, startupGraceMs, log, now: () => clock });
 }
 
 async function newDistributor(name = "d1") {
@@ -113,7 +112,7 @@ describe("AdminService", () => {
     const info = await admin.getInfo({});
     expect(info.publicKey).toEqual(ctx.signer.publicKey);
     expect(info.publicKey).toHaveLength(32);
-    expect(info.store).toBe("sqlite");
+    expect(info.store).toBe(store.kind);
   });
 
   const invalid: Array<[string, Record<string, unknown>, string]> = [
@@ -257,7 +256,7 @@ describe("AdminService", () => {
     const { project } = await admin.createProject({ name: "p", programSource: PROGRAM });
     const leasing = manager.lease({ maxCopies: 10, wait: durationFromMs(60_000) });
     await new Promise((r) => setTimeout(r, 50));
-    expect(ctx.workAvailable.waiting).toBe(1);
+    expect(store.changes.waiting("unitsReady")).toBe(1);
     await admin.addUnits({ projectId: project!.id, units: [{ input: json(1) }, { input: json(2) }] });
     expect((await leasing).tasks).toHaveLength(2);
   });

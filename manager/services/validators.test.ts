@@ -12,11 +12,12 @@ import { principalKey } from "../../server/index.js";
 import { DEFAULT_LIMITS, type ManagerContext } from "../manager-context.js";
 import { managerRoutes } from "../routes.js";
 import { loadOrCreateSigningKey } from "../signing-key.js";
-import { openSqliteStore, type SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { openManagerStore } from "../store/open-manager-store.js";
+import type { ManagerStore } from "../store/store.js";
+import { StoreHealth } from "../../core/store-health.js";
 import { ThroughputMeter } from "../throughput-meter.js";
 import { ValidationQueue } from "../validation-queue.js";
 import { ValidatorPool } from "../validator-pool.js";
-import { WakeSignal } from "../wake-signal.js";
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const TOLERANT = "export default (x) => x; export function validate(a, b) { return Math.abs(a.v - b.v) < 1e-9; }";
@@ -24,28 +25,25 @@ const TOLERANT = "export default (x) => x; export function validate(a, b) { retu
 /** Projects with `validate` exports, over the services in memory with a real store, pool and queue. */
 describe("validators (replication 2, quorum 2)", () => {
   let dir: string;
-  let store: SqliteStore;
+  let store: ManagerStore;
   let pool: ValidatorPool;
   let queue: ValidationQueue;
   let ctx: ManagerContext;
   const errors: Array<Record<string, unknown>> = [];
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "disio-validators-"));
-    store = openSqliteStore({ path: join(dir, "manager.sqlite") });
+    store = await openManagerStore({ dataDir: dir, health: new StoreHealth(), log: pino({ level: "silent" }) });
     pool = new ValidatorPool({ timeoutMs: 500 });
     errors.length = 0;
     const log = pino({ level: "error" }, { write: (line: string) => void errors.push(JSON.parse(line) as Record<string, unknown>) });
-    const unitsFinished = new WakeSignal();
-    queue = new ValidationQueue({ store, pool, log, now: Date.now, onApplied: () => unitsFinished.notify() });
+    queue = new ValidationQueue({ store, pool, log, now: Date.now });
     ctx = {
       store,
       signer: loadOrCreateSigningKey(dir),
       managerId: "m-test",
       groupId: "g-test",
       limits: DEFAULT_LIMITS,
-      workAvailable: new WakeSignal(),
-      unitsFinished,
       meter: new ThroughputMeter(),
       metrics: { unitsLeased: () => {}, resultsReported: () => {} },
       log,

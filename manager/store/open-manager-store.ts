@@ -1,8 +1,10 @@
+import { join } from "node:path";
 import type { Logger } from "pino";
 import type { StoreHealth } from "../../core/store-health.js";
 import { openGuarded } from "../../sqlite/guard-store.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
 import type { ManagerStore } from "./store.js";
+import { parseManagerStoreUrl } from "./store-url.js";
 
 /**
  * The operations that write on every successful call, so their success proves the store takes
@@ -22,11 +24,31 @@ const MANAGER_STORE_WRITES = [
   "drainDistributor",
 ] as const satisfies ReadonlyArray<keyof ManagerStore>;
 
+/** Options of {@link openManagerStore}. */
+export interface OpenManagerStoreOptions {
+  /** `sqlite` (default), see `parseManagerStoreUrl`. */
+  store?: string;
+  /** The data folder (SQLite keeps `manager.sqlite` in it). */
+  dataDir: string;
+  /** Fed with every storage failure and every successful write (`/healthz`). */
+  health: StoreHealth;
+  /** Logs storage failures and recoveries. */
+  log: Logger;
+  /** Uniform draws in [0, 1) for adaptive replication and canary mixing. Default Math.random. */
+  random?: () => number;
+}
+
 /**
- * Opens the manager's store (SQLite at `path`) guarded by {@link guardStore}: storage failures
- * surface as `StoreFullError` / `StoreUnavailableError` and feed `health` (the manager's
- * `/healthz`). A storage failure while opening throws the same domain errors.
+ * Opens the manager's store named by `store`, guarded by `guardStore`: storage failures surface as
+ * `StoreFullError` / `StoreUnavailableError` and feed `health` (the manager's `/healthz`). A storage
+ * failure while opening throws the same domain errors; a `store` naming no built backend throws a
+ * `TypeError` (see `parseManagerStoreUrl`). The one place that knows which engines exist.
  */
-export function openManagerStore(options: { path: string; health: StoreHealth; log: Logger }): ManagerStore {
-  return openGuarded(() => openSqliteStore({ path: options.path }), { writes: MANAGER_STORE_WRITES, health: options.health, log: options.log });
+export async function openManagerStore(options: OpenManagerStoreOptions): Promise<ManagerStore> {
+  const location = parseManagerStoreUrl(options.store ?? "sqlite");
+  const guard = { writes: MANAGER_STORE_WRITES, health: options.health, log: options.log };
+  switch (location.kind) {
+    case "sqlite":
+      return openGuarded(() => openSqliteStore({ path: join(options.dataDir, "manager.sqlite"), random: options.random }), guard);
+  }
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidArgumentError, NotFoundError } from "../../core/errors.js";
 import { resolveProjectSettings, type ProjectSettingsInput } from "../../core/project-settings.js";
 import { sha256Hex } from "../output-hash.js";
+import type { StoreChangeKind } from "./store-changes.js";
 import type { ManagerStore } from "./store.js";
 
 /** A fresh, empty store per test, and its cleanup. */
@@ -806,6 +807,57 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       await store.updateProject(p.id, { settings: { ...current, replication: 3, quorum: 2, maxAttempts: 5 } }, T0);
       const tasks = [...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0)), ...(await store.leaseCopies(distributorId, 10, T0))];
       expect(tasks.map((t) => t.unitId)).toEqual([u, u, u]);
+    });
+
+    describe("wake-ups", () => {
+      /** Whether `kind` woke a waiter parked before `change` ran (a waiter's budget is far longer than the test). */
+      async function wakes(kind: StoreChangeKind, change: () => Promise<unknown>): Promise<boolean> {
+        const since = store.changes.version(kind);
+        let woke = false;
+        const parked = store.changes.wait(kind, 60_000, undefined, since).then(() => (woke = true));
+        await change();
+        // An in-process emit wakes it at once; a shared engine's change feed gets a moment.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([parked, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+        clearTimeout(timer);
+        return woke && store.changes.version(kind) > since;
+      }
+
+      it("wakes lease waiters when units are added, released, requeued or a project is resumed", async () => {
+        const p = await project({}, true);
+        expect(await wakes("unitsReady", () => store.updateProject(p.id, { state: "active" }, T0))).toBe(true);
+        expect(await wakes("unitsReady", () => store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0))).toBe(true);
+        const [task] = await store.leaseCopies(distributorId, 1, T0);
+        expect(await wakes("unitsReady", () => store.releaseCopies(distributorId, [task!.copyId], T0))).toBe(true);
+        const [again] = await store.leaseCopies(distributorId, 1, T0);
+        await store.recordResults(distributorId, [{ copyId: again!.copyId, output: json(2) }], T0);
+        expect(await wakes("unitsReady", () => store.requeueUnits(p.id, { state: "done" }, T0))).toBe(true);
+      });
+
+      it("wakes lease waiters when an expired lease sends its unit back", async () => {
+        const p = await project({ leaseTimeoutMs: 1_000 });
+        await store.addUnits(p.id, [{ input: json(1), priority: 0 }], T0);
+        await store.leaseCopies(distributorId, 1, T0);
+        expect(await wakes("unitsReady", () => store.requeueExpired(T0 + 2_000, 100))).toBe(true);
+      });
+
+      it("wakes result watchers when a report finishes units, and when units are cancelled", async () => {
+        const p = await project();
+        const [, cancelled] = await store.addUnits(p.id, [{ input: json(1), priority: 0 }, { input: json(2), priority: 0 }], T0);
+        const [task] = await store.leaseCopies(distributorId, 1, T0);
+        expect(await wakes("unitsFinished", () => store.recordResults(distributorId, [{ copyId: task!.copyId, output: json(2) }], T0))).toBe(true);
+        expect(await wakes("unitsFinished", () => store.cancelUnits(p.id, [cancelled!], T0))).toBe(true);
+      });
+
+      it("resolves a wait at once for a change after its version, and after its timeout when nothing changes", async () => {
+        const since = store.changes.version("unitsReady");
+        await store.addUnits((await project()).id, [{ input: json(1), priority: 0 }], T0);
+        await store.changes.wait("unitsReady", 60_000, undefined, since);
+        const quiet = store.changes.version("unitsFinished");
+        await store.changes.wait("unitsFinished", 20, undefined, quiet);
+        expect(store.changes.version("unitsFinished")).toBe(quiet);
+        expect(store.changes.waiting("unitsFinished")).toBe(0);
+      });
     });
   });
 }

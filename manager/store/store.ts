@@ -1,11 +1,14 @@
 import type { PayloadEncoding, ProjectSettings } from "../../core/project-settings.js";
 import type { CopyOutcome, UnitState } from "../../core/unit-transitions.js";
 import type { ValidationPlan } from "../../core/validator-classes.js";
+import type { StoreWakeups } from "./store-changes.js";
 
 /**
- * The manager's store, in domain operations. Every backend (SQLite now, MongoDB next) implements
- * these with the engine's own means and passes `store-conformance.ts`. Each operation is atomic and
- * batch operations commit once per call. Ids are opaque strings. Times are epoch ms, passed in by
+ * The manager's store, in domain operations. Every backend implements these with the engine's own
+ * means, is opened by URL in `open-manager-store.ts` and passes `store-conformance.ts`. Each
+ * operation is atomic and batch operations commit once per call. What a result, an ended copy or a
+ * validator's verdict does to a unit is decided by core/result-plan.ts: a backend reads, asks it
+ * for a write plan and applies the plan in the same atomic operation. Ids are opaque strings. Times are epoch ms, passed in by
  * the caller so decisions are reproducible. Unknown ids throw `NotFoundError` subclasses from
  * manager/errors.ts; other domain rules live in core/ (quorum, unit transitions, settings).
  *
@@ -13,8 +16,15 @@ import type { ValidationPlan } from "../../core/validator-classes.js";
  * invalid alike); a unit fails when no quorum can be reached within `maxAttempts` attempts.
  */
 export interface ManagerStore {
-  /** Which engine this is, e.g. `"sqlite"`. */
+  /** Which engine this is (its `--store` scheme), for status pages. */
   readonly kind: string;
+  /**
+   * Wake-ups after commits: `unitsReady` when units may be leased again (added, requeued, reopened,
+   * released, a project created active or updated), `unitsFinished` when units reached a final
+   * state (or were cancelled, expired or deleted). Every process on the store hears every change,
+   * its own and (for a shared engine) the others'. Services wait on these, never on their own signals.
+   */
+  readonly changes: StoreWakeups;
   /** The manager group's id: every manager on this store shares it. Stable for the store's life. */
   groupId(): Promise<string>;
 

@@ -4,36 +4,11 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { resolveProjectSettings } from "../../../core/project-settings.js";
-import { storeConformance } from "../store-conformance.js";
-import type { ManagerStore } from "../store.js";
 import { prepareQueries } from "./queries.js";
 import { applySchema } from "./schema.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
-const dirs = new Map<ManagerStore, string>();
-
-storeConformance("sqlite", {
-  async create(options) {
-    const dir = mkdtempSync(join(tmpdir(), "disio-store-"));
-    const store = openSqliteStore({ path: join(dir, "manager.sqlite"), ...options });
-    dirs.set(store, dir);
-    return store;
-  },
-  async reopen(store) {
-    const dir = dirs.get(store)!;
-    await store.close();
-    dirs.delete(store);
-    const reopened = openSqliteStore({ path: join(dir, "manager.sqlite") });
-    dirs.set(reopened, dir);
-    return reopened;
-  },
-  async destroy(store) {
-    await store.close();
-    rmSync(dirs.get(store)!, { recursive: true, force: true });
-    dirs.delete(store);
-  },
-});
-
+// The conformance suite runs through the factory in ../store-conformance.test.ts; here, what is SQLite's own.
 describe("SqliteStore", () => {
   it("uses the ready index for leasing and the pending index for expiry", () => {
     const dir = mkdtempSync(join(tmpdir(), "disio-store-"));

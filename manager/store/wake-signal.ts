@@ -1,8 +1,7 @@
 /**
  * An in-process wake-up: waiters park until `notify()` or their timeout, whichever comes first.
- * The manager keeps one for "work became available" (Lease long-polls) and one for "units
- * finished" (WatchResults). A lost wake-up only costs a waiter its timeout, never correctness:
- * waiters always re-read the store.
+ * `LocalStoreWakeups` (store-changes.ts) keeps one per kind of store change. A lost wake-up only
+ * costs a waiter its timeout, never correctness: waiters always re-read the store.
  */
 export class WakeSignal {
   private waiters = new Set<() => void>();
