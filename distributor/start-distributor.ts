@@ -26,6 +26,7 @@ import { openDistributorStore } from "./store/open-distributor-store.js";
 import type { Registration } from "./store/store.js";
 import { leasedCopyFromTask } from "./task-mapper.js";
 import { WorkHub } from "./work-hub.js";
+import { DEFAULT_EXTRA_COPY_BYTES, ExtraCopies } from "./extra-copies.js";
 
 /** Where a distributor stands in its life. */
 export type DistributorState = "initialized" | "running" | "draining" | "stopped" | "failed";
@@ -134,7 +135,10 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           demand.notify();
         },
         resultsReceived: metrics.resultsReceived,
+        extraCopiesGiven: metrics.extraCopiesGiven,
       },
+      extraCopies: new ExtraCopies({ perUnit: o.outageExtraCopies, maxBytes: DEFAULT_EXTRA_COPY_BYTES }),
+      managerReachable: () => link?.connected === true,
     });
     clients.count = () => hub.connectedClients;
 
@@ -237,6 +241,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       },
       ack: async (copyIds) => {
         metrics.reported(await store.ackResults(copyIds));
+        hub.acknowledged(copyIds);
         acked.add(copyIds, Date.now());
       },
       waitForResults: (ms, signal) => hub.resultsStored.wait(ms, signal),

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { resolveProjectSettings } from "../../../core/project-settings.js";
-import { storeConformance } from "../store-conformance.js";
+import { extraCopiesConformance } from "../extra-copies-conformance.js";
+import { storeConformance, type StoreFactory } from "../store-conformance.js";
 import type { ManagerStore } from "../store.js";
 import { prepareQueries } from "./queries.js";
 import { applySchema } from "./schema.js";
@@ -12,7 +13,7 @@ import { openSqliteStore } from "./sqlite-store.js";
 
 const dirs = new Map<ManagerStore, string>();
 
-storeConformance("sqlite", {
+const sqliteFactory: StoreFactory = {
   async create(options) {
     const dir = mkdtempSync(join(tmpdir(), "disio-store-"));
     const store = openSqliteStore({ path: join(dir, "manager.sqlite"), ...options });
@@ -32,7 +33,9 @@ storeConformance("sqlite", {
     rmSync(dirs.get(store)!, { recursive: true, force: true });
     dirs.delete(store);
   },
-});
+};
+storeConformance("sqlite", sqliteFactory);
+extraCopiesConformance("sqlite", sqliteFactory);
 
 describe("SqliteStore", () => {
   it("uses the ready index for leasing and the pending index for expiry", () => {

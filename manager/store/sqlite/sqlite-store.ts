@@ -31,6 +31,7 @@ import type {
   CopyRecord,
   DistributorLoad,
   DistributorRecord,
+  ExtraCopyClaim,
   LeasedTask,
   ManagerStore,
   NewProject,
@@ -54,6 +55,7 @@ import { applySchema, SCHEMA_VERSION } from "./schema.js";
 import { unitBatchDigest } from "../unit-batch-digest.js";
 import { SqliteAddRequests, unitIdsOf } from "./sqlite-add-requests.js";
 import { SqliteDistributors } from "./sqlite-distributors.js";
+import { SqliteExtraCopies } from "./sqlite-extra-copies.js";
 import { prepareQueries } from "./queries.js";
 import { reportedOutcome, type Reported } from "./reported-outcome.js";
 import { copyWithUnitOf, settingsParams, toCopy, toProject, toUnit, type CopyRow, type CopyWithUnitRow, type ProjectRow, type ReadyUnitRow, type UnitRow } from "./rows.js";
@@ -110,6 +112,7 @@ interface Rules {
 export class SqliteStore implements ManagerStore {
   readonly kind = "sqlite";
   private readonly distributors: SqliteDistributors;
+  private readonly extraCopies: SqliteExtraCopies;
   private readonly q;
   private readonly insertUnits: BatchStatement;
   private readonly insertCopies: BatchStatement;
@@ -128,6 +131,7 @@ export class SqliteStore implements ManagerStore {
     private readonly random: () => number = Math.random,
   ) {
     this.distributors = new SqliteDistributors(db, (copySeqs, nowMs) => this.releaseRows(copySeqs, nowMs));
+    this.extraCopies = new SqliteExtraCopies(db, (deltas, nowMs) => this.applyDeltas(deltas, nowMs));
     this.insertUnits = new BatchStatement(
       db,
       7,
@@ -510,6 +514,11 @@ export class SqliteStore implements ManagerStore {
       if (this.effects.reopened > 0) outcome.unitsReopened = true;
       return outcome;
     })();
+  }
+
+  async adoptExtraCopies(distributorId: string, extras: readonly ExtraCopyClaim[], nowMs: number): Promise<Map<string, string>> {
+    const distributor = parseId("d", distributorId);
+    return distributor === undefined || extras.length === 0 ? new Map() : this.extraCopies.adopt(distributor, extras, nowMs);
   }
 
   async validationWork(limit: number): Promise<ValidationTask[]> {
