@@ -35,7 +35,7 @@ describe("WorkHub extra copies", () => {
   });
 
   /** A hub over `copies` leased copies; `signal` ends its clients' streams at the test's end. */
-  async function setup(copies: number, perUnit: number): Promise<{ hub: WorkHub; store: DistributorStore; link: { up: boolean }; signal: AbortSignal }> {
+  async function setup(copies: number, perUnit: number, keepAliveMs = 50): Promise<{ hub: WorkHub; store: DistributorStore; link: { up: boolean }; signal: AbortSignal }> {
     const dir = await mkdtemp(join(tmpdir(), "disio-hub-extra-"));
     const store = openSqliteStore({ path: join(dir, "distributor.sqlite") });
     const connections = new AbortController();
@@ -49,7 +49,7 @@ describe("WorkHub extra copies", () => {
     const hub = new WorkHub({
       store,
       log,
-      settings: { taskLeaseMs: 60_000, workBatch: 100, workBatchBytes: 1e9, keepAliveMs: 50, maxReportResults: 100, heartbeatMs: 60_000 },
+      settings: { taskLeaseMs: 60_000, workBatch: 100, workBatchBytes: 1e9, keepAliveMs, maxReportResults: 100, heartbeatMs: 60_000 },
       extraCopies: new ExtraCopies({ perUnit, maxBytes: 1e6 }),
       managerReachable: () => link.up,
     });
@@ -97,6 +97,22 @@ describe("WorkHub extra copies", () => {
     // u2 has had its two extras (c's and a's): nothing is left for d.
     const next = await Promise.race([nextTasks(d), new Promise((r) => setTimeout(() => r("nothing"), 300))]);
     expect(next).toBe("nothing");
+  });
+
+  it("wakes the streams waiting for copies when an outage begins (at the next sweep)", async () => {
+    const { hub, link, signal } = await setup(1, 2, 60_000);
+    hub.joined("a", "node");
+    hub.joined("b", "node");
+    expect(await nextTasks(hub.work("a", 1, signal))).toEqual([["c1", "u1"]]);
+    const b = hub.work("b", 1, signal);
+    const waiting = nextTasks(b);
+    await hub.sweep();
+    // b found nothing and sleeps (keep-alives every minute only).
+    await new Promise((r) => setTimeout(r, 200));
+    link.up = false;
+    await hub.sweep();
+    const next = await Promise.race([waiting, new Promise((r) => setTimeout(() => r("nothing"), 5_000))]);
+    expect(next).toEqual([[expect.stringMatching(/^c1~/), "u1"]]);
   });
 
   it("makes no extra copies while a manager answers or when turned off", async () => {

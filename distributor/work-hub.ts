@@ -150,6 +150,8 @@ export class WorkHub {
   readonly #unitHolders = new UnitHolders();
   readonly #extras: ExtraCopies | undefined;
   readonly #managerReachable: () => boolean;
+  /** Whether a manager answered at the last sweep (an outage's start wakes streams for extra copies). */
+  #reachable = true;
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
   /** Streams with free credit, looking for copies (see `notifyReady`). */
@@ -361,7 +363,8 @@ export class WorkHub {
       }
       // Copies that became ready while this stream was asking the store: look again rather than sleep.
       if (stream.readyPending) continue;
-      const heldBackMs = credit > 0 ? allowance.notBeforeMs - now : Infinity;
+      // Only a client held back for its errors waits for a time; a hungry one waits to be woken.
+      const heldBackMs = credit > 0 && now < allowance.notBeforeMs ? allowance.notBeforeMs - now : Infinity;
       const retryInMs = credit > 0 && stream.retryAtMs !== undefined ? stream.retryAtMs - now : Infinity;
       await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs, retryInMs), 1), signal);
     }
@@ -559,10 +562,15 @@ export class WorkHub {
    * Requeues copies whose client lease ended; ends the streams of clients silent too long (frozen
    * or gone with the connection left open: see `clientSilent`), which stop counting as connected at
    * once, and requeues their tasks; ends the sessions of clients without a stream for `sessionGapMs`
-   * (their stays go to the next heartbeat); forgets joined clients that never opened a stream.
+   * (their stays go to the next heartbeat); forgets joined clients that never opened a stream;
+   * wakes the streams waiting for copies when the managers just became unreachable (extra copies).
    */
   async sweep(): Promise<number> {
     const now = this.#now();
+    const reachable = this.#managerReachable();
+    // An outage began: streams idle for want of fresh copies may take extra ones now.
+    if (this.#extras !== undefined && this.#reachable && !reachable) this.notifyReady();
+    this.#reachable = reachable;
     let requeued = await this.#store.requeueExpiredClientLeases(now);
     if (requeued > 0) this.#log.info({ requeued }, "client leases expired, tasks requeued");
     const gapMs = this.#settings.sessionGapMs ?? DEFAULT_SESSION_GAP_MS;
