@@ -321,11 +321,12 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
               draining = directives.drain;
               log.info({ draining }, draining ? "manager asked to drain: leasing stopped" : "drain lifted: leasing resumed");
             }
+            // Paused first: a slot freed by a cancel below must not take a copy of a project paused in the same answer.
+            hub.setPausedProjects(directives.pausedProjectIds);
             if (directives.cancelledUnitIds.length > 0) {
               const dropped = await store.dropCopies({ unitIds: directives.cancelledUnitIds });
               if (dropped > 0) log.info({ dropped, units: directives.cancelledUnitIds.length }, "copies of cancelled units dropped");
             }
-            hub.setPausedProjects(directives.pausedProjectIds);
             peers = directives.peers;
           },
           intervalMs: () => manager.settings.heartbeatIntervalMs,
