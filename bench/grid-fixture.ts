@@ -19,8 +19,11 @@ export interface GridServers {
   /** Every worker started with {@link GridServers.addWorker}, stopped by `close`. */
   workers: GridProcess[];
   admin: Client<typeof AdminService>;
-  /** Starts a `disio worker` with `processes` processes (logging to `worker-<k>.log`). */
-  addWorker(processes: number): GridProcess;
+  /**
+   * Starts a `disio worker` with `processes` processes (logging to `worker-<k>.log`), with `extraArgs`
+   * (e.g. `--state <dir>` of its own: workers sharing one are one volunteer).
+   */
+  addWorker(processes: number, extraArgs?: string[]): GridProcess;
   /** Restarts the manager on the same port and data folder. */
   restartManager(): Promise<void>;
   /** Restarts the distributor on the same port, data folder and flags. */
@@ -71,8 +74,8 @@ export async function startGridServers(options: GridServerOptions = {}): Promise
     distributor,
     workers: [],
     admin,
-    addWorker(processes) {
-      const worker = startWorkerProcess({ distributorUrl: grid.distributor.url, workers: processes, logDir: dir, name: `worker-${grid.workers.length}` });
+    addWorker(processes, extraArgs) {
+      const worker = startWorkerProcess({ distributorUrl: grid.distributor.url, workers: processes, logDir: dir, name: `worker-${grid.workers.length}`, extraArgs });
       grid.workers.push(worker);
       return worker;
     },
@@ -154,4 +157,12 @@ export async function resultsByUnit(grid: GridServers, projectId: string): Promi
     byUnit.set(result.unitId, JSON.parse(decoder.decode(result.output)));
   }
   return byUnit;
+}
+
+/** A counter or gauge of the distributor's /metrics (e.g. `disio_distributor_results_received_total`). */
+export async function distributorMetric(grid: GridServers, name: string): Promise<number> {
+  const text = await (await fetch(`${grid.distributor.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`distributor /metrics has no ${name}`);
+  return Number(line.split(" ").at(-1));
 }

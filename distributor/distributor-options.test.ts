@@ -10,7 +10,8 @@ describe("resolveDistributorOptions", () => {
     expect(o).toMatchObject({ host: "127.0.0.1", port: 7200, capacity: 20_000, highWatermark: 10_000, lowWatermark: 5_000, leaseBatch: 5_000, reportBatch: 5_000 });
     expect(o.managerUrls).toEqual(["http://127.0.0.1:7100"]);
     expect(o.publicUrl).toBeUndefined();
-    expect(o).toMatchObject({ store: "sqlite", redisPrefix: "disio:", redisWaitAof: false });
+    expect(o).toMatchObject({ store: "sqlite", redisPrefix: "disio:", redisWaitAof: false, outageExtraCopies: 2 });
+    expect(resolveDistributorOptions({ ...base, outageExtraCopies: 0 }).outageExtraCopies).toBe(0);
   });
 
   it("takes a Redis store by URL", () => {
@@ -33,6 +34,8 @@ describe("resolveDistributorOptions", () => {
     ["fractional slots", { workBatch: 1.5 }, /workBatch/],
     ["negative lease", { taskLeaseMs: -1 }, /taskLeaseMs/],
     ["unknown store", { store: "postgres://db" }, /unsupported backend "postgres"/],
+    ["negative extra copies", { outageExtraCopies: -1 }, /outageExtraCopies/],
+    ["fractional extra copies", { outageExtraCopies: 0.5 }, /outageExtraCopies/],
     ["empty redis prefix", { store: "redis://127.0.0.1:6379", redisPrefix: "" }, /redisPrefix/],
   ];
   for (const [name, patch, message] of bad) {

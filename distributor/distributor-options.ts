@@ -102,6 +102,13 @@ export interface DistributorOptions {
   /** How long `close()` waits for buffered results to reach a manager by default, ms. Default 5,000. */
   closeGraceMs?: number;
   /**
+   * While no manager answers and no fresh copy is left, the distributor re-serves units whose copies
+   * it gave out (and whose results no manager acknowledged yet) to other clients as extra copies, at
+   * most this many per unit; the manager counts their results toward the units' quorums when it
+   * answers again. 0 turns extra copies off. Default 2. See docs/operations.md.
+   */
+  outageExtraCopies?: number;
+  /**
    * Folder of the built browser embed (client.js, runner.html, demo.html: `npm run build` writes
    * `dist/browser/`), served at `/client.js`, `/runner.html`, `/client.d.ts` and `/`. Default: the
    * package's `dist/browser/`.
@@ -117,6 +124,11 @@ function positive(name: string, value: number, integer = true): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new TypeError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
   }
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer, got ${value}`);
   return value;
 }
 
@@ -177,5 +189,6 @@ export function resolveDistributorOptions(options: DistributorOptions): Resolved
     browserAssetsDir: options.browserAssetsDir,
     selfCopyDelayMs: positive("selfCopyDelayMs", options.selfCopyDelayMs ?? 5_000),
     sessionGapMs: positive("sessionGapMs", options.sessionGapMs ?? 60_000),
+    outageExtraCopies: nonNegative("outageExtraCopies", options.outageExtraCopies ?? 2),
   };
 }

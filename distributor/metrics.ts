@@ -10,7 +10,7 @@ import type { WorkHubEvents } from "./work-hub.js";
 export function registerDistributorMetrics(
   registry: Registry,
   read: { counts: () => Promise<StoreCounts>; clients: () => number },
-): WorkHubEvents & { leased(count: number): void; reported(count: number): void } {
+): Required<WorkHubEvents> & { leased(count: number): void; reported(count: number): void } {
   const gauge = (name: string, help: string, pick: (c: StoreCounts) => number) =>
     new Gauge({
       name,
@@ -37,6 +37,7 @@ export function registerDistributorMetrics(
   const received = counter("disio_distributor_results_received_total", "Results stored from clients.");
   const duplicates = counter("disio_distributor_result_duplicates_total", "Results for copies already reported.");
   const leased = counter("disio_distributor_copies_leased_total", "Copies leased from managers.");
+  const extras = counter("disio_distributor_extra_copies_given_total", "Extra copies of held units handed to clients while no manager answered.");
   const reported = counter("disio_distributor_results_reported_total", "Results acknowledged by managers.");
   return {
     tasksGiven: (count) => given.inc(count),
@@ -44,6 +45,7 @@ export function registerDistributorMetrics(
       received.inc(outcome.accepted);
       duplicates.inc(outcome.duplicates);
     },
+    extraCopiesGiven: (count) => extras.inc(count),
     leased: (count) => leased.inc(count),
     reported: (count) => reported.inc(count),
   };

@@ -114,3 +114,11 @@ export function decodedWorkResponse(tasks: readonly { task: Uint8Array; clientDe
     }),
   });
 }
+
+/**
+ * A task re-addressed to another copy id: the leased bytes with a second `copy_id` appended (the
+ * later occurrence of a singular field wins), so an extra copy travels without a re-encode.
+ */
+export function withCopyId(task: Uint8Array, copyId: string): Uint8Array {
+  return new BinaryWriter().raw(task).tag(TASK_COPY_ID, WireType.LengthDelimited).string(copyId).finish();
+}

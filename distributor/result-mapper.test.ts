@@ -14,6 +14,7 @@ describe("result mapper", () => {
       unitId: "forged",
       clientKey: "k-forged",
       clientHost: "6.6.6.6",
+      extraOfCopyId: "c-forged",
       duration: { seconds: 2n, nanos: 500 },
     });
     const stored = storedResultFromClient(fromClient, "client-a", "u1", 1_700_000_000_123, { clientKey: "k-abc", clientHost: "203.0.113.9" });
@@ -27,6 +28,9 @@ describe("result mapper", () => {
     expect(decoded.outcome).toEqual({ case: "output", value: new Uint8Array([1, 2]) });
     expect(decoded.duration).toMatchObject({ seconds: 2n, nanos: 500 });
     expect(decoded.copyId).toBe("c1");
+    expect(decoded.extraOfCopyId).toBe("");
+    const extra = fromBinary(TaskResultSchema, storedResultFromClient(fromClient, "client-a", "u1", 0, undefined, "c0").result);
+    expect([extra.extraOfCopyId, extra.copyId, extra.unitId]).toEqual(["c0", "c1", "u1"]);
   });
 
   it("decodes to exactly the stamped result for edge values (UTF-8 ids, negative and huge durations, time 0)", () => {

@@ -16,9 +16,17 @@ const REPORT_RESULTS_FIELD = 1;
 /**
  * Stamps a client's result with what the distributor vouches for (client, unit, receive time, the
  * client's identity; the client's own values of those fields are dropped) and encodes it as a `disio.v1.TaskResult` for
- * the store. Written field by field: this runs once per result on the hot path.
+ * the store. `extraOfCopyId` marks the result of an extra copy (see extra-copies.ts) with the leased
+ * copy it was derived from. Written field by field: this runs once per result on the hot path.
  */
-export function storedResultFromClient(result: TaskResult, clientId: string, unitId: string, nowMs: number, identity?: ClientIdentity): StoredResult {
+export function storedResultFromClient(
+  result: TaskResult,
+  clientId: string,
+  unitId: string,
+  nowMs: number,
+  identity?: ClientIdentity,
+  extraOfCopyId = "",
+): StoredResult {
   const clientKey = identity?.clientKey ?? "";
   const clientHost = identity?.clientHost ?? "";
   const outcome =
@@ -37,7 +45,8 @@ export function storedResultFromClient(result: TaskResult, clientId: string, uni
     1 + varintSize(receivedSize) + receivedSize +
     stringFieldSize(unitId) +
     stringFieldSize(clientKey) +
-    stringFieldSize(clientHost);
+    stringFieldSize(clientHost) +
+    stringFieldSize(extraOfCopyId);
   const w = new Writer(Buffer.allocUnsafe(size));
   w.stringField(1, result.copyId);
   if (outcome !== undefined) w.bytesField(result.outcome.case === "output" ? 2 : 3, outcome);
@@ -55,6 +64,7 @@ export function storedResultFromClient(result: TaskResult, clientId: string, uni
   w.stringField(7, unitId);
   w.stringField(8, clientKey);
   w.stringField(9, clientHost);
+  w.stringField(10, extraOfCopyId);
   return { copyId: result.copyId, unitId, clientId, receivedAtMs: nowMs, result: new Uint8Array(w.buf.buffer, w.buf.byteOffset, size) };
 }
 

@@ -26,6 +26,7 @@ import { openDistributorStore } from "./store/open-distributor-store.js";
 import type { Registration } from "./store/store.js";
 import { leasedCopyFromTask } from "./task-mapper.js";
 import { WorkHub } from "./work-hub.js";
+import { DEFAULT_EXTRA_COPY_BYTES, ExtraCopies } from "./extra-copies.js";
 
 /** Where a distributor stands in its life. */
 export type DistributorState = "initialized" | "running" | "draining" | "stopped" | "failed";
@@ -134,7 +135,10 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
           demand.notify();
         },
         resultsReceived: metrics.resultsReceived,
+        extraCopiesGiven: metrics.extraCopiesGiven,
       },
+      extraCopies: new ExtraCopies({ perUnit: o.outageExtraCopies, maxBytes: DEFAULT_EXTRA_COPY_BYTES }),
+      managerReachable: () => link?.connected === true,
     });
     clients.count = () => hub.connectedClients;
 
@@ -237,6 +241,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
       },
       ack: async (copyIds) => {
         metrics.reported(await store.ackResults(copyIds));
+        hub.acknowledged(copyIds);
         acked.add(copyIds, Date.now());
       },
       waitForResults: (ms, signal) => hub.resultsStored.wait(ms, signal),
@@ -316,11 +321,12 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
               draining = directives.drain;
               log.info({ draining }, draining ? "manager asked to drain: leasing stopped" : "drain lifted: leasing resumed");
             }
+            // Paused first: a slot freed by a cancel below must not take a copy of a project paused in the same answer.
+            hub.setPausedProjects(directives.pausedProjectIds);
             if (directives.cancelledUnitIds.length > 0) {
               const dropped = await store.dropCopies({ unitIds: directives.cancelledUnitIds });
               if (dropped > 0) log.info({ dropped, units: directives.cancelledUnitIds.length }, "copies of cancelled units dropped");
             }
-            hub.setPausedProjects(directives.pausedProjectIds);
             peers = directives.peers;
           },
           intervalMs: () => manager.settings.heartbeatIntervalMs,

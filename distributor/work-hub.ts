@@ -10,6 +10,7 @@ import { HeartbeatLedger, type EndedSession, type GivenCopyRecord } from "./hear
 import { newSession, type Session, type Stream } from "./client-session.js";
 import { ANONYMOUS, identityTags, type ClientIdentity } from "./client-identity.js";
 import { UnitHolders } from "./unit-holders.js";
+import type { ExtraCopies, ExtraCopy } from "./extra-copies.js";
 import { Signal } from "./signal.js";
 import type { DistributorStore, GivenCopy, StoreResultsOutcome } from "./store/store.js";
 
@@ -71,6 +72,8 @@ export interface WorkHubEvents {
   tasksGiven(count: number): void;
   /** Results stored (accepted) and duplicates seen in one Report. */
   resultsReceived(outcome: StoreResultsOutcome): void;
+  /** Extra copies handed to clients while the managers were unreachable (counted in `tasksGiven` too). */
+  extraCopiesGiven?(count: number): void;
 }
 
 /** What the hub needs. */
@@ -80,6 +83,13 @@ export interface WorkHubDeps {
   log: Logger;
   events?: WorkHubEvents;
   now?: () => number;
+  /**
+   * Held units re-served as extra copies once no fresh copy is left while `managerReachable` says
+   * no (see extra-copies.ts). Absent: no extras.
+   */
+  extraCopies?: ExtraCopies;
+  /** Whether a manager answers now. Default: always. */
+  managerReachable?: () => boolean;
 }
 
 /** One message of a Work stream: tasks, a keep-alive (no tasks), a cancel, or the final pause. */
@@ -100,12 +110,16 @@ export interface ReportOutcome extends StoreResultsOutcome {
   requeued: number;
 }
 
+/** No extra copies in a Report (the common case). */
+const NO_EXTRAS: ReadonlyMap<string, ExtraCopy> = new Map();
 /** Longest wait for a client's previous stream to end when it opens a new one, ms. */
 const REPLACE_WAIT_MS = 1_000;
 /** A joined client that never opened a stream is forgotten after this long, ms. */
 const IDLE_SESSION_MS = 10 * 60_000;
 /** An OK result this recent from another client shows the work can be done (see errorBackoff), ms. */
 const RECENT_OK_MS = 60_000;
+/** While the managers are unreachable, how often a stream with credit and nothing to do looks for extra copies, ms. */
+const EXTRA_RETRY_MS = 1_000;
 
 /**
  * Hands held copies to clients and takes their results: one Work stream per client with `slots`
@@ -134,6 +148,10 @@ export class WorkHub {
   #okLeaders: Array<{ clientId: string; atMs: number }> = [];
   readonly #ledger = new HeartbeatLedger();
   readonly #unitHolders = new UnitHolders();
+  readonly #extras: ExtraCopies | undefined;
+  readonly #managerReachable: () => boolean;
+  /** Whether a manager answered at the last sweep (an outage's start wakes streams for extra copies). */
+  #reachable = true;
   #paused: ReadonlySet<string> = new Set();
   #closing = false;
   /** Streams with free credit, looking for copies (see `notifyReady`). */
@@ -147,6 +165,8 @@ export class WorkHub {
     this.#log = deps.log.child({ component: "work-hub" });
     this.#events = deps.events;
     this.#now = deps.now ?? Date.now;
+    this.#extras = deps.extraCopies?.enabled === true ? deps.extraCopies : undefined;
+    this.#managerReachable = deps.managerReachable ?? (() => true);
     // Through the store, so that copies leased or requeued and results stored by another process
     // over a shared store wake this one's streams and report loop too.
     this.#unlisten = deps.store.onChange((change) => {
@@ -292,7 +312,7 @@ export class WorkHub {
         const selfDelayMs = this.#selfCopyDelayMs(session);
         let refused = false;
         const batchUnits = new Map<string, string>();
-        const given = await this.#store.takeReady({
+        let given = await this.#store.takeReady({
           clientId: session.clientId,
           max: credit,
           nowMs: now,
@@ -310,6 +330,13 @@ export class WorkHub {
         });
         // Refused copies become this client's once they waited long enough: look again by then.
         stream.retryAtMs = refused ? now + Math.min(selfDelayMs, this.#settings.keepAliveMs) : undefined;
+        const extra = given.length === 0 && this.#extras !== undefined && !this.#managerReachable();
+        if (extra) {
+          given = this.#extras!.take(session.clientId, session.tags, credit, now + this.#settings.taskLeaseMs, this.#paused);
+          // Held units get re-servable as other clients are given copies: look again soon.
+          if (given.length === 0) stream.retryAtMs = Math.min(stream.retryAtMs ?? Infinity, now + Math.min(EXTRA_RETRY_MS, this.#settings.keepAliveMs));
+          else this.#events?.extraCopiesGiven?.(given.length);
+        } else if (given.length > 0) this.#extras?.remember(given, session.tags);
         if (given.length > 0) {
           for (const copy of given) this.#unitHolders.note(copy.unitId, copy.copyId, session.tags, now);
           const copyIds = given.map((copy) => copy.copyId);
@@ -319,7 +346,8 @@ export class WorkHub {
           }
           stream.lastGiveMs = now;
           stream.holdUntilMs = undefined;
-          this.#ledger.noteGiven(session.clientId, copyIds, stream.outstanding);
+          // Extra copies' ids are the distributor's own: the manager learns of them with their results.
+          if (!extra) this.#ledger.noteGiven(session.clientId, copyIds, stream.outstanding);
           session.lastSeenMs = now;
           this.#events?.tasksGiven(given.length);
           yield { tasks: given, pause: false };
@@ -335,7 +363,8 @@ export class WorkHub {
       }
       // Copies that became ready while this stream was asking the store: look again rather than sleep.
       if (stream.readyPending) continue;
-      const heldBackMs = credit > 0 ? allowance.notBeforeMs - now : Infinity;
+      // Only a client held back for its errors waits for a time; a hungry one waits to be woken.
+      const heldBackMs = credit > 0 && now < allowance.notBeforeMs ? allowance.notBeforeMs - now : Infinity;
       const retryInMs = credit > 0 && stream.retryAtMs !== undefined ? stream.retryAtMs - now : Infinity;
       await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs, retryInMs), 1), signal);
     }
@@ -360,7 +389,7 @@ export class WorkHub {
     for (const copyId of stream.outstanding) if (this.#holders.get(copyId) === stream) this.#holders.delete(copyId);
     const copyIds = [...stream.outstanding].filter((id) => successor?.outstanding.has(id) !== true);
     try {
-      const requeued = await this.#store.requeueClient(session.clientId, copyIds);
+      const requeued = await this.#requeue(session.clientId, copyIds);
       this.#log.debug({ clientId: session.clientId, requeued, replaced: successor !== undefined }, "work stream ended");
     } catch (error) {
       this.#log.error({ err: error, clientId: session.clientId }, "requeue of a gone client failed");
@@ -395,12 +424,23 @@ export class WorkHub {
     if (session !== undefined) session.lastHeardMs = now;
     const outcome: ReportOutcome = { accepted: 0, duplicates: 0, refusedCopyIds: [], requeued: 0 };
     if (results.length > 0) {
-      const given = await this.#store.wasGiven(clientId, results.map((r) => r.copyId));
-      if (given.size === 0) throw new TaskNotGivenError(results.map((r) => r.copyId));
-      const kept = given.size === results.length ? results : results.filter((r) => given.has(r.copyId));
-      outcome.refusedCopyIds = results.filter((r) => !given.has(r.copyId)).map((r) => r.copyId);
+      const extras = this.#extras?.inHands(clientId, results.map((r) => r.copyId)) ?? NO_EXTRAS;
+      const leased = extras.size === 0 ? results : results.filter((r) => !extras.has(r.copyId));
+      const given = leased.length === 0 ? new Map<string, string>() : await this.#store.wasGiven(clientId, leased.map((r) => r.copyId));
+      if (given.size + extras.size === 0) throw new TaskNotGivenError(results.map((r) => r.copyId));
+      const kept = given.size + extras.size === results.length ? results : results.filter((r) => given.has(r.copyId) || extras.has(r.copyId));
+      outcome.refusedCopyIds = results.filter((r) => !given.has(r.copyId) && !extras.has(r.copyId)).map((r) => r.copyId);
       const identity = session?.identity ?? ANONYMOUS;
-      const stored = await this.#store.storeResults(kept.map((r) => storedResultFromClient(r, clientId, given.get(r.copyId) as string, now, identity)));
+      const stored = await this.#store.storeResults(
+        kept.map((r) => {
+          const extra = extras.get(r.copyId);
+          return storedResultFromClient(r, clientId, extra?.unitId ?? (given.get(r.copyId) as string), now, identity, extra?.originCopyId);
+        }),
+      );
+      if (this.#extras !== undefined) {
+        this.#extras.release(extras.keys());
+        this.#extras.leftHands([...given.keys()]);
+      }
       outcome.accepted = stored.accepted;
       outcome.duplicates = stored.duplicates;
       this.#events?.resultsReceived(stored);
@@ -416,7 +456,7 @@ export class WorkHub {
       this.#free(session?.stream, kept.map((r) => r.copyId), true);
     }
     if (returnedCopyIds.length > 0) {
-      outcome.requeued = await this.#store.requeueClient(clientId, returnedCopyIds);
+      outcome.requeued = await this.#requeue(clientId, returnedCopyIds);
       this.#log.debug({ clientId, results: results.length, returned: returnedCopyIds.length, requeued: outcome.requeued }, "copies handed back");
       this.#free(session?.stream, returnedCopyIds, false);
     }
@@ -426,12 +466,27 @@ export class WorkHub {
     return outcome;
   }
 
+  /** Puts a client's unreported copies back to ready (extra copies among them just leave its hands). */
+  async #requeue(clientId: string, copyIds: readonly string[]): Promise<number> {
+    if (this.#extras !== undefined) {
+      this.#extras.release(copyIds);
+      this.#extras.leftHands(copyIds);
+    }
+    return this.#store.requeueClient(clientId, copyIds);
+  }
+
+  /** The manager acknowledged these results: their units are no longer re-served as extra copies. */
+  acknowledged(copyIds: readonly string[]): void {
+    this.#extras?.forget(copyIds);
+  }
+
   /**
-   * Takes dropped copies (cancelled units) out of the hands of the streams that hold them here: they
-   * free their slots, and each stream tells its client in its next message. Copies held through
-   * another process of a pool are that process's to cancel.
+   * Takes dropped copies (cancelled units) out of the hands of the streams that hold them here, with
+   * the extra copies made of their units: they free their slots, and each stream tells its client in
+   * its next message. Copies held through another process of a pool are that process's to cancel.
    */
-  #cancel(copyIds: readonly string[]): void {
+  #cancel(dropped: readonly string[]): void {
+    const copyIds = this.#extras === undefined ? dropped : [...dropped, ...this.#extras.drop(dropped)];
     for (const copyId of copyIds) {
       const holder = this.#holders.get(copyId);
       if (holder === undefined) continue;
@@ -507,10 +562,15 @@ export class WorkHub {
    * Requeues copies whose client lease ended; ends the streams of clients silent too long (frozen
    * or gone with the connection left open: see `clientSilent`), which stop counting as connected at
    * once, and requeues their tasks; ends the sessions of clients without a stream for `sessionGapMs`
-   * (their stays go to the next heartbeat); forgets joined clients that never opened a stream.
+   * (their stays go to the next heartbeat); forgets joined clients that never opened a stream;
+   * wakes the streams waiting for copies when the managers just became unreachable (extra copies).
    */
   async sweep(): Promise<number> {
     const now = this.#now();
+    const reachable = this.#managerReachable();
+    // An outage began: streams idle for want of fresh copies may take extra ones now.
+    if (this.#extras !== undefined && this.#reachable && !reachable) this.notifyReady();
+    this.#reachable = reachable;
     let requeued = await this.#store.requeueExpiredClientLeases(now);
     if (requeued > 0) this.#log.info({ requeued }, "client leases expired, tasks requeued");
     const gapMs = this.#settings.sessionGapMs ?? DEFAULT_SESSION_GAP_MS;
@@ -529,7 +589,7 @@ export class WorkHub {
       for (const copyId of copyIds) if (this.#holders.get(copyId) === stream) this.#holders.delete(copyId);
       stream.outstanding.clear();
       stream.abort.abort();
-      const count = await this.#store.requeueClient(session.clientId, copyIds);
+      const count = await this.#requeue(session.clientId, copyIds);
       this.#log.warn({ clientId: session.clientId, silentMs: now - session.lastHeardMs, requeued: count }, "client silent, its stream ended");
       requeued += count;
     }

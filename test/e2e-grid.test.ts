@@ -1,6 +1,21 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ProjectState } from "../gen/disio/v1/common_pb.js";
-import { addNumberUnits, createProjectFrom, doneCount, resultsByUnit, startGrid, waitFor, type GridFixture } from "../bench/grid-fixture.js";
+import { ProjectState, UnitState } from "../gen/disio/v1/common_pb.js";
+import {
+  addNumberUnits,
+  createProjectFrom,
+  distributorMetric,
+  doneCount,
+  resultsByUnit,
+  startGrid,
+  startGridServers,
+  waitFor,
+  type GridServers,
+} from "../bench/grid-fixture.js";
+import { removeRedisKeys } from "../distributor/store/redis/remove-redis-keys.js";
+
+const REDIS_URL = "redis://127.0.0.1:6379/0";
 
 /** Squares its input after a little busy work, so a run lasts long enough to disturb it. */
 const SQUARE = `
@@ -16,7 +31,7 @@ function squareProgram(spinMs: number): string {
 }
 
 /** Asserts every unit has exactly one result and it is the right one. */
-async function expectAllSquares(grid: GridFixture, projectId: string, ids: string[]): Promise<void> {
+async function expectAllSquares(grid: GridServers, projectId: string, ids: string[]): Promise<void> {
   const results = await resultsByUnit(grid, projectId);
   expect(results.size).toBe(ids.length);
   const inputs = new Map(ids.map((id, n) => [id, n]));
@@ -28,7 +43,7 @@ async function expectAllSquares(grid: GridFixture, projectId: string, ids: strin
 }
 
 describe("the grid end to end (manager, distributor, worker processes)", () => {
-  let grid: GridFixture | undefined;
+  let grid: GridServers | undefined;
   afterEach(async () => {
     await grid?.close();
     grid = undefined;
@@ -41,7 +56,7 @@ describe("the grid end to end (manager, distributor, worker processes)", () => {
     await waitFor("all units done", async () => (await doneCount(grid!, projectId)) === 3_000, 60_000);
     await expectAllSquares(grid, projectId, ids);
     // SIGTERM is a clean stop for every part: worker first (as an operator would), then the servers.
-    expect(await grid.worker.stop("SIGTERM")).toBe(0);
+    expect(await grid.workers[0]!.stop("SIGTERM")).toBe(0);
     expect(await grid.distributor.stop("SIGTERM")).toBe(0);
     expect(await grid.manager.stop("SIGTERM")).toBe(0);
   }, 90_000);
@@ -97,21 +112,68 @@ describe("the grid end to end (manager, distributor, worker processes)", () => {
     const ids = await addNumberUnits(grid, projectId, 3_000);
     await waitFor("some units done", async () => (await doneCount(grid!, projectId)) >= 300, 60_000);
     await grid.manager.stop("SIGTERM");
-    const before = await distributorResultsReceived(grid);
+    const before = await distributorMetric(grid, "disio_distributor_results_received_total");
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const during = await distributorResultsReceived(grid);
+    const during = await distributorMetric(grid, "disio_distributor_results_received_total");
     expect(during - before, "results computed while the manager was down").toBeGreaterThan(100);
     expect(await doneCount(grid, projectId).catch(() => -1), "the manager is really down").toBe(-1);
     await grid.restartManager();
     await waitFor("all units done after the manager came back", async () => (await doneCount(grid!, projectId)) === 3_000, 90_000);
     await expectAllSquares(grid, projectId, ids);
   }, 180_000);
-});
 
-/** The distributor's count of results received from clients, read from its /metrics. */
-async function distributorResultsReceived(grid: GridFixture): Promise<number> {
-  const text = await (await fetch(`${grid.distributor.url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith("disio_distributor_results_received_total"));
-  if (!line) throw new Error("distributor /metrics has no disio_distributor_results_received_total");
-  return Number(line.split(" ").at(-1));
-}
+  // Redis: its own key prefix, removed afterwards.
+  const outageStores: Array<[string, string[]]> = [
+    ["SQLite", []],
+    ["Redis", ["--store", REDIS_URL, "--redis-prefix", `disio-test:${randomUUID()}:`]],
+  ];
+  it.each(outageStores)(
+    "serves held units as extra copies while the manager is frozen, and the manager counts them when it thaws (%s)",
+    async (_store, storeArgs) => {
+      try {
+        grid = await startGridServers({ distributorArgs: storeArgs });
+        // Two volunteers (a state folder, so a client key, each): an extra copy goes to the one that
+        // did not have the unit.
+        for (const name of ["a", "b"]) grid.addWorker(1, ["--state", join(grid.dir, `volunteer-${name}`)]);
+        const units = 200;
+        const projectId = await createProjectFrom(grid, "squares-frozen", squareProgram(20), { leaseTimeoutSeconds: 600, replication: 1, quorum: 1 });
+        const ids = await addNumberUnits(grid, projectId, units);
+        await waitFor("some units done", async () => (await doneCount(grid!, projectId)) >= 10, 60_000);
+        grid.manager.child.kill("SIGSTOP");
+        const metric = (name: string) => distributorMetric(grid!, name);
+        // The fresh copies run out, the distributor sees the manager gone (its heartbeat times out),
+        // then clients get extra copies of the units whose results the manager has not acknowledged.
+        await waitFor("extra copies served", async () => (await metric("disio_distributor_extra_copies_given_total")) >= 10, 90_000);
+        expect(await metric("disio_distributor_queue_depth"), "no fresh copy left").toBe(0);
+        const buffered = await metric("disio_distributor_results_buffered");
+        await waitFor("results of extra copies buffered", async () => (await metric("disio_distributor_results_buffered")) >= buffered + 5, 60_000);
+        expect(await metric("disio_distributor_results_received_total")).toBeGreaterThan(units);
+        const extras = await metric("disio_distributor_extra_copies_given_total");
+
+        grid.manager.child.kill("SIGCONT");
+        await waitFor("all units done after the manager thawed", async () => (await doneCount(grid!, projectId)) === units, 90_000);
+        await waitFor("the backlog flushed", async () => (await metric("disio_distributor_results_buffered")) === 0, 60_000);
+        await expectAllSquares(grid, projectId, ids);
+        const { projects } = await grid.admin.getStats({ projectId });
+        expect(projects[0]?.counts?.failed).toBe(0n);
+        // Replication 1: every copy beyond one a unit is an extra copy the manager adopted.
+        let copiesSent = 0;
+        let pageToken = "";
+        do {
+          const page = await grid.admin.listUnits({ projectId, state: UnitState.DONE, pageSize: 1_000, pageToken });
+          for (const unit of page.units) copiesSent += unit.copiesSent;
+          pageToken = page.nextPageToken;
+        } while (pageToken !== "");
+        expect(copiesSent - units, "extra copies counted by the manager").toBeGreaterThanOrEqual(5);
+        expect(copiesSent - units).toBeLessThanOrEqual(extras);
+      } finally {
+        grid?.manager.child.kill("SIGCONT");
+        await grid?.close();
+        grid = undefined;
+        const prefix = storeArgs.at(-1);
+        if (prefix?.startsWith("disio-test:") === true) await removeRedisKeys(REDIS_URL, prefix);
+      }
+    },
+    240_000,
+  );
+});

@@ -90,6 +90,11 @@ export function distributorCommand(): Command {
     .option("--max-clients <n>", "most clients with an open Work stream; more are redirected to a peer (default 10,000)", countOf)
     .option("--max-connections <n>", "most open connections, all callers (default 10,000)", countOf)
     .option("--max-connections-per-address <n>", "most open connections from one address (default 256)", countOf)
+    .option(
+      "--outage-extra-copies <n>",
+      "while no manager answers and no fresh copy is left, re-serve held units to other clients as up to <n> extra copies each, counted by the manager when it is back; 0: off (default 2)",
+      wholeNumber,
+    )
     .action(async (flags: {
       host: string;
       port: number;
@@ -105,6 +110,7 @@ export function distributorCommand(): Command {
       maxClients?: number;
       maxConnections?: number;
       maxConnectionsPerAddress?: number;
+      outageExtraCopies?: number;
     }) => {
       const log = createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
@@ -124,6 +130,7 @@ export function distributorCommand(): Command {
         maxClients: flags.maxClients,
         maxConnections: flags.maxConnections,
         maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+        outageExtraCopies: flags.outageExtraCopies,
         log,
       });
       // `closed` rejects when the manager refused the token: stop and exit non-zero with that reason.

@@ -31,6 +31,7 @@ export function fromProtoTaskResult(r: TaskResult): ReportedResult {
   if (r.clientKey !== "") result.clientKey = r.clientKey;
   if (r.clientHost !== "") result.clientHost = r.clientHost;
   if (r.duration) result.durationMs = Math.max(0, Math.round(durationMs(r.duration)));
+  if (r.extraOfCopyId !== "") result.extraOfCopyId = r.extraOfCopyId;
   return result;
 }
 

@@ -13,7 +13,7 @@ import { encodeLeaseResponse } from "../mappers/lease-response-encoder.js";
 import { isJsonCall } from "./is-json-call.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
 import { allProjects } from "../store/all-projects.js";
-import type { DistributorRecord } from "../store/store.js";
+import type { DistributorRecord, ManagerStore, ReportedResult } from "../store/store.js";
 
 const MAX_COPY_IDS = 100_000;
 /** Most copy ids a reconciling Register may list (held copies plus buffered results). */
@@ -140,7 +140,9 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       if (req.results.length > limits.maxReportBatch) {
         throw new InvalidArgumentError("results", `at most ${limits.maxReportBatch} results per call, got ${req.results.length}`);
       }
-      const outcome = await store.recordResults(distributorId, req.results.map(fromProtoTaskResult), ctx.now());
+      const results = req.results.map(fromProtoTaskResult);
+      await adoptExtraCopies(store, distributorId, results, ctx.now());
+      const outcome = await store.recordResults(distributorId, results, ctx.now());
       ctx.metrics.resultsReported(outcome);
       if (outcome.refused > 0) {
         ctx.log.warn({ distributorId, refused: outcome.refused, results: req.results.length }, "results for copies leased to another distributor refused");
@@ -163,6 +165,18 @@ function principal(call: HandlerContext): DistributorPrincipal {
   const value = call.values.get(principalKey) as Partial<DistributorPrincipal> | undefined;
   if (typeof value?.distributorId !== "string") throw new UnauthenticatedError("no distributor identity on this call");
   return { distributorId: value.distributorId };
+}
+
+/**
+ * Opens copies for the extra copies among `results` (made by the distributor while no manager
+ * answered, see ManagerStore.adoptExtraCopies) and readdresses their results to those copies; the
+ * results of extras not adopted keep the distributor's id for them, unknown here, and are dropped.
+ */
+async function adoptExtraCopies(store: ManagerStore, distributorId: string, results: ReportedResult[], nowMs: number): Promise<void> {
+  const extras = results.filter((r) => r.extraOfCopyId !== undefined);
+  if (extras.length === 0) return;
+  const adopted = await store.adoptExtraCopies(distributorId, extras.map((r) => ({ extraCopyId: r.copyId, extraOfCopyId: r.extraOfCopyId! })), nowMs);
+  for (const result of extras) result.copyId = adopted.get(result.copyId) ?? result.copyId;
 }
 
 function checkCopyIds(count: number): void {

@@ -5,6 +5,7 @@ import pino from "pino";
 import { describe, it } from "vitest";
 import { StoreHealth } from "../../core/store-health.js";
 import { openManagerStore } from "./open-manager-store.js";
+import { extraCopiesConformance } from "./extra-copies-conformance.js";
 import { storeConformance, type StoreFactory } from "./store-conformance.js";
 import type { ManagerStore } from "./store.js";
 import { parseManagerStoreUrl } from "./store-url.js";
@@ -41,6 +42,7 @@ function factoryFor(store: (test: string) => string): StoreFactory {
 }
 
 storeConformance("sqlite", factoryFor(() => "sqlite"));
+extraCopiesConformance("sqlite", factoryFor(() => "sqlite"));
 
 /** A MongoDB URL with a database of its own for one test (`dir` is unique per test). */
 function mongoDatabase(url: string, dir: string): string {
@@ -53,6 +55,7 @@ const mongoUrl = process.env.MONGODB_URL;
 const mongoSkipped = mongoUrl === undefined || mongoUrl === "" ? "MONGODB_URL is not set" : notBuilt(mongoUrl);
 if (mongoSkipped === undefined) {
   storeConformance("mongodb", factoryFor((dir) => mongoDatabase(mongoUrl!, dir)));
+  extraCopiesConformance("mongodb", factoryFor((dir) => mongoDatabase(mongoUrl!, dir)));
 } else {
   console.warn(`\n!!! SKIPPED: ManagerStore conformance on MongoDB: ${mongoSkipped} !!!\n`);
   describe.skip(`ManagerStore conformance: mongodb — SKIPPED (${mongoSkipped})`, () => {

@@ -91,6 +91,15 @@ export interface ManagerStore {
    */
   recordResults(distributorId: string, results: readonly ReportedResult[], nowMs: number): Promise<RecordResultsOutcome>;
   /**
+   * Opens copies for the extra copies a distributor made while cut off from its managers (see
+   * `TaskResult.extra_of_copy_id`), before their results are recorded: one pending copy of the unit
+   * per extra whose leased copy was leased to `distributorId`, when the unit is still open (not
+   * done, failed, expired, cancelled, nor a canary). From then on it counts as any leased copy toward
+   * quorum, attempts, distinct voters and trust. Idempotent by the distributor's extra copy id.
+   * Resolves to extra copy id → the copy id standing for it; extras not adopted are left out.
+   */
+  adoptExtraCopies(distributorId: string, extras: readonly ExtraCopyClaim[], nowMs: number): Promise<Map<string, string>>;
+  /**
    * Units held for their project's validator (outputs differ and `validate` has not compared them,
    * see core/validator-classes.ts), oldest first, at most `limit`, each with the comparisons its
    * round needs and the outputs they read. Read outside any transaction: the validator runs on them
@@ -306,6 +315,16 @@ export interface ReportedResult {
   /** The client's remote IP as the distributor saw it. */
   clientHost?: string;
   durationMs?: number;
+  /** For an extra copy: the leased copy it was made from (see {@link ManagerStore.adoptExtraCopies}). */
+  extraOfCopyId?: string;
+}
+
+/** An extra copy a distributor made of a leased copy (see {@link ManagerStore.adoptExtraCopies}). */
+export interface ExtraCopyClaim {
+  /** The distributor's id for the extra copy. */
+  extraCopyId: string;
+  /** The leased copy it was made from. */
+  extraOfCopyId: string;
 }
 
 /** What recordResults did. */

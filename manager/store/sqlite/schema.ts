@@ -28,6 +28,8 @@ import type Database from "better-sqlite3";
  * `units.canary_hash` marks a canary (a unit with a known answer, the hash of its expected output):
  *   it is stored in state 0 (no proto state: no by-state query, count or page sees it) with need 0,
  *   so it is leased only as mixed in by leaseCopies, and never finishes (units_canaries lists them).
+ * `extra_copies` maps the id a distributor gave an extra copy (made while it was cut off from its managers,
+ *   see sqlite-extra-copies.ts) to the copy row adopted for it, so a Report sent again adopts it once.
  * State and outcome columns hold the proto enum numbers.
  */
 export const SCHEMA_VERSION = 1;
@@ -102,6 +104,12 @@ CREATE TABLE IF NOT EXISTS copies (
 CREATE INDEX IF NOT EXISTS copies_by_unit ON copies(unit_id);
 CREATE INDEX IF NOT EXISTS copies_pending_deadline ON copies(deadline) WHERE outcome = 1;
 CREATE INDEX IF NOT EXISTS copies_pending_distributor ON copies(distributor_id) WHERE outcome = 1;
+CREATE TABLE IF NOT EXISTS extra_copies (
+  distributor_id INTEGER NOT NULL,
+  extra_id TEXT NOT NULL,
+  copy_id INTEGER NOT NULL,
+  PRIMARY KEY (distributor_id, extra_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS results (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   project_id INTEGER NOT NULL,

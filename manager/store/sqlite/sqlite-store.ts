@@ -13,6 +13,7 @@ import type {
   CopyRecord,
   DistributorLoad,
   DistributorRecord,
+  ExtraCopyClaim,
   LeasedTask,
   ManagerStore,
   NewProject,
@@ -44,6 +45,7 @@ import { projectRowOf, SqliteProjects } from "./sqlite-projects.js";
 import { SqliteResults } from "./sqlite-results.js";
 import { rulesOf, SqliteUnitWrites, type Queries } from "./sqlite-unit-writes.js";
 import { SqliteValidations } from "./sqlite-validations.js";
+import { SqliteExtraCopies } from "./sqlite-extra-copies.js";
 import { prepareQueries } from "./queries.js";
 import type { ProjectRow } from "./rows.js";
 
@@ -91,6 +93,7 @@ export class SqliteStore implements ManagerStore {
   /** Emitted after each commit: every writer of the file is this process. */
   readonly changes = new LocalStoreWakeups();
   private readonly distributors: SqliteDistributors;
+  private readonly extraCopies: SqliteExtraCopies;
   private readonly q: Queries;
   private readonly insertUnits: BatchStatement;
   private readonly insertCopies: BatchStatement;
@@ -130,6 +133,7 @@ export class SqliteStore implements ManagerStore {
     this.distributors = new SqliteDistributors(db, (copySeqs, nowMs) => this.copyEnds.release(copySeqs, nowMs));
     this.leases = new SqliteLeases(db, this.q, this.insertCopies, this.canaries, this.writes, this.copyEnds, this.distributors);
     this.reads = new SqliteReads(db, this.q);
+    this.extraCopies = new SqliteExtraCopies(db, (deltas, nowMs) => this.writes.applyDeltas(deltas, nowMs));
   }
 
   async groupId(): Promise<string> {
@@ -248,6 +252,11 @@ export class SqliteStore implements ManagerStore {
     if (outcome.unitsReopened) this.changes.emit("unitsReady");
     if (outcome.unitsFinished > 0) this.changes.emit("unitsFinished");
     return outcome;
+  }
+
+  async adoptExtraCopies(distributorId: string, extras: readonly ExtraCopyClaim[], nowMs: number): Promise<Map<string, string>> {
+    const distributor = parseId("d", distributorId);
+    return distributor === undefined || extras.length === 0 ? new Map() : this.extraCopies.adopt(distributor, extras, nowMs);
   }
 
   async validationWork(limit: number): Promise<ValidationTask[]> {
