@@ -47,6 +47,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       o.routes(router);
       registerReflection(router);
     },
+    binaryRoutes: o.binaryRoutes,
     interceptors,
     contextValues: refusals.contextValues,
     // The guard holds each method to its own limit; connect only needs to allow the largest.
