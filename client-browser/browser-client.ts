@@ -1,10 +1,10 @@
-import { createClient, type Transport } from "@connectrpc/connect";
+import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { fromBase64 } from "../core/base64.js";
+import { createBinaryDistributorClient } from "../core/client/binary-distributor-client.js";
 import { ClientHandler } from "../core/client/client-handler.js";
 import type { ClientHandlerState } from "../core/client/client-handler-events.js";
 import type { RunnableTask, UnitResult } from "../core/client/unit-processor.js";
-import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import type { DisioApi, DisioEvents, DisioState, DisioStats } from "./disio-api.js";
 import { browserClientKey, pageStorage } from "./client-key.js";
 import { browserEd25519Verify } from "./ed25519-verify.js";
@@ -81,7 +81,7 @@ export class BrowserClient implements DisioApi {
       },
       {
         processor,
-        connect: (url) => createClient(DistributorService, this.transport(url)),
+        connect: (url) => createBinaryDistributorClient(this.transport(url)),
         verify: browserEd25519Verify,
         keys: localStorageKeyMemory(storage),
       },

@@ -1,7 +1,7 @@
-import { createClient, type Transport } from "@connectrpc/connect";
+import type { Transport } from "@connectrpc/connect";
 import { compressionGzip, createConnectTransport } from "@connectrpc/connect-node";
 import { arch, platform, release } from "node:os";
-import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
+import { createBinaryDistributorClient } from "../core/client/binary-distributor-client.js";
 import { ClientHandler } from "../core/client/client-handler.js";
 import type { ClientHandlerStats } from "../core/client/client-handler-events.js";
 import { MAX_WORK_SLOTS } from "../core/client/client-handler-options.js";
@@ -68,7 +68,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           transport = createConnectTransport({ baseUrl, httpVersion: resolved.httpVersion, useBinaryFormat: true, pingIntervalMs: 15_000, acceptCompression: resolved.gzip ? [compressionGzip] : [] });
           transports.set(baseUrl, transport);
         }
-        return createClient(DistributorService, transport);
+        return createBinaryDistributorClient(transport);
       },
     },
   );

@@ -6,10 +6,13 @@
  * leased bytes gives the client its own lease.
  */
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { TaskSchema } from "../gen/disio/v1/common_pb.js";
 import { WorkResponseSchema, type WorkResponse } from "../gen/disio/v1/distributor_service_pb.js";
+import { encodedMessage } from "../wire/encoded-message.js";
+import { lengthFieldSize, Writer } from "../wire/sized-writer.js";
+import { LEN, VARINT, WireReader } from "../wire/wire-reader.js";
 
 /** Field numbers of `disio.v1.Task` read or written here. */
 const TASK_COPY_ID = 1;
@@ -32,30 +35,36 @@ export interface TaskHeader {
 
 /** Reads the header fields of an encoded `Task`; throws on malformed bytes. */
 export function scanTask(bytes: Uint8Array): TaskHeader {
-  const reader = new BinaryReader(bytes);
+  const reader = new WireReader(bytes, "Task");
   const header: TaskHeader = { copyId: "", unitId: "", projectId: "", priority: 0, deadlineMs: undefined };
-  while (reader.pos < reader.len) {
-    const [no, wireType] = reader.tag();
-    if (no === TASK_COPY_ID && wireType === WireType.LengthDelimited) header.copyId = reader.string();
-    else if (no === TASK_UNIT_ID && wireType === WireType.LengthDelimited) header.unitId = reader.string();
-    else if (no === TASK_PROJECT_ID && wireType === WireType.LengthDelimited) header.projectId = reader.string();
-    else if (no === TASK_PRIORITY && wireType === WireType.Varint) header.priority = reader.int32();
-    else if (no === TASK_DEADLINE && wireType === WireType.LengthDelimited) header.deadlineMs = readTimestampMs(reader.bytes());
-    else reader.skip(wireType, no);
+  while (reader.pos < reader.buf.length) {
+    const tag = reader.varint();
+    const no = tag >>> 3;
+    const wireType = tag & 7;
+    if (wireType === LEN) {
+      const size = reader.length();
+      if (no === TASK_COPY_ID) header.copyId = reader.string(size);
+      else if (no === TASK_UNIT_ID) header.unitId = reader.string(size);
+      else if (no === TASK_PROJECT_ID) header.projectId = reader.string(size);
+      else if (no === TASK_DEADLINE) header.deadlineMs = readTimestampMs(reader, size);
+      else reader.pos += size;
+    } else if (no === TASK_PRIORITY && wireType === VARINT) header.priority = reader.int64Number() | 0;
+    else reader.skip(wireType);
   }
   return header;
 }
 
-function readTimestampMs(bytes: Uint8Array): number {
-  const reader = new BinaryReader(bytes);
+function readTimestampMs(reader: WireReader, length: number): number {
+  const end = reader.pos + length;
   let seconds = 0;
   let nanos = 0;
-  while (reader.pos < reader.len) {
-    const [no, wireType] = reader.tag();
-    if (no === 1 && wireType === WireType.Varint) seconds = Number(reader.int64());
-    else if (no === 2 && wireType === WireType.Varint) nanos = reader.int32();
-    else reader.skip(wireType, no);
+  while (reader.pos < end) {
+    const tag = reader.varint();
+    if (tag === (1 << 3) + VARINT) seconds = reader.int64Number();
+    else if (tag === (2 << 3) + VARINT) nanos = reader.int64Number() | 0;
+    else reader.skip(tag & 7);
   }
+  reader.expectEnd(end);
   return seconds * 1000 + Math.floor(nanos / 1_000_000);
 }
 
@@ -74,29 +83,43 @@ export function deadlineSuffix(deadlineMs: number): Uint8Array {
 export function rawTasksOf(unknown: readonly { no: number; wireType: WireType; data: Uint8Array }[] | undefined): Uint8Array[] {
   const tasks: Uint8Array[] = [];
   for (const field of unknown ?? []) {
-    if (field.no === TASKS_FIELD && field.wireType === WireType.LengthDelimited) tasks.push(new BinaryReader(field.data).bytes());
+    if (field.no !== TASKS_FIELD || field.wireType !== WireType.LengthDelimited) continue;
+    const reader = new WireReader(field.data, "LeaseResponse");
+    tasks.push(reader.bytes(reader.length()));
   }
   return tasks;
 }
 
 /**
- * A Work stream message carrying encoded tasks, each followed by the client's deadline. Clients
- * decode ordinary `Task`s. The tasks travel as unknown fields, which only the binary codec writes:
- * for a JSON caller use {@link decodedWorkResponse}.
+ * A Work stream message carrying encoded tasks, each followed by the client's deadline, written
+ * into one buffer. Clients decode ordinary `Task`s. The tasks travel as unknown fields, which only
+ * the binary codec writes: for a JSON caller use {@link decodedWorkResponse}.
  */
 export function workResponseFromTasks(tasks: readonly { task: Uint8Array; clientDeadlineMs: number }[], pause = false): WorkResponse {
-  const response = create(WorkResponseSchema, { pause });
   const suffixes = new Map<number, Uint8Array>();
-  response.$unknown = tasks.map(({ task, clientDeadlineMs }) => {
-    let suffix = suffixes.get(clientDeadlineMs);
+  const suffixOf = (deadlineMs: number) => {
+    let suffix = suffixes.get(deadlineMs);
     if (suffix === undefined) {
-      suffix = deadlineSuffix(clientDeadlineMs);
-      suffixes.set(clientDeadlineMs, suffix);
+      suffix = deadlineSuffix(deadlineMs);
+      suffixes.set(deadlineMs, suffix);
     }
-    const writer = new BinaryWriter().uint32(task.byteLength + suffix.byteLength).raw(task).raw(suffix);
-    return { no: TASKS_FIELD, wireType: WireType.LengthDelimited, data: writer.finish() };
-  });
-  return response;
+    return suffix;
+  };
+  let total = pause ? 2 : 0;
+  for (const { task, clientDeadlineMs } of tasks) total += lengthFieldSize(task.byteLength + suffixOf(clientDeadlineMs).byteLength);
+  const out = new Writer(new Uint8Array(total));
+  if (pause) {
+    out.tag(2, WireType.Varint);
+    out.varint(1);
+  }
+  for (const { task, clientDeadlineMs } of tasks) {
+    const suffix = suffixOf(clientDeadlineMs);
+    out.tag(TASKS_FIELD, WireType.LengthDelimited);
+    out.varint(task.byteLength + suffix.byteLength);
+    out.bytes(task);
+    out.bytes(suffix);
+  }
+  return encodedMessage(WorkResponseSchema, out.buf);
 }
 
 /**

@@ -2,13 +2,14 @@
  * Mappers of results: a client's `TaskResult` into a stored result (stamped with client, unit and
  * receive time, encoded once into an exactly sized buffer), and stored results into a manager Report without decoding them again.
  */
-import { create, toBinary } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { toBinary } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { TaskErrorSchema, type TaskResult } from "../gen/disio/v1/common_pb.js";
 import { ManagerServiceReportRequestSchema, type ManagerServiceReportRequest } from "../gen/disio/v1/manager_service_pb.js";
 import type { ClientIdentity } from "./client-identity.js";
 import type { StoredResult } from "./store/store.js";
-import { int32Size, int64Size, stringFieldSize, varintSize, Writer } from "../wire/sized-writer.js";
+import { encodedMessage } from "../wire/encoded-message.js";
+import { int32Size, int64Size, lengthFieldSize, stringFieldSize, varintSize, Writer } from "../wire/sized-writer.js";
 
 /** Field number of `ManagerServiceReportRequest.results`. */
 const REPORT_RESULTS_FIELD = 1;
@@ -69,16 +70,14 @@ export function storedResultFromClient(
 }
 
 /**
- * A manager Report carrying stored results. The encoded results are attached as raw occurrences of
- * the `results` field (protobuf unknown fields are written out verbatim), so the manager decodes
- * ordinary `TaskResult`s while the distributor never decodes and re-encodes them.
+ * A manager Report carrying stored results, written into one buffer: each encoded result becomes
+ * an occurrence of the `results` field, carried as unknown fields (written out verbatim), so the
+ * manager decodes ordinary `TaskResult`s while the distributor never decodes and re-encodes them.
  */
 export function reportRequestFromStored(results: readonly StoredResult[]): ManagerServiceReportRequest {
-  const request = create(ManagerServiceReportRequestSchema);
-  request.$unknown = results.map((r) => ({
-    no: REPORT_RESULTS_FIELD,
-    wireType: WireType.LengthDelimited,
-    data: new BinaryWriter().bytes(r.result).finish(),
-  }));
-  return request;
+  let total = 0;
+  for (const r of results) total += lengthFieldSize(r.result.byteLength);
+  const out = new Writer(new Uint8Array(total));
+  for (const r of results) out.bytesField(REPORT_RESULTS_FIELD, r.result);
+  return encodedMessage(ManagerServiceReportRequestSchema, out.buf);
 }

@@ -1,14 +1,22 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
-import type { ServicePolicy } from "../server/index.js";
+import { handDecodedRoute, type ServicePolicy } from "../server/index.js";
+import { decodeClientReportRequest } from "./report-request-decoder.js";
 import { createDistributorService, type ClientPrincipal, type DistributorServiceDeps } from "./services/distributor-service.js";
 import type { SessionTokens } from "./session-tokens.js";
 
-/** Registers the distributor's services on a router. */
-export function distributorRoutes(deps: DistributorServiceDeps): (router: ConnectRouter) => void {
+/**
+ * Registers the distributor's services on a router (`routes`), and for binary callers
+ * (`binaryRoutes`, see ServerOptions) Report with its request decoded by hand
+ * ({@link decodeClientReportRequest}), answered by the same implementation.
+ */
+export function distributorRoutes(deps: DistributorServiceDeps): { routes: (router: ConnectRouter) => void; binaryRoutes: (router: ConnectRouter) => void } {
   const impl = createDistributorService(deps);
-  return (router) => {
-    router.service(DistributorService, impl);
+  return {
+    routes: (router) => {
+      router.service(DistributorService, impl);
+    },
+    binaryRoutes: (router) => handDecodedRoute(router, DistributorService.method.report, decodeClientReportRequest, impl.report),
   };
 }
 

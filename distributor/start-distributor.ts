@@ -172,7 +172,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         const status = storeHealth.status;
         return status.healthy || { unhealthy: status.reason };
       },
-      routes: distributorRoutes({
+      ...distributorRoutes({
         hub,
         tokens,
         programs,

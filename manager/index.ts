@@ -16,7 +16,7 @@ import { loadOrCreateAdminToken } from "./admin-token.js";
 import { adminAuthenticator, distributorAuthenticator } from "./authenticators.js";
 import { DEFAULT_LIMITS, type ManagerContext } from "./manager-context.js";
 import { panelRoutes } from "./panel-routes.js";
-import { managerRoutes } from "./routes.js";
+import { managerBinaryRoutes, managerRoutes } from "./routes.js";
 import { loadOrCreateSigningKey, loadSigningKeyFile } from "./signing-key.js";
 import { allProjects } from "./store/all-projects.js";
 import { openManagerStore } from "./store/open-manager-store.js";
@@ -163,6 +163,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       host: o.host,
       port: o.port,
       routes: managerRoutes(ctx),
+      binaryRoutes: managerBinaryRoutes(ctx),
       policies: [
         { service: AdminService.typeName, authenticate: adminAuthenticator(adminToken) },
         { service: ManagerService.typeName, authenticate: distributorAuthenticator(store) },

@@ -1,5 +1,6 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import type { Result } from "../gen/disio/v1/admin_service_pb.js";
+import { LEN, VARINT, WireReader } from "../wire/wire-reader.js";
 
 /** A page of results as {@link decodeResultPage} reads it. */
 export interface ResultPage {
@@ -11,8 +12,6 @@ export interface ResultPage {
   projectDone: boolean;
 }
 
-const LEN = 2;
-const VARINT = 0;
 
 /**
  * Reads a ListResultsResponse or WatchResultsResponse (both: `results` = 1, cursor = 2, and
@@ -27,7 +26,7 @@ const VARINT = 0;
 export function decodeResultPage(fields: readonly UnknownField[] | undefined): ResultPage {
   const page: ResultPage = { results: [], cursor: "", projectDone: false };
   for (const field of fields ?? []) {
-    const reader = new Reader(field.data);
+    const reader = new WireReader(field.data, "Result");
     if (field.no === 1 && field.wireType === LEN) page.results.push(readResult(reader, reader.length()));
     else if (field.no === 2 && field.wireType === LEN) page.cursor = reader.string(reader.length());
     else if (field.no === 3 && field.wireType === VARINT) page.projectDone = reader.varint() !== 0;
@@ -35,7 +34,7 @@ export function decodeResultPage(fields: readonly UnknownField[] | undefined): R
   return page;
 }
 
-function readResult(reader: Reader, length: number): Result {
+function readResult(reader: WireReader, length: number): Result {
   const result: Result = {
     $typeName: "disio.v1.Result",
     unitId: "",
@@ -68,11 +67,11 @@ function readResult(reader: Reader, length: number): Result {
     else if (wireType === VARINT && no === 10) result.unreplicated = reader.varint() !== 0;
     else reader.skip(wireType);
   }
-  if (reader.pos !== end) throw new Error("malformed Result: a field runs past its message");
+  reader.expectEnd(end);
   return result;
 }
 
-function readTimestamp(reader: Reader, length: number): NonNullable<Result["finishTime"]> {
+function readTimestamp(reader: WireReader, length: number): NonNullable<Result["finishTime"]> {
   const timestamp = { $typeName: "google.protobuf.Timestamp" as const, seconds: 0n, nanos: 0 };
   const end = reader.pos + length;
   while (reader.pos < end) {
@@ -85,74 +84,3 @@ function readTimestamp(reader: Reader, length: number): NonNullable<Result["fini
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** Protobuf wire reading over one buffer, for the few types a Result holds. */
-class Reader {
-  pos = 0;
-  readonly #buf: Uint8Array;
-  readonly #text: Buffer;
-
-  constructor(buf: Uint8Array) {
-    this.#buf = buf;
-    this.#text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-
-  /** A varint up to 2^53 (lengths, tags, uint32, bool). */
-  varint(): number {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.pos >= this.#buf.length) throw new Error("malformed Result: truncated varint");
-      const byte = this.#buf[this.pos++]!;
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
-      scale *= 128;
-    }
-  }
-
-  /** A length prefix, checked against the bytes left. */
-  length(): number {
-    const length = this.varint();
-    if (this.pos + length > this.#buf.length) throw new Error("malformed Result: a length runs past the page");
-    return length;
-  }
-
-  /** An int64 varint as a bigint (negative values are ten-byte two's complement). */
-  int64(): bigint {
-    const start = this.pos;
-    const value = this.varint();
-    return this.pos - start < 8 ? BigInt(value) : this.#bigVarint(start);
-  }
-
-  /** An int32/int64 varint as a number (negative int32 values are ten bytes). */
-  int64Number(): number {
-    return Number(this.int64());
-  }
-
-  #bigVarint(start: number): bigint {
-    let value = 0n;
-    let shift = 0n;
-    for (let i = start; i < this.pos; i++, shift += 7n) value |= BigInt(this.#buf[i]! & 0x7f) << shift;
-    return BigInt.asIntN(64, value);
-  }
-
-  string(length: number): string {
-    const text = this.#text.toString("utf8", this.pos, this.pos + length);
-    this.pos += length;
-    return text;
-  }
-
-  bytes(length: number): Uint8Array {
-    const bytes = this.#buf.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    return bytes;
-  }
-
-  skip(wireType: number): void {
-    if (wireType === VARINT) this.varint();
-    else if (wireType === 1) this.pos += 8;
-    else if (wireType === 5) this.pos += 4;
-    else if (wireType === LEN) this.pos += this.length();
-    else throw new Error(`malformed Result: wire type ${wireType}`);
-  }
-}

@@ -8,5 +8,10 @@ const JSON_CONTENT_TYPE = /^application\/(?:json|connect\+json|grpc-web\+json|gr
  * it to send real fields instead.
  */
 export function usesJsonCodec(requestHeader: Headers): boolean {
-  return JSON_CONTENT_TYPE.test(requestHeader.get("content-type") ?? "");
+  return isJsonContentType(requestHeader.get("content-type") ?? "");
+}
+
+/** Whether a content type is one of the JSON codec's (see {@link usesJsonCodec}). */
+export function isJsonContentType(contentType: string): boolean {
+  return JSON_CONTENT_TYPE.test(contentType);
 }

@@ -6,6 +6,7 @@ export interface ResolvedServerOptions {
   host: string;
   port: number;
   routes: ServerOptions["routes"];
+  binaryRoutes: ServerOptions["binaryRoutes"];
   policies: ServicePolicy[];
   staticRoutes: StaticRoute[];
   readMaxBytes: number;
@@ -106,6 +107,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     host: options.host ?? "127.0.0.1",
     port,
     routes: options.routes,
+    binaryRoutes: options.binaryRoutes,
     policies,
     staticRoutes: options.staticRoutes ?? [],
     readMaxBytes,

@@ -3,6 +3,7 @@ import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { Logger } from "pino";
 import { requestPath, type HttpListener } from "./http-listener.js";
+import { isJsonContentType } from "./json-codec.js";
 import type { RequestGuard } from "./request-guard.js";
 import { undecodableAsInvalidArgument } from "./undecodable-request.js";
 
@@ -10,6 +11,8 @@ import { undecodableAsInvalidArgument } from "./undecodable-request.js";
 export interface RpcListenerOptions extends ConnectRouterOptions {
   /** Registers the services. */
   routes: (router: ConnectRouter) => void;
+  /** Handlers that answer binary calls instead of those of `routes` on the same paths (see ServerOptions.binaryRoutes). */
+  binaryRoutes?: (router: ConnectRouter) => void;
   /** Decides what of each request body connect reads. */
   guard: RequestGuard;
   /** The context values of a new call. */
@@ -31,6 +34,12 @@ export function createRpcListener(options: RpcListenerOptions): HttpListener {
   options.routes(router);
   const handlers = new Map<string, UniversalHandler>();
   for (const handler of router.handlers) handlers.set(handler.requestPath, handler);
+  const binaryHandlers = new Map<string, UniversalHandler>();
+  if (options.binaryRoutes !== undefined) {
+    const binaryRouter = createConnectRouter(options);
+    options.binaryRoutes(binaryRouter);
+    for (const handler of binaryRouter.handlers) binaryHandlers.set(handler.requestPath, handler);
+  }
 
   const serve = async (handler: UniversalHandler, ...[req, res]: Parameters<HttpListener>): Promise<void> => {
     const contextValues = options.contextValues(req);
@@ -41,7 +50,9 @@ export function createRpcListener(options: RpcListenerOptions): HttpListener {
   };
 
   return (req, res) => {
-    const handler = handlers.get(requestPath(req.url));
+    const path = requestPath(req.url);
+    const binary = binaryHandlers.size > 0 && !isJsonContentType(req.headers["content-type"] ?? "");
+    const handler = (binary ? binaryHandlers.get(path) : undefined) ?? handlers.get(path);
     if (handler === undefined) {
       options.fallback(req, res);
       return;

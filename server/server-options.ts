@@ -61,6 +61,12 @@ export interface ServerOptions {
   port?: number;
   /** Registers the connect services, e.g. `(router) => router.service(AdminService, impl)`. */
   routes: (router: ConnectRouter) => void;
+  /**
+   * Registers, for binary callers only, other handlers of some of the methods `routes` registered
+   * (same paths): typically with an undecoded input (`EmptySchema`, every field unknown) that the
+   * handler decodes by hand. A call on the JSON codec always goes to the `routes` handler.
+   */
+  binaryRoutes?: (router: ConnectRouter) => void;
   /** Per-service auth and CORS. Services not listed are anonymous and without CORS. */
   policies?: ServicePolicy[];
   /** Plain HTTP routes (static files) besides `/healthz` and `/metrics`. */

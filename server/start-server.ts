@@ -1,9 +1,9 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { compressionGzip } from "@connectrpc/connect-node";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { createCorsPolicy } from "./cors-policy.js";
 import { createErrorInterceptor } from "./error-interceptor.js";
 import type { HttpListener } from "./http-listener.js";
+import { compressionFastGzip } from "./fast-gzip.js";
 import { createHttpRoutes } from "./http-routes.js";
 import { createMetricsInterceptor } from "./metrics-interceptor.js";
 import { listenOnePort } from "./one-port-listener.js";
@@ -47,12 +47,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       o.routes(router);
       registerReflection(router);
     },
+    binaryRoutes: o.binaryRoutes,
     interceptors,
     contextValues: refusals.contextValues,
     // The guard holds each method to its own limit; connect only needs to allow the largest.
     readMaxBytes: Math.max(o.readMaxBytes, ...o.methodReadMaxBytes.values()),
     writeMaxBytes: o.writeMaxBytes,
-    acceptCompression: [compressionGzip],
+    acceptCompression: [compressionFastGzip],
     compressMinBytes: COMPRESS_MIN_BYTES,
     shutdownSignal: shutdown.signal,
     fallback: createHttpRoutes({

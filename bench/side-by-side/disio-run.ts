@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Client } from "@connectrpc/connect";
-import type { AdminService } from "../../gen/disio/v1/admin_service_pb.js";
 import { packageRoot } from "../../cli/package-root.js";
+import { encodeAddUnitsRequest } from "../../sdk/add-units-request-encoder.js";
 import { freePort, startDistributorProcess, startManagerProcess, startWorkerProcess, type GridProcess } from "../grid-processes.js";
-import { binaryAdminClient } from "./binary-admin-client.js";
+import { binaryAdminClients } from "./binary-admin-client.js";
 import { JobTally } from "./job-tally.js";
 import { measuredChildren, measuredPid, measuredSelf, ResourceWatch } from "./measured-processes.js";
 import { loadAverage1m } from "./proc-stat.js";
@@ -24,7 +23,8 @@ export async function runDisio(options: RunOptions): Promise<SystemRun> {
   try {
     const manager = await startManagerProcess({ dataDir: join(options.dir, "manager"), port: await freePort(), adminToken, logDir: options.dir });
     parts.push(manager);
-    const admin = binaryAdminClient(manager.url, adminToken);
+    const clients = binaryAdminClients(manager.url, adminToken);
+    const admin = clients.admin;
     const { token } = await admin.createDistributor({ name: "bench" });
     const distributor = await startDistributorProcess({ dataDir: join(options.dir, "distributor"), port: await freePort(), managerUrl: manager.url, token, logDir: options.dir });
     parts.push(distributor);
@@ -33,7 +33,7 @@ export async function runDisio(options: RunOptions): Promise<SystemRun> {
     const programSource = readFileSync(join(packageRoot(), "examples/trivial/work.js"), "utf8");
 
     const warmUp = await admin.createProject({ name: "warm-up", programSource });
-    await runProject(admin, warmUp.project!.id, new JobTally(WARM_UP_UNITS), options.batchSize);
+    await runProject(clients, warmUp.project!.id, new JobTally(WARM_UP_UNITS), options.batchSize);
 
     const { project } = await admin.createProject({ name: "measured", programSource });
     const tally = new JobTally(options.jobs);
@@ -45,7 +45,7 @@ export async function runDisio(options: RunOptions): Promise<SystemRun> {
       measuredChildren("worker processes", worker.child.pid!),
       measuredSelf("submitter"),
     ]);
-    await runProject(admin, project!.id, tally, options.batchSize, options.ratePerSecond);
+    await runProject(clients, project!.id, tally, options.batchSize, options.ratePerSecond);
     const processes = watch.stop(options.jobs);
     return { system: "disio", workers: options.workers, offeredPerSecond: options.ratePerSecond, loadAverage: [loadBefore, loadAverage1m()], ...tally.report(), processes };
   } finally {
@@ -53,13 +53,17 @@ export async function runDisio(options: RunOptions): Promise<SystemRun> {
   }
 }
 
-/** Adds the tally's units to a project while consuming WatchResults, until every unit has its result. */
-async function runProject(admin: Client<typeof AdminService>, projectId: string, tally: JobTally, batchSize: number, ratePerSecond?: number): Promise<void> {
+/**
+ * Adds the tally's units to a project while consuming WatchResults, until every unit has its result.
+ * Both go through the SDK's hand codecs (`encodeAddUnitsRequest`, the result-pages client), as the
+ * SDK's `Job.add` and `Job.results` do; no request id, so the manager stores each batch as before.
+ */
+async function runProject(clients: ReturnType<typeof binaryAdminClients>, projectId: string, tally: JobTally, batchSize: number, ratePerSecond?: number): Promise<void> {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const stop = new AbortController();
   const watching = (async () => {
-    for await (const batch of admin.watchResults({ projectId }, { signal: stop.signal })) {
+    for await (const batch of clients.resultPages.watchResults({ projectId }, { signal: stop.signal })) {
       for (const result of batch.results) {
         const input = decoder.decode(result.input);
         tally.result((JSON.parse(input) as { i: number }).i, decoder.decode(result.output) === input);
@@ -69,7 +73,8 @@ async function runProject(admin: Client<typeof AdminService>, projectId: string,
     if (!stop.signal.aborted) throw error;
   });
   const add = async (from: number, to: number) => {
-    await admin.addUnits({ projectId, units: Array.from({ length: to - from }, (_, k) => ({ input: encoder.encode(`{"i":${from + k}}`) })) });
+    const inputs = Array.from({ length: to - from }, (_, k) => encoder.encode(`{"i":${from + k}}`));
+    await clients.admin.addUnits(encodeAddUnitsRequest(projectId, "", inputs));
   };
   await submitBatches(tally, batchSize, add, ratePerSecond);
   await Promise.race([tally.allDone, watching.then(() => Promise.reject(new Error("WatchResults ended before every result")))]);

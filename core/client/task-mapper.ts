@@ -2,9 +2,8 @@
  * Mappers between the DistributorService messages and the unit-processor protocol: proto messages
  * stop here, processors see only {@link RunnableTask} and {@link UnitResult}.
  */
-import { create } from "@bufbuild/protobuf";
-import { DurationSchema, type Duration } from "@bufbuild/protobuf/wkt";
-import { Encoding, TaskErrorSchema, TaskResultSchema, type Task, type TaskResult } from "../../gen/disio/v1/common_pb.js";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { Encoding, type Task, type TaskResult } from "../../gen/disio/v1/common_pb.js";
 import type { RunnableTask, UnitEncoding, UnitResult } from "./unit-processor.js";
 
 /** Longest error message sent in a result (common.proto: truncated to 4 KiB). */
@@ -34,19 +33,29 @@ export function programErrorResult(copyId: string, message: string): UnitResult 
   return { copyId, outcome: { ok: false, kind: "program", message }, durationMs: 0 };
 }
 
-/** A processor's result as a `TaskResult` for Report (error messages truncated to 4 KiB). */
+/**
+ * A processor's result as a `TaskResult` for Report (error messages truncated to 4 KiB). Built as
+ * the plain object `create` would make, without its reflection (a test checks equality): one per
+ * unit on the worker's hot path.
+ */
 export function toProtoTaskResult(result: UnitResult): TaskResult {
   const outcome = result.outcome;
-  return create(TaskResultSchema, {
+  return {
+    $typeName: "disio.v1.TaskResult",
     copyId: result.copyId,
     outcome: outcome.ok
       ? { case: "output", value: outcome.output }
       : {
           case: "error",
-          value: create(TaskErrorSchema, { kind: outcome.kind, message: outcome.message.slice(0, MAX_ERROR_MESSAGE_CHARS) }),
+          value: { $typeName: "disio.v1.TaskError", message: outcome.message.slice(0, MAX_ERROR_MESSAGE_CHARS), kind: outcome.kind },
         },
     duration: durationOf(result.durationMs),
-  });
+    clientId: "",
+    receiveTime: undefined,
+    unitId: "",
+    clientKey: "",
+    clientHost: "",
+  };
 }
 
 /** A non-negative duration with sub-millisecond precision (integer nanos, as the wire needs). */
@@ -54,5 +63,5 @@ function durationOf(ms: number): Duration {
   const safe = Number.isFinite(ms) && ms > 0 ? ms : 0;
   const seconds = Math.floor(safe / 1000);
   const nanos = Math.min(999_999_999, Math.round((safe - seconds * 1000) * 1_000_000));
-  return create(DurationSchema, { seconds: BigInt(seconds), nanos });
+  return { $typeName: "google.protobuf.Duration", seconds: BigInt(seconds), nanos };
 }

@@ -1,10 +1,11 @@
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
-import { compressionGzip, createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { durationFromMs, durationMs, EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from "../../core/backoff.js";
 import { VERSION } from "../../core/version.js";
 import { ManagerService, type RegisterResponse } from "../../gen/disio/v1/manager_service_pb.js";
+import { compressionFastGzip } from "../../server/index.js";
 import { rawTasksOf } from "../raw-task.js";
 import { Signal, sleep } from "../signal.js";
 
@@ -223,8 +224,8 @@ export class ManagerLink {
         baseUrl: url,
         httpVersion: "2",
         useBinaryFormat: true,
-        sendCompression: compressionGzip,
-        acceptCompression: [compressionGzip],
+        sendCompression: compressionFastGzip,
+        acceptCompression: [compressionFastGzip],
         compressMinBytes: 1024,
         readMaxBytes: maxBytes,
         writeMaxBytes: maxBytes,

@@ -54,13 +54,8 @@ interface HeldRow {
   renew_at: number;
 }
 
-interface ResultRow {
-  copy_id: string;
-  unit_id: string;
-  client_id: string;
-  received_at: number;
-  result: Buffer;
-}
+/** A `results` row as an array: copy_id, unit_id, client_id, received_at, result. */
+type ResultRow = [string, string, string, number, Buffer];
 
 /** One takeReady batch's client lease (one entry per batch keeps the queue small at high rates). */
 interface ClientLease {
@@ -156,9 +151,10 @@ class SqliteStore implements DistributorStore {
       5,
       (n) => `INSERT OR IGNORE INTO results (copy_id, unit_id, client_id, received_at, result) VALUES ${valuesList(n, 5)}`,
     );
-    this.#selectResults = db.prepare(
-      "SELECT copy_id, unit_id, client_id, received_at, result FROM results ORDER BY seq LIMIT ?",
-    );
+    // Rows as arrays: better-sqlite3 builds named-column objects at about twice the cost.
+    this.#selectResults = db
+      .prepare("SELECT copy_id, unit_id, client_id, received_at, result FROM results ORDER BY seq LIMIT ?")
+      .raw(true);
     this.#deleteResults = new BatchStatement(db, 1, (n) => `DELETE FROM results WHERE copy_id IN (${placeholders(n)})`);
     this.#selectResultCopyIds = db.prepare("SELECT copy_id FROM results").pluck();
     this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?").pluck();
@@ -335,12 +331,12 @@ class SqliteStore implements DistributorStore {
 
   async pendingResults(limit: number): Promise<StoredResult[]> {
     const rows = this.#selectResults.all(limit) as ResultRow[];
-    return rows.map((row) => ({
-      copyId: row.copy_id,
-      unitId: row.unit_id,
-      clientId: row.client_id,
-      receivedAtMs: row.received_at,
-      result: new Uint8Array(row.result.buffer, row.result.byteOffset, row.result.byteLength),
+    return rows.map(([copyId, unitId, clientId, receivedAtMs, result]) => ({
+      copyId,
+      unitId,
+      clientId,
+      receivedAtMs,
+      result: new Uint8Array(result.buffer, result.byteOffset, result.byteLength),
     }));
   }
 
