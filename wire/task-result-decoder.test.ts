@@ -32,6 +32,7 @@ const results: Array<[string, ResultInit[]]> = [
         unitId: "u9",
         clientKey: "k".repeat(200),
         clientHost: "host",
+        extraOfCopyId: "c-origin",
       },
     ],
   ],

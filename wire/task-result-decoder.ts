@@ -21,6 +21,7 @@ export function readTaskResult(reader: WireReader, length: number): TaskResult {
     unitId: "",
     clientKey: "",
     clientHost: "",
+    extraOfCopyId: "",
   };
   const end = reader.pos + length;
   while (reader.pos < end) {
@@ -41,6 +42,7 @@ export function readTaskResult(reader: WireReader, length: number): TaskResult {
     else if (no === 7) result.unitId = reader.string(size);
     else if (no === 8) result.clientKey = reader.string(size);
     else if (no === 9) result.clientHost = reader.string(size);
+    else if (no === 10) result.extraOfCopyId = reader.string(size);
     else reader.pos += size;
   }
   reader.expectEnd(end);

@@ -55,6 +55,7 @@ export function toProtoTaskResult(result: UnitResult): TaskResult {
     unitId: "",
     clientKey: "",
     clientHost: "",
+    extraOfCopyId: "",
   };
 }
 
