@@ -106,6 +106,8 @@ const REPLACE_WAIT_MS = 1_000;
 const IDLE_SESSION_MS = 10 * 60_000;
 /** An OK result this recent from another client shows the work can be done (see errorBackoff), ms. */
 const RECENT_OK_MS = 60_000;
+/** Streams woken at once when copies became ready (see `notifyReady`). */
+const READY_WAKE_BATCH = 64;
 
 /**
  * Hands held copies to clients and takes their results: one Work stream per client with `slots`
@@ -177,18 +179,28 @@ export class WorkHub {
   /**
    * Copies became ready: wakes the streams with free credit that look for copies, once per turn of
    * the event loop however many changes came in it (a sweep requeueing many clients' tasks, a pool
-   * member's burst of requeues). Streams without free credit wake when a result frees a slot.
+   * member's burst of requeues). Only the {@link READY_WAKE_BATCH} that waited longest wake; each of
+   * them that finds copies wakes the next (see `#serve`), so a change costs what it hands out, not
+   * one look per idle client: with 10,000 idle clients, each lease batch or requeue woke all of
+   * them, most to find nothing. Streams without free credit wake when a result frees a slot.
    */
   notifyReady(): void {
     if (this.#readyWakeScheduled) return;
     this.#readyWakeScheduled = true;
     setImmediate(() => {
       this.#readyWakeScheduled = false;
-      for (const stream of this.#hungry) {
-        stream.readyPending = true;
-        stream.wake.notify();
-      }
+      this.#wakeHungry(READY_WAKE_BATCH);
     });
+  }
+
+  /** Wakes the `count` streams that have looked for copies longest (they rejoin the queue if they still find none). */
+  #wakeHungry(count: number): void {
+    for (const stream of this.#hungry) {
+      if (count-- <= 0) return;
+      this.#hungry.delete(stream);
+      stream.readyPending = true;
+      stream.wake.notify();
+    }
   }
 
   /**
@@ -310,6 +322,13 @@ export class WorkHub {
         });
         // Refused copies become this client's once they waited long enough: look again by then.
         stream.retryAtMs = refused ? now + Math.min(selfDelayMs, this.#settings.keepAliveMs) : undefined;
+        // There may be more (or copies this client may not have, for others): the next waiting stream
+        // looks. This one queues again behind it (when it loops, if it got copies).
+        if (given.length > 0 || refused) {
+          this.#hungry.delete(stream);
+          this.#wakeHungry(1);
+          if (given.length === 0) this.#hungry.add(stream);
+        }
         if (given.length > 0) {
           for (const copy of given) this.#unitHolders.note(copy.unitId, copy.copyId, session.tags, now);
           const copyIds = given.map((copy) => copy.copyId);
