@@ -354,7 +354,9 @@ export class WorkHub {
       }
       // Copies that became ready while this stream was asking the store: look again rather than sleep.
       if (stream.readyPending) continue;
-      const heldBackMs = credit > 0 ? allowance.notBeforeMs - now : Infinity;
+      // Only a client held back waits for its time; one that found no copies waits for a wake-up
+      // (before, it looked again every millisecond: thousands of idle clients kept a core busy).
+      const heldBackMs = credit > 0 && now < allowance.notBeforeMs ? allowance.notBeforeMs - now : Infinity;
       const retryInMs = credit > 0 && stream.retryAtMs !== undefined ? stream.retryAtMs - now : Infinity;
       await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs, retryInMs), 1), signal);
     }
