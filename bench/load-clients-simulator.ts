@@ -184,6 +184,8 @@ function run(start: Extract<SimulatorCommand, { type: "start" }>): void {
   })();
 }
 
+// Started in a session of its own: it must not outlive its parent.
+process.once("disconnect", () => process.exit(0));
 process.once("message", (command: SimulatorCommand) => {
   if (command.type === "start") run(command);
 });

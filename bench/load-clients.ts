@@ -90,6 +90,9 @@ for (let i = 0; i < distributorCount; i++) {
     token,
     logDir: dir,
     extraArgs: [...storeArgs, "--max-clients", String(clients), "--max-connections", String(clients + 1_000)],
+    // Its own session, so that with the kernel's autogroup scheduling it does not share one slice
+    // of the CPU with the simulated clients (each child gets its own session too).
+    detached: true,
   });
   distributors.push(distributor);
   processes.push(distributor);
@@ -108,7 +111,7 @@ const simulatorPath = join(dirname(fileURLToPath(import.meta.url)), "load-client
 const latest: SimulatorReport[] = [];
 let latencies: number[] = [];
 const simulators = Array.from({ length: clientProcesses }, (_, k) => {
-  const child = fork(simulatorPath, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(simulatorPath, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], detached: true });
   child.on("message", (report: SimulatorReport) => {
     latest[k] = report;
     for (const ms of report.latencies) latencies.push(ms);
