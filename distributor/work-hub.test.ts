@@ -311,6 +311,14 @@ describe("WorkHub", () => {
     await Promise.all(nexts);
   });
 
+  it("tells joining clients a longer heartbeat interval once their heartbeats would pass 200 a second", async () => {
+    const { hub } = await setup(0, { heartbeatMs: 1_000 });
+    const intervals = Array.from({ length: 400 }, (_, i) => hub.joined(`client-${i}`, "node"));
+    expect(intervals[0]).toBe(1_000);
+    expect(intervals[199]).toBe(1_000);
+    expect(intervals[399]).toBe(2_000);
+  });
+
   it("stops counting an idle client silent too long as connected, at once, though its stream is still open", async () => {
     let now = 1_000_000;
     const { hub } = await setup(0, { heartbeatMs: 1_000, keepAliveMs: 60_000 }, { now: () => now });

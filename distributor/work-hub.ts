@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { TaskResult } from "../gen/disio/v1/common_pb.js";
 import { clientSilent } from "../core/client-silence.js";
+import { clientHeartbeatMs } from "../core/heartbeat-interval.js";
 import { errorBackoff } from "../core/error-backoff.js";
 import { MAX_OUTPUT_BYTES } from "../core/output-limit.js";
 import { workCredit } from "../core/work-credit.js";
@@ -26,8 +27,9 @@ export interface WorkHubSettings {
   /** Most results (and returned copies) per client Report. */
   maxReportResults: number;
   /**
-   * How often a client must be heard from, ms (told at Join). A stream whose client was silent for
-   * three intervals is ended, its tasks requeued.
+   * How often a client must be heard from, ms (told at Join, longer with many clients: see
+   * `clientHeartbeatMs`). A stream whose client was silent for three intervals is ended, its tasks
+   * requeued.
    */
   heartbeatMs: number;
   /**
@@ -205,11 +207,19 @@ export class WorkHub {
 
   /**
    * Records a joined client with its identity (its hashed stable key and host, see
-   * client-identity.ts), which its results carry to the manager. Default: anonymous.
+   * client-identity.ts), which its results carry to the manager. Default: anonymous. Returns the
+   * heartbeat interval to tell it, ms.
    */
-  joined(clientId: string, platform: string, identity: ClientIdentity = ANONYMOUS): void {
+  joined(clientId: string, platform: string, identity: ClientIdentity = ANONYMOUS): number {
     const now = this.#now();
-    this.#sessions.set(clientId, newSession(clientId, platform, now, identity, identityTags(clientId, identity)));
+    const heartbeatMs = this.#heartbeatMs();
+    this.#sessions.set(clientId, newSession(clientId, platform, now, heartbeatMs, identity, identityTags(clientId, identity)));
+    return heartbeatMs;
+  }
+
+  /** The heartbeat interval for a client joining now (see `clientHeartbeatMs`). */
+  #heartbeatMs(): number {
+    return clientHeartbeatMs(this.#settings.heartbeatMs, this.#sessions.size + 1);
   }
 
   /**
@@ -542,7 +552,7 @@ export class WorkHub {
         else if (session.leftAtMs === undefined && now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
         continue;
       }
-      if (stream.abort.signal.aborted || !clientSilent({ lastHeardMs: session.lastHeardMs }, now, this.#settings.heartbeatMs)) continue;
+      if (stream.abort.signal.aborted || !clientSilent({ lastHeardMs: session.lastHeardMs }, now, session.heartbeatMs)) continue;
       // Not connected from now on, even while the stream's generator is still stuck in a write.
       this.#streams.delete(stream);
       // Requeued now, not when the stream's generator ends: a write to a frozen client may never return.
@@ -585,7 +595,7 @@ export class WorkHub {
     if (session === undefined) {
       // A client that joined before a restart comes back with its still-valid token.
       const now = this.#now();
-      session = newSession(clientId, "unknown", now, ANONYMOUS, identityTags(clientId, ANONYMOUS));
+      session = newSession(clientId, "unknown", now, this.#heartbeatMs(), ANONYMOUS, identityTags(clientId, ANONYMOUS));
       this.#sessions.set(clientId, session);
     }
     return session;
