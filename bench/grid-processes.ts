@@ -160,14 +160,27 @@ export async function startManagerProcess(options: { dataDir: string; port: numb
   return manager;
 }
 
-/** Starts `disio distributor` on `port` and waits until it is healthy. */
-export async function startDistributorProcess(options: { dataDir: string; port: number; managerUrl: string; token: string; logDir: string; extraArgs?: string[] }): Promise<GridProcess> {
+/**
+ * Starts `disio distributor` on `port` and waits until it is healthy; `detached` starts it in a
+ * session of its own (see {@link spawnDisio}).
+ */
+export async function startDistributorProcess(options: {
+  dataDir: string;
+  port: number;
+  managerUrl: string;
+  token: string;
+  logDir: string;
+  extraArgs?: string[];
+  detached?: boolean;
+}): Promise<GridProcess> {
   const url = `http://127.0.0.1:${options.port}`;
   const distributor = spawnDisio(
     "distributor",
     ["distributor", "--port", String(options.port), "--data", options.dataDir, "--manager", options.managerUrl, "--token", options.token, ...(options.extraArgs ?? [])],
     options.logDir,
     url,
+    {},
+    options.detached,
   );
   await untilHealthy(distributor, "distributor");
   return distributor;

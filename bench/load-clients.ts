@@ -1,33 +1,38 @@
 /**
  * Many clients at once: `--clients` simulated clients (default 10,000) on HTTP/1.1 Connect server
  * streams, as browsers connect, against one distributor or a pool over Redis. Each client joins,
- * opens its Work stream with one slot, holds each task `--think` ms (±50 %), reports it and waits
- * for the next. Measured while every client is connected, for `--seconds`: the time from a
- * Report's acknowledgement (the slot freed) to the next task on the stream (p50, p99, max), the
- * distributors' peak RSS, tasks per second and errors. Prints one JSON line; record it in
- * BENCHMARKS.md with the command.
+ * opens its Work stream with one slot, holds each task `--think` ms (±50 %), reports it, sends an
+ * empty Report as heartbeat when it sent none for the distributor's heartbeat interval, and waits
+ * for the next task. Measured once every client streams (or the ramp timed out), for `--seconds`:
+ * the time from a Report's acknowledgement (the slot freed) to the next task on the stream (p50,
+ * p99, max), tasks per second, the distributors' peak RSS and CPU time (per task and share of a
+ * core) and the calls that failed. Prints a summary on stderr and one JSON line on stdout; record
+ * them in BENCHMARKS.md with the command and the load average.
  *
- * Clients' connections come from `--addresses` loopback addresses (127.0.1.x, at most 100 streams
- * each, under the distributor's per-address cap); each address reports over at most 3 shared
- * keep-alive connections.
+ * The clients run in `--client-processes` child processes (see load-clients-simulator.ts). Their
+ * connections come from `--addresses` loopback addresses (127.0.1.x, at most 100 streams each,
+ * under the distributor's per-address cap); each address reports over at most 3 shared keep-alive
+ * connections per child. The distributors are stopped with SIGTERM at the end, so that a profile
+ * asked with `DISIO_GRID_NODE_FLAGS="--cpu-prof --cpu-prof-dir=…"` is written.
  *
  * Run: `npm run build && node dist/bench/load-clients.js --clients 10000` (one distributor, SQLite), or
  * `… --distributors 2 --store redis://127.0.0.1:6379/0` (a pool).
  */
+import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { setMaxListeners } from "node:events";
-import { Agent } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { packageRoot } from "../cli/package-root.js";
 import { removeRedisKeys } from "../distributor/store/redis/remove-redis-keys.js";
-import { freePort, startDistributorProcess, startManagerProcess, type GridProcess } from "./grid-processes.js";
+import { freePort, startDistributorProcess, startManagerProcess, treeCpuSeconds, type GridProcess } from "./grid-processes.js";
+import type { SimulatorCommand, SimulatorReport } from "./load-clients-simulator.js";
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +43,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "60" },
     ramp: { type: "string", default: "30" },
     addresses: { type: "string", default: "100" },
+    "client-processes": { type: "string", default: "2" },
   },
 });
 const clients = Number(values.clients);
@@ -47,6 +53,7 @@ const thinkMs = Number(values.think);
 const seconds = Number(values.seconds);
 const rampSeconds = Number(values.ramp);
 const addresses = Number(values.addresses);
+const clientProcesses = Number(values["client-processes"]);
 if (distributorCount > 1 && store === "sqlite") throw new Error("a pool of distributors needs --store redis://…");
 
 const dir = mkdtempSync(join(tmpdir(), "disio-load-"));
@@ -55,6 +62,8 @@ const prefix = `disio-bench:${randomUUID()}:`;
 const processes: GridProcess[] = [];
 /** Stops every process started here and removes what the run made, however it ends. */
 async function cleanUp(): Promise<void> {
+  const stopped = Promise.all(processes.map((p) => p.stop("SIGTERM")));
+  await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 20_000))]);
   await Promise.all(processes.map((p) => p.stop("SIGKILL")));
   if (store !== "sqlite") await removeRedisKeys(store, prefix).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
@@ -81,6 +90,9 @@ for (let i = 0; i < distributorCount; i++) {
     token,
     logDir: dir,
     extraArgs: [...storeArgs, "--max-clients", String(clients), "--max-connections", String(clients + 1_000)],
+    // Its own session, so that with the kernel's autogroup scheduling it does not share one slice
+    // of the CPU with the simulated clients (each child gets its own session too).
+    detached: true,
   });
   distributors.push(distributor);
   processes.push(distributor);
@@ -94,143 +106,114 @@ for (let start = 0; start < units; start += 20_000) {
   await admin.addUnits({ projectId: project!.id, units: batch });
 }
 
-const streamAgent = new Agent({ keepAlive: true, maxSockets: Infinity });
-const unaryAgent = new Agent({ keepAlive: true, maxSockets: 3 });
-type DistributorClient = Client<typeof DistributorService>;
-const transports = new Map<string, { stream: DistributorClient; unary: DistributorClient }>();
-function clientsFor(url: string, address: string): { stream: DistributorClient; unary: DistributorClient } {
-  const key = `${url} ${address}`;
-  let pair = transports.get(key);
-  if (pair === undefined) {
-    const make = (agent: Agent) =>
-      createClient(DistributorService, createConnectTransport({ baseUrl: url, httpVersion: "1.1", nodeOptions: { agent, localAddress: address } }));
-    pair = { stream: make(streamAgent), unary: make(unaryAgent) };
-    transports.set(key, pair);
-  }
-  return pair;
-}
-
-const stats = { joined: 0, streaming: 0, tasks: 0, errors: 0, lastError: "" };
-let measuring = false;
-const latencies: number[] = [];
-const stop = new AbortController();
-// Every client's stream listens on it.
-setMaxListeners(0, stop.signal);
-
-async function retrying<T>(call: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      if (stop.signal.aborted) throw error;
-      const code = ConnectError.from(error).code;
-      stats.errors++;
-      stats.lastError = ConnectError.from(error).message;
-      if (![Code.Unavailable, Code.ResourceExhausted, Code.DeadlineExceeded, Code.Unknown, Code.Internal].includes(code)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 800));
-    }
-  }
-}
-
-/** One simulated client: join, stream, hold each task, report it, measure the wait for the next one. */
-async function simulate(index: number): Promise<void> {
-  const url = distributors[index % distributors.length]!.url;
-  const address = `127.0.1.${1 + (index % addresses)}`;
-  const { stream, unary } = clientsFor(url, address);
-  const { sessionToken } = await retrying(() => unary.join({ platform: "bench", cores: 1 }, { signal: stop.signal, timeoutMs: 30_000 }));
-  stats.joined++;
-  const headers = { authorization: `Bearer ${sessionToken}` };
-  let freedAt: number | undefined;
-  let counted = false;
-  while (!stop.signal.aborted) {
-    try {
-      for await (const message of stream.work({ slots: 1 }, { headers, signal: stop.signal })) {
-        if (!counted) {
-          counted = true;
-          stats.streaming++;
-        }
-        for (const task of message.tasks) {
-          const now = performance.now();
-          if (freedAt !== undefined && measuring) latencies.push(now - freedAt);
-          freedAt = undefined;
-          await new Promise((resolve) => setTimeout(resolve, thinkMs * (0.5 + Math.random())));
-          if (stop.signal.aborted) return;
-          await retrying(() =>
-            unary.report(
-              { results: [{ copyId: task.copyId, unitId: task.unitId, outcome: { case: "output", value: task.input } }] },
-              { headers, signal: stop.signal, timeoutMs: 30_000 },
-            ),
-          );
-          freedAt = performance.now();
-          stats.tasks++;
-        }
-      }
-    } catch (error) {
-      if (stop.signal.aborted) return;
-      stats.errors++;
-      stats.lastError = ConnectError.from(error).message;
-    }
-    if (counted) {
-      counted = false;
-      stats.streaming--;
-    }
-    freedAt = undefined;
-  }
-}
+// The clients run in child processes, each with its share.
+const simulatorPath = join(dirname(fileURLToPath(import.meta.url)), "load-clients-simulator.js");
+const latest: SimulatorReport[] = [];
+let latencies: number[] = [];
+const simulators = Array.from({ length: clientProcesses }, (_, k) => {
+  const child = fork(simulatorPath, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], detached: true });
+  child.on("message", (report: SimulatorReport) => {
+    latest[k] = report;
+    for (const ms of report.latencies) latencies.push(ms);
+  });
+  const first = Math.floor((clients * k) / clientProcesses);
+  const count = Math.floor((clients * (k + 1)) / clientProcesses) - first;
+  const command: SimulatorCommand = { type: "start", urls: distributors.map((d) => d.url), first, count, addresses, thinkMs, rampMs: rampSeconds * 1000 };
+  child.send(command);
+  return child;
+});
+const tell = (command: SimulatorCommand) => simulators.forEach((child) => child.connected && child.send(command));
+const sum = (field: "joined" | "streaming" | "tasks" | "errors") => latest.reduce((total, report) => total + (report?.[field] ?? 0), 0);
+const lastError = () => latest.map((report) => report?.lastError).filter(Boolean).at(-1) ?? "";
 
 const peakRssMb = distributors.map(() => 0);
 const sampler = setInterval(() => distributors.forEach((d, i) => (peakRssMb[i] = Math.max(peakRssMb[i]!, d.rssMb()))), 1_000);
 const started = performance.now();
-const running: Promise<void>[] = [];
-for (let i = 0; i < clients; i++) {
-  running.push(simulate(i).catch((error: unknown) => {
-    stats.errors++;
-    stats.lastError = String(error);
-  }));
-  if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, (rampSeconds * 1000 * 100) / clients));
-}
-const rampDeadline = performance.now() + 120_000;
-while (stats.streaming < clients && performance.now() < rampDeadline) {
+const progress = () =>
+  console.error(
+    JSON.stringify({
+      atS: Math.round((performance.now() - started) / 1000),
+      joined: sum("joined"),
+      streaming: sum("streaming"),
+      tasks: sum("tasks"),
+      errors: sum("errors"),
+      distributorRssMb: distributors.map((d) => Math.round(d.rssMb())),
+      lastError: lastError(),
+    }),
+  );
+const rampDeadline = performance.now() + rampSeconds * 1000 + 120_000;
+do {
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  console.error(JSON.stringify({ atS: Math.round((performance.now() - started) / 1000), ...stats }));
-}
+  progress();
+} while (sum("streaming") < clients && performance.now() < rampDeadline);
 const allConnectedAfterS = (performance.now() - started) / 1000;
+const streamingAtStart = sum("streaming");
 const infos = await Promise.all(
-  distributors.map((d) => retrying(() => createClient(DistributorService, createConnectTransport({ baseUrl: d.url, httpVersion: "1.1" })).getInfo({}, { timeoutMs: 10_000 }))),
+  distributors.map((d) =>
+    createClient(DistributorService, createConnectTransport({ baseUrl: d.url, httpVersion: "1.1" }))
+      .getInfo({}, { timeoutMs: 30_000 })
+      .catch(() => undefined),
+  ),
 );
-const tasksBefore = stats.tasks;
-measuring = true;
+const tasksBefore = sum("tasks");
+const errorsBefore = sum("errors");
+const cpuBefore = distributors.map((d) => treeCpuSeconds(d.child.pid!));
+latencies = [];
+tell({ type: "measure", on: true });
 const measureStart = performance.now();
+const measuring = setInterval(progress, 5_000);
 await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-measuring = false;
+clearInterval(measuring);
+tell({ type: "measure", on: false });
 const measuredS = (performance.now() - measureStart) / 1000;
-const tasksPerSecond = (stats.tasks - tasksBefore) / measuredS;
+const cpuSeconds = distributors.map((d, i) => treeCpuSeconds(d.child.pid!) - cpuBefore[i]!);
+// The report that closes each child's window.
+await new Promise((resolve) => setTimeout(resolve, 1_500));
+const tasks = sum("tasks") - tasksBefore;
+const streamingAtEnd = sum("streaming");
+const failedCalls = sum("errors") - errorsBefore;
 clearInterval(sampler);
-stop.abort();
-await Promise.race([Promise.allSettled(running), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-streamAgent.destroy();
-unaryAgent.destroy();
+tell({ type: "stop" });
+await Promise.race([Promise.all(simulators.map((child) => new Promise((resolve) => child.once("exit", resolve)))), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+const simulatorRssMb = latest.map((report) => Math.round(report?.rssMb ?? 0));
+const simulatorCpuSeconds = latest.map((report) => Math.round(report?.cpuSeconds ?? 0));
+simulators.forEach((child) => child.kill("SIGKILL"));
 await cleanUp();
 
 latencies.sort((a, b) => a - b);
 const quantile = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
-console.log(
-  JSON.stringify({
-    clients,
-    distributors: distributorCount,
-    store,
-    thinkMs,
-    streamingAtStart: stats.streaming,
-    connectedPerDistributor: infos.map((info) => info.clients),
-    allConnectedAfterS: Number(allConnectedAfterS.toFixed(1)),
-    measuredS: Number(measuredS.toFixed(1)),
-    tasksPerSecond: Math.round(tasksPerSecond),
-    freedSlotToNextTaskMs: { samples: latencies.length, p50: quantile(0.5), p99: quantile(0.99), max: Math.round(latencies.at(-1) ?? NaN) },
-    distributorPeakRssMb: peakRssMb.map((mb) => Math.round(mb)),
-    loadGeneratorRssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
-    errors: stats.errors,
-    lastError: stats.lastError,
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-  }),
+const result = {
+  clients,
+  distributors: distributorCount,
+  store,
+  thinkMs,
+  streamingAtStart,
+  streamingAtEnd,
+  connectedPerDistributor: infos.map((info) => info?.clients ?? null),
+  allConnectedAfterS: Number(allConnectedAfterS.toFixed(1)),
+  measuredS: Number(measuredS.toFixed(1)),
+  tasksPerSecond: Math.round(tasks / measuredS),
+  freedSlotToNextTaskMs: { samples: latencies.length, p50: quantile(0.5), p99: quantile(0.99), max: Math.round(latencies.at(-1) ?? NaN) },
+  distributorPeakRssMb: peakRssMb.map((mb) => Math.round(mb)),
+  distributorCpuPerTaskMs: cpuSeconds.map((s) => Number(((s * 1000 * distributorCount) / Math.max(tasks, 1)).toFixed(2))),
+  distributorCpuShare: cpuSeconds.map((s) => Number((s / measuredS).toFixed(2))),
+  failedCalls,
+  lastError: lastError(),
+  simulatorRssMb,
+  simulatorCpuSeconds,
+  loadAverage: loadavg().map((l) => Number(l.toFixed(1))),
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+};
+const f = result.freedSlotToNextTaskMs;
+console.error(
+  [
+    `clients streaming: ${streamingAtStart} of ${clients} at the start, ${streamingAtEnd} at the end (all streaming after ${result.allConnectedAfterS} s)`,
+    `tasks/s: ${result.tasksPerSecond} over ${result.measuredS} s`,
+    `freed slot → next task: p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms (${f.samples} samples)`,
+    `distributor peak RSS: ${result.distributorPeakRssMb.join(" / ")} MB; CPU ${result.distributorCpuShare.join(" / ")} of a core, ${result.distributorCpuPerTaskMs.join(" / ")} ms per task`,
+    `failed calls while measuring: ${failedCalls}${failedCalls > 0 ? ` (last: ${result.lastError})` : ""}`,
+    `load average: ${result.loadAverage.join(" ")}`,
+  ].join("\n"),
 );
+console.log(JSON.stringify(result));
 process.exit(0);

@@ -9,6 +9,8 @@ export interface Session {
   lastSeenMs: number;
   /** Last Report (results, returns or an empty heartbeat) or stream open, ms. */
   lastHeardMs: number;
+  /** The heartbeat interval the client was told at Join, ms (it is silent after three). */
+  heartbeatMs: number;
   /** Error results in a row since the last OK one. */
   errorStreak: number;
   results: number;
@@ -45,7 +47,7 @@ export interface Stream {
   done: Promise<void>;
 }
 
-/** A session just joined (or seen again after a restart) at `nowMs`. */
-export function newSession(clientId: string, platform: string, nowMs: number, identity: ClientIdentity, tags: readonly string[]): Session {
-  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, errorStreak: 0, results: 0, stream: undefined, leftAtMs: undefined, identity, tags };
+/** A session just joined (or seen again after a restart) at `nowMs`, told to heartbeat every `heartbeatMs`. */
+export function newSession(clientId: string, platform: string, nowMs: number, heartbeatMs: number, identity: ClientIdentity, tags: readonly string[]): Session {
+  return { clientId, platform, joinedAtMs: nowMs, lastSeenMs: nowMs, lastHeardMs: nowMs, heartbeatMs, errorStreak: 0, results: 0, stream: undefined, leftAtMs: undefined, identity, tags };
 }

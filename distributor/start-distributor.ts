@@ -177,7 +177,7 @@ export async function startDistributor(options: DistributorOptions): Promise<Run
         tokens,
         programs,
         store,
-        settings: { maxClients: o.maxClients, taskLeaseMs: o.taskLeaseMs, maxRunTimeMs: o.maxRunTimeMs, heartbeatMs: o.clientHeartbeatMs, region: o.region },
+        settings: { maxClients: o.maxClients, taskLeaseMs: o.taskLeaseMs, maxRunTimeMs: o.maxRunTimeMs, region: o.region },
         link: () => ({
           distributorId: registration?.distributorId ?? "",
           managerPublicKey: registration?.managerPublicKey ?? new Uint8Array(0),

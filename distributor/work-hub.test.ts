@@ -25,6 +25,11 @@ function copyIds(batch: IteratorResult<WorkBatch>): string[] {
   return batch.done === true ? [] : batch.value.tasks.map((t) => t.copyId);
 }
 
+/** Resolves once `condition` holds (checked every few ms). */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe("WorkHub", () => {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -277,6 +282,41 @@ describe("WorkHub", () => {
     expect(clockReads).toBeLessThan(10);
     await hub.close(100);
     await Promise.all(busyNext);
+  });
+
+  it("on copies becoming ready, wakes a few of many waiting streams and passes on to the next while copies last", async () => {
+    const { hub, store } = await setup(0, { keepAliveMs: 60_000 });
+    let looks = 0;
+    const takeReady = store.takeReady.bind(store);
+    store.takeReady = (request) => (looks++, takeReady(request));
+    const streams = Array.from({ length: 300 }, (_, i) => {
+      hub.joined(`idle-${i}`, "node");
+      return hub.work(`idle-${i}`, 1, new AbortController().signal);
+    });
+    let served = 0;
+    const nexts = streams.map((stream) => stream.next().then((batch) => (served += copyIds(batch).length)));
+    // Let every stream park, finding nothing.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(looks).toBe(300);
+    looks = 0;
+    await store.addLeased([leasedCopy(1), leasedCopy(2), leasedCopy(3)]);
+    await waitUntil(() => served === 3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A few looks (the first batch of waiters and the passes on), not one per idle client.
+    expect(looks).toBeLessThanOrEqual(64 + 3);
+    // More copies than one batch of waiters: passed on stream to stream until each has its copy.
+    await store.addLeased(Array.from({ length: 200 }, (_, i) => leasedCopy(10 + i)));
+    await waitUntil(() => served === 203);
+    await hub.close(100);
+    await Promise.all(nexts);
+  });
+
+  it("tells joining clients a longer heartbeat interval once their heartbeats would pass 200 a second", async () => {
+    const { hub } = await setup(0, { heartbeatMs: 1_000 });
+    const intervals = Array.from({ length: 400 }, (_, i) => hub.joined(`client-${i}`, "node"));
+    expect(intervals[0]).toBe(1_000);
+    expect(intervals[199]).toBe(1_000);
+    expect(intervals[399]).toBe(2_000);
   });
 
   it("stops counting an idle client silent too long as connected, at once, though its stream is still open", async () => {

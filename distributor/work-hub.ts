@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { TaskResult } from "../gen/disio/v1/common_pb.js";
 import { clientSilent } from "../core/client-silence.js";
+import { clientHeartbeatMs } from "../core/heartbeat-interval.js";
 import { errorBackoff } from "../core/error-backoff.js";
 import { MAX_OUTPUT_BYTES } from "../core/output-limit.js";
 import { workCredit } from "../core/work-credit.js";
@@ -27,8 +28,9 @@ export interface WorkHubSettings {
   /** Most results (and returned copies) per client Report. */
   maxReportResults: number;
   /**
-   * How often a client must be heard from, ms (told at Join). A stream whose client was silent for
-   * three intervals is ended, its tasks requeued.
+   * How often a client must be heard from, ms (told at Join, longer with many clients: see
+   * `clientHeartbeatMs`). A stream whose client was silent for three intervals is ended, its tasks
+   * requeued.
    */
   heartbeatMs: number;
   /**
@@ -120,6 +122,8 @@ const IDLE_SESSION_MS = 10 * 60_000;
 const RECENT_OK_MS = 60_000;
 /** While the managers are unreachable, how often a stream with credit and nothing to do looks for extra copies, ms. */
 const EXTRA_RETRY_MS = 1_000;
+/** Streams woken at once when copies became ready (see `notifyReady`). */
+const READY_WAKE_BATCH = 64;
 
 /**
  * Hands held copies to clients and takes their results: one Work stream per client with `slots`
@@ -197,27 +201,45 @@ export class WorkHub {
   /**
    * Copies became ready: wakes the streams with free credit that look for copies, once per turn of
    * the event loop however many changes came in it (a sweep requeueing many clients' tasks, a pool
-   * member's burst of requeues). Streams without free credit wake when a result frees a slot.
+   * member's burst of requeues). Only the {@link READY_WAKE_BATCH} that waited longest wake; each of
+   * them that finds copies wakes the next (see `#serve`), so a change costs what it hands out, not
+   * one look per idle client: with 10,000 idle clients, each lease batch or requeue woke all of
+   * them, most to find nothing. Streams without free credit wake when a result frees a slot.
    */
   notifyReady(): void {
     if (this.#readyWakeScheduled) return;
     this.#readyWakeScheduled = true;
     setImmediate(() => {
       this.#readyWakeScheduled = false;
-      for (const stream of this.#hungry) {
-        stream.readyPending = true;
-        stream.wake.notify();
-      }
+      this.#wakeHungry(READY_WAKE_BATCH);
     });
+  }
+
+  /** Wakes the `count` streams that have looked for copies longest (they rejoin the queue if they still find none). */
+  #wakeHungry(count: number): void {
+    for (const stream of this.#hungry) {
+      if (count-- <= 0) return;
+      this.#hungry.delete(stream);
+      stream.readyPending = true;
+      stream.wake.notify();
+    }
   }
 
   /**
    * Records a joined client with its identity (its hashed stable key and host, see
-   * client-identity.ts), which its results carry to the manager. Default: anonymous.
+   * client-identity.ts), which its results carry to the manager. Default: anonymous. Returns the
+   * heartbeat interval to tell it, ms.
    */
-  joined(clientId: string, platform: string, identity: ClientIdentity = ANONYMOUS): void {
+  joined(clientId: string, platform: string, identity: ClientIdentity = ANONYMOUS): number {
     const now = this.#now();
-    this.#sessions.set(clientId, newSession(clientId, platform, now, identity, identityTags(clientId, identity)));
+    const heartbeatMs = this.#heartbeatMs();
+    this.#sessions.set(clientId, newSession(clientId, platform, now, heartbeatMs, identity, identityTags(clientId, identity)));
+    return heartbeatMs;
+  }
+
+  /** The heartbeat interval for a client joining now (see `clientHeartbeatMs`). */
+  #heartbeatMs(): number {
+    return clientHeartbeatMs(this.#settings.heartbeatMs, this.#sessions.size + 1);
   }
 
   /**
@@ -337,6 +359,13 @@ export class WorkHub {
           if (given.length === 0) stream.retryAtMs = Math.min(stream.retryAtMs ?? Infinity, now + Math.min(EXTRA_RETRY_MS, this.#settings.keepAliveMs));
           else this.#events?.extraCopiesGiven?.(given.length);
         } else if (given.length > 0) this.#extras?.remember(given, session.tags);
+        // There may be more (or copies this client may not have, for others): the next waiting stream
+        // looks. This one queues again behind it (when it loops, if it got copies).
+        if (given.length > 0 || refused) {
+          this.#hungry.delete(stream);
+          this.#wakeHungry(1);
+          if (given.length === 0) this.#hungry.add(stream);
+        }
         if (given.length > 0) {
           for (const copy of given) this.#unitHolders.note(copy.unitId, copy.copyId, session.tags, now);
           const copyIds = given.map((copy) => copy.copyId);
@@ -363,7 +392,8 @@ export class WorkHub {
       }
       // Copies that became ready while this stream was asking the store: look again rather than sleep.
       if (stream.readyPending) continue;
-      // Only a client held back for its errors waits for a time; a hungry one waits to be woken.
+      // Only a client held back waits for its time; one that found no copies waits for a wake-up
+      // (before, it looked again every millisecond: thousands of idle clients kept a core busy).
       const heldBackMs = credit > 0 && now < allowance.notBeforeMs ? allowance.notBeforeMs - now : Infinity;
       const retryInMs = credit > 0 && stream.retryAtMs !== undefined ? stream.retryAtMs - now : Infinity;
       await stream.wake.wait(Math.max(Math.min(keepAliveInMs, heldBackMs, retryInMs), 1), signal);
@@ -581,7 +611,7 @@ export class WorkHub {
         else if (session.leftAtMs === undefined && now - session.lastSeenMs > IDLE_SESSION_MS) this.#sessions.delete(session.clientId);
         continue;
       }
-      if (stream.abort.signal.aborted || !clientSilent({ lastHeardMs: session.lastHeardMs }, now, this.#settings.heartbeatMs)) continue;
+      if (stream.abort.signal.aborted || !clientSilent({ lastHeardMs: session.lastHeardMs }, now, session.heartbeatMs)) continue;
       // Not connected from now on, even while the stream's generator is still stuck in a write.
       this.#streams.delete(stream);
       // Requeued now, not when the stream's generator ends: a write to a frozen client may never return.
@@ -624,7 +654,7 @@ export class WorkHub {
     if (session === undefined) {
       // A client that joined before a restart comes back with its still-valid token.
       const now = this.#now();
-      session = newSession(clientId, "unknown", now, ANONYMOUS, identityTags(clientId, ANONYMOUS));
+      session = newSession(clientId, "unknown", now, this.#heartbeatMs(), ANONYMOUS, identityTags(clientId, ANONYMOUS));
       this.#sessions.set(clientId, session);
     }
     return session;

@@ -15,6 +15,16 @@ const HTTP1_HEADERS_TIMEOUT_MS = 60_000;
 /** Node's default interval of its HTTP/1.1 request-timeout checks, kept unless the timeout is shorter. */
 const HTTP1_CHECK_INTERVAL_MS = 30_000;
 
+/**
+ * Connections the kernel may hold for us before we accept them: as many as the port may hold
+ * (capped by the kernel's `net.core.somaxconn`), not node's 511. Thousands of browsers connect in
+ * bursts (a ramp, a reconnect after a restart, a stalled page's retries), and a connection dropped
+ * from a full queue waits for its SYN to be resent, 1, 3, 7… seconds later.
+ */
+function listenBacklog(maxConnections: number): number {
+  return Math.max(511, Math.min(maxConnections, 65_535));
+}
+
 /** A TCP port that serves HTTP/1.1 and h2c through one listener. */
 export interface OnePortListener {
   /** The bound port. */
@@ -164,7 +174,7 @@ export async function listenOnePort(options: {
   );
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
-    tcp.listen(options.port, options.host, () => {
+    tcp.listen({ port: options.port, host: options.host, backlog: listenBacklog(limits.maxConnections) }, () => {
       tcp.off("error", reject);
       resolve();
     });

@@ -37,7 +37,7 @@ export interface DistributorServiceDeps {
   programs: Pick<ProgramCache, "get">;
   store: Pick<DistributorStore, "counts">;
   link: () => LinkStatus;
-  settings: { maxClients: number; taskLeaseMs: number; maxRunTimeMs: number; heartbeatMs: number; region: string };
+  settings: { maxClients: number; taskLeaseMs: number; maxRunTimeMs: number; region: string };
 }
 
 /** The principal Work and Report run as (set by the session-token authenticator). */
@@ -80,7 +80,7 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
       // Without the manager's key a client could verify no program and would fail every task it got.
       if (link.managerPublicKey.length === 0) throw new NotRegisteredError();
       const { clientId, sessionToken } = deps.tokens.issue();
-      deps.hub.joined(clientId, request.platform === "browser" ? "browser" : request.platform === "node" ? "node" : "other", identity);
+      const heartbeatMs = deps.hub.joined(clientId, request.platform === "browser" ? "browser" : request.platform === "node" ? "node" : "other", identity);
       return {
         clientId,
         sessionToken,
@@ -88,7 +88,7 @@ export function createDistributorService(deps: DistributorServiceDeps): ServiceI
         managerGroupId: link.managerGroupId,
         taskLease: durationFromMs(deps.settings.taskLeaseMs),
         maxRunTime: durationFromMs(deps.settings.maxRunTimeMs),
-        heartbeatInterval: durationFromMs(deps.settings.heartbeatMs),
+        heartbeatInterval: durationFromMs(heartbeatMs),
       };
     },
 
