@@ -49,6 +49,7 @@ import type {
 import { BatchStatement, valuesList } from "../../../sqlite/batch-statement.js";
 import { CountDeltas } from "./count-deltas.js";
 import { FinishBatch, type FastFinish } from "./finish-batch.js";
+import { resultFieldsMiddle } from "./result-fields-sql.js";
 import { CANARY_STATE, OUTCOME_CODE, PROJECT_STATE_CODE, projectStateOf, UNIT_STATE_CODE, unitStateOf } from "./codes.js";
 import { applySchema, SCHEMA_VERSION } from "./schema.js";
 import { unitBatchDigest } from "../unit-batch-digest.js";
@@ -603,29 +604,17 @@ export class SqliteStore implements ManagerStore {
     const project = this.projectRow(projectId);
     const after = cursor === "" ? 0 : Number(cursor);
     if (!Number.isSafeInteger(after) || after < 0) throw new InvalidArgumentError("cursor", "not a cursor from this manager");
-    type ResultRow = {
-      seq: number;
-      unit_id: number;
-      input: Buffer;
-      output: Buffer;
-      output_hash: string;
-      finished_at: number;
-      copies_sent: number;
-      self_agreement: number;
-      unreplicated: number;
-    };
+    // result_fields is set whenever result_seq is (by the statements that finish a unit; the
+    // schema upgrade filled it in for units finished before the column existed).
+    type ResultRow = { seq: number; unit_id: number; result_fields: Buffer; self_agreement: number; unreplicated: number };
     const found = this.q.results.iterate(project.id, after, limit) as IterableIterator<ResultRow>;
-    const { taken: rows, cut } = takeWithinBytes(found, (row) => row.input.byteLength + row.output.byteLength, maxBytes);
+    const { taken: rows, cut } = takeWithinBytes(found, (row) => row.result_fields.byteLength, maxBytes);
     const more = cut || rows.length === limit;
     const id = formatId("p", project.id);
     const results = rows.map((row) => ({
       unitId: formatId("u", row.unit_id),
       projectId: id,
-      input: row.input,
-      output: row.output,
-      outputHash: row.output_hash,
-      finishedAtMs: row.finished_at,
-      copiesSent: row.copies_sent,
+      fields: row.result_fields,
       cursor: String(row.seq),
       selfAgreement: row.self_agreement === 1,
       unreplicated: row.unreplicated === 1,
@@ -918,6 +907,7 @@ export class SqliteStore implements ManagerStore {
       const canonical = output ?? (this.q.winnerOutput.get(unitId, round, hash) as Buffer | undefined) ?? new Uint8Array();
       const seq = Number(this.q.insertResult.run(projectId, unitId).lastInsertRowid);
       this.q.finishUnit.run(S.done, t.pending, t.attempts, t.repeatFailures, nowMs, canonical, hash, seq, null, unitId);
+      this.q.setResultFields.run({ middle: resultFieldsMiddle(canonical, hash, nowMs), unit: unitId });
       if (t.selfAgreement) this.q.setSelfAgreement.run(1, unitId);
       this.judgeClients(unitId, round, hash, t.selfAgreement !== true, nowMs, deltas);
       if (hasValidator) this.invalidateLosingClasses(unitId, round, hash);
