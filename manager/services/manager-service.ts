@@ -13,6 +13,7 @@ import { encodeLeaseResponse } from "../mappers/lease-response-encoder.js";
 import { isJsonCall } from "./is-json-call.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
 import { allProjects } from "../store/all-projects.js";
+import { leaseCopiesInChunks, recordResultsInChunks } from "./store-in-chunks.js";
 import type { DistributorRecord } from "../store/store.js";
 
 const MAX_COPY_IDS = 100_000;
@@ -109,7 +110,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       for (;;) {
         if ((await store.getDistributor(distributorId)).draining) return { tasks: [] };
         const version = ctx.workAvailable.version;
-        const tasks = await store.leaseCopies(distributorId, max, ctx.now(), limits.maxLeaseInputBytes);
+        const tasks = await leaseCopiesInChunks(store, distributorId, max, () => ctx.now(), { maxInputBytes: limits.maxLeaseInputBytes, largestInput: limits.maxInputBytes });
         if (tasks.length > 0) {
           ctx.metrics.unitsLeased(tasks.length);
           return usesJsonCodec(call.requestHeader) ? { tasks: tasks.map(toProtoTask) } : encodeLeaseResponse(tasks);
@@ -142,7 +143,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       if (req.results.length > limits.maxReportBatch) {
         throw new InvalidArgumentError("results", `at most ${limits.maxReportBatch} results per call, got ${req.results.length}`);
       }
-      const outcome = await store.recordResults(distributorId, req.results.map(fromProtoTaskResult), ctx.now());
+      const outcome = await recordResultsInChunks(store, distributorId, req.results.map(fromProtoTaskResult), () => ctx.now());
       ctx.metrics.resultsReported(outcome);
       if (outcome.refused > 0) {
         ctx.log.warn({ distributorId, refused: outcome.refused, results: req.results.length }, "results for copies leased to another distributor refused");
