@@ -26,8 +26,9 @@ const VARINT = 0;
  */
 export function decodeResultPage(fields: readonly UnknownField[] | undefined): ResultPage {
   const page: ResultPage = { results: [], cursor: "", projectDone: false };
+  const reader = new Reader();
   for (const field of fields ?? []) {
-    const reader = new Reader(field.data);
+    reader.at(field.data);
     if (field.no === 1 && field.wireType === LEN) page.results.push(readResult(reader, reader.length()));
     else if (field.no === 2 && field.wireType === LEN) page.cursor = reader.string(reader.length());
     else if (field.no === 3 && field.wireType === VARINT) page.projectDone = reader.varint() !== 0;
@@ -86,15 +87,26 @@ function readTimestamp(reader: Reader, length: number): NonNullable<Result["fini
 
 const EMPTY = new Uint8Array(0);
 
-/** Protobuf wire reading over one buffer, for the few types a Result holds. */
+/**
+ * Protobuf wire reading for the few types a Result holds, over one field's bytes at a time. The
+ * fields of a page are views of one buffer: the reader keeps its views of it from field to field
+ * rather than making two per result.
+ */
 class Reader {
   pos = 0;
-  readonly #buf: Uint8Array;
-  readonly #text: Buffer;
+  /** Where the current field's bytes end. */
+  #end = 0;
+  #buf: Uint8Array = EMPTY;
+  #text: Buffer = Buffer.alloc(0);
 
-  constructor(buf: Uint8Array) {
-    this.#buf = buf;
-    this.#text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  /** Reads `data` next. */
+  at(data: Uint8Array): void {
+    if (data.buffer !== this.#buf.buffer) {
+      this.#buf = new Uint8Array(data.buffer);
+      this.#text = Buffer.from(data.buffer);
+    }
+    this.pos = data.byteOffset;
+    this.#end = data.byteOffset + data.byteLength;
   }
 
   /** A varint up to 2^53 (lengths, tags, uint32, bool). */
@@ -102,7 +114,7 @@ class Reader {
     let value = 0;
     let scale = 1;
     for (;;) {
-      if (this.pos >= this.#buf.length) throw new Error("malformed Result: truncated varint");
+      if (this.pos >= this.#end) throw new Error("malformed Result: truncated varint");
       const byte = this.#buf[this.pos++]!;
       value += (byte & 0x7f) * scale;
       if (byte < 0x80) return value;
@@ -113,7 +125,7 @@ class Reader {
   /** A length prefix, checked against the bytes left. */
   length(): number {
     const length = this.varint();
-    if (this.pos + length > this.#buf.length) throw new Error("malformed Result: a length runs past the page");
+    if (this.pos + length > this.#end) throw new Error("malformed Result: a length runs past the page");
     return length;
   }
 
