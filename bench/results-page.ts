@@ -5,6 +5,13 @@ import { resolveProjectSettings } from "../core/project-settings.js";
 import { encodeListResultsResponse } from "../manager/mappers/results-response-encoder.js";
 import { openSqliteStore } from "../manager/store/sqlite/sqlite-store.js";
 
+/**
+ * `node dist/bench/results-page.js [units]`: the manager's side of `disio results --out`, in-process
+ * and in CPU time (the machine is shared): finishes `units` (default 50,000) units through
+ * recordResults (printing its CPU per unit), then reads every result page as ListResults does
+ * (`store.listResults`, pages of 10,000) and encodes it, three times, printing µs per row of each.
+ */
+
 /** CPU milliseconds (user + system) of this process since `since`. */
 const cpuMs = (since: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(since);
@@ -47,5 +54,5 @@ try {
   }
   store.close?.();
 } finally {
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); else console.log(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
