@@ -13,7 +13,7 @@ import { encodeLeaseResponse } from "../mappers/lease-response-encoder.js";
 import { isJsonCall } from "./is-json-call.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
 import { allProjects } from "../store/all-projects.js";
-import { leaseCopiesInChunks, recordResultsInChunks } from "./store-in-chunks.js";
+import { recordResultsInChunks } from "./store-in-chunks.js";
 import type { DistributorRecord } from "../store/store.js";
 
 const MAX_COPY_IDS = 100_000;
@@ -110,7 +110,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       for (;;) {
         if ((await store.getDistributor(distributorId)).draining) return { tasks: [] };
         const version = ctx.workAvailable.version;
-        const tasks = await leaseCopiesInChunks(store, distributorId, max, () => ctx.now(), { maxInputBytes: limits.maxLeaseInputBytes, largestInput: limits.maxInputBytes });
+        const tasks = await store.leaseCopies(distributorId, max, ctx.now(), limits.maxLeaseInputBytes);
         if (tasks.length > 0) {
           ctx.metrics.unitsLeased(tasks.length);
           return usesJsonCodec(call.requestHeader) ? { tasks: tasks.map(toProtoTask) } : encodeLeaseResponse(tasks);
