@@ -1,13 +1,10 @@
-import { execFile } from "node:child_process";
 import { createWriteStream, readFileSync, statSync } from "node:fs";
 import { once } from "node:events";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { packageRoot } from "../cli/package-root.js";
 import { ProjectState } from "../gen/disio/v1/common_pb.js";
-import { CLI, cliNodeFlags } from "./grid-processes.js";
 import { createProjectFrom, doneCount, startGridServers, waitFor, type GridServers } from "./grid-fixture.js";
+import { runMeasuredCli } from "./measured-cli.js";
 
 /**
  * `node dist/bench/units-add.js [small] [large]`: times `disio units add --file` (start-up, the
@@ -18,7 +15,6 @@ import { createProjectFrom, doneCount, startGridServers, waitFor, type GridServe
  */
 const small = Number(process.argv[2] ?? 200_000);
 const large = Number(process.argv[3] ?? 2_000_000);
-const MAX_RSS_REPORTER = join(dirname(fileURLToPath(import.meta.url)), "max-rss-reporter.js");
 
 /** Writes `lines` inputs `{"n":i,"pad":"…"}` (about 40 bytes a line). */
 async function writeInputs(path: string, lines: number): Promise<void> {
@@ -32,17 +28,10 @@ async function writeInputs(path: string, lines: number): Promise<void> {
   await once(out, "finish");
 }
 
-/** Runs `disio units add` as users do (the executable's Node flags) and measures it. */
+/** Runs `disio units add` as users do (see runMeasuredCli) and measures it. */
 async function unitsAdd(grid: GridServers, projectId: string, file: string, lines: number, label: string) {
-  const rssFile = join(grid.dir, `max-rss-${label}`);
-  const started = performance.now();
-  await promisify(execFile)(process.execPath, [...cliNodeFlags(), "--import", MAX_RSS_REPORTER, CLI, "units", "add", "--project", projectId, "--file", file], {
-    env: { ...process.env, DISIO_MANAGER_URL: grid.manager.url, DISIO_ADMIN_TOKEN: grid.adminToken, DISIO_MAX_RSS_FILE: rssFile },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const peakRssMb = Number(readFileSync(rssFile, "utf8")) / 1024;
-  return { run: label, lines, fileMb: Number((statSync(file).size / 2 ** 20).toFixed(1)), seconds: Number(seconds.toFixed(2)), unitsPerSecond: Math.round(lines / seconds), cliPeakRssMb: Number(peakRssMb.toFixed(1)) };
+  const measured = await runMeasuredCli(grid, ["units", "add", "--project", projectId, "--file", file], label);
+  return { run: label, lines, fileMb: Number((statSync(file).size / 2 ** 20).toFixed(1)), unitsPerSecond: Math.round(lines / measured.seconds), ...measured };
 }
 
 const grid = await startGridServers({ prefix: "disio-bench-units-add-" });

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { compressionGzip, createConnectTransport } from "@connectrpc/connect-node";
 import { AdminService, CreateProjectRequestSchema, type Project } from "../gen/disio/v1/admin_service_pb.js";
 import { Encoding, UnitState } from "../gen/disio/v1/common_pb.js";
 import { explainCallError, ProjectLookupError } from "./errors.js";
@@ -18,6 +18,12 @@ export interface GridOptions {
   token: string;
   /** Largest response message accepted, bytes. Default 256 MiB. */
   readMaxBytes?: number;
+  /**
+   * Ask the manager to gzip its answers. Default false: gzip cost the manager and the client more
+   * CPU per results page than sending it did over any link faster than about 100 Mbit/s (a page of
+   * 10,000 results is 1–3 MB); turn it on for a manager behind a slow link.
+   */
+  compressResponses?: boolean;
 }
 
 /** What a project is created with ({@link Grid.createProject}). Durations in ms. */
@@ -124,6 +130,7 @@ export class Grid {
       baseUrl: url,
       httpVersion: "1.1",
       useBinaryFormat: true,
+      acceptCompression: options.compressResponses ? [compressionGzip] : [],
       interceptors: [auth],
       readMaxBytes: options.readMaxBytes ?? 256 * 1024 * 1024,
       writeMaxBytes: 64 * 1024 * 1024,

@@ -6,7 +6,6 @@ import type { Logger } from "pino";
 import { estimatePi, piInputs } from "../../examples/monte-carlo-pi/index.js";
 import { createAdminClient } from "../admin-client.js";
 import { listAllResults } from "../list-all-results.js";
-import { createCliLogger } from "../logger.js";
 import { countOf } from "../option-parsers.js";
 import { packageRoot } from "../package-root.js";
 import { createProgressBar } from "../progress-bar.js";
@@ -81,7 +80,7 @@ export function demoCommand(): Command {
     .option("--browser", "no Node worker: open the printed demo page URL and watch your browser(s) compute the units")
     .option("--json", "print the summary as one JSON object")
     .action(async (flags: DemoFlags) => {
-      const log = createCliLogger(process.env.DISIO_LOG_LEVEL ?? "warn");
+      const log = (await import("../logger.js")).createCliLogger(process.env.DISIO_LOG_LEVEL ?? "warn");
       // Loaded only here: every other command starts faster without the servers' modules.
       const [{ startManager }, { startDistributor }, { startWorker }] = await Promise.all([
         import("../../manager/index.js"),

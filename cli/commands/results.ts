@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { Encoding } from "../../gen/disio/v1/common_pb.js";
 import { gridFrom, withAdminFlags, type AdminFlags } from "../admin-client.js";
 import { createProgressBar } from "../progress-bar.js";
-import { resultRow } from "../result-row.js";
+import { resultRows } from "../result-row.js";
 import { payloadText } from "./units.js";
 
 interface ResultsFlags extends AdminFlags {
@@ -16,7 +16,7 @@ interface ResultsFlags extends AdminFlags {
 }
 
 /** Writes a chunk, waiting when the stream's buffer is full. */
-async function write(out: NodeJS.WritableStream, chunk: string): Promise<void> {
+async function write(out: NodeJS.WritableStream, chunk: string | Uint8Array): Promise<void> {
   if (!out.write(chunk)) await once(out, "drain");
 }
 
@@ -62,9 +62,7 @@ export function resultsCommand(): Command {
       const total = Number(project.counts?.done ?? 0n);
       const bar = flags.out ? createProgressBar("writing results", process.stderr, "rows") : { update() {}, finish() {} };
       for await (const page of job.resultPages({ cursor: flags.cursor, follow: flags.follow ?? false })) {
-        let chunk = "";
-        for (const result of page.results) chunk += `${resultRow(result, encodings)}\n`;
-        await write(out, chunk);
+        await write(out, resultRows(page.results, encodings));
         count += page.results.length;
         bar.update(count, Math.max(total, count));
       }

@@ -1,13 +1,10 @@
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { parseStoreUrl, startDistributor } from "../../distributor/index.js";
-import { startManager } from "../../manager/index.js";
+import { parseStoreUrl } from "../../distributor/store/store-url.js";
+import { TrustKeyMismatchError } from "../../core/client/errors.js";
 import { DEFAULT_MANAGER_STORE, MANAGER_STORES, parseManagerStoreUrl } from "../../manager/store/store-url.js";
-import { startWorker } from "../../client-node/index.js";
-import { TrustKeyMismatchError } from "../../core/client/index.js";
 import { DEFAULT_DISTRIBUTOR_DATA, DEFAULT_MANAGER_DATA, DEFAULT_WORKER_STATE, TRUSTED_KEYS_FILE } from "../defaults.js";
-import { createCliLogger } from "../logger.js";
 import { untilSignal } from "../until-signal.js";
 import { countOf, duration, wholeNumber } from "../option-parsers.js";
 
@@ -54,7 +51,7 @@ export function managerCommand(): Command {
     .option("--admin-token <token>", "admin token (env DISIO_ADMIN_TOKEN; else generated into the data folder)")
     .option("--signing-key <file>", "Ed25519 private key (PEM) that signs programs, kept outside the data folder (default: <data>/signing-key.pem, created)")
     .action(async (flags: { host: string; port: number; data: string; store: string; adminToken?: string; signingKey?: string }) => {
-      const log = createCliLogger();
+      const log = (await import("../logger.js")).createCliLogger();
       // Loaded only by the command that runs it: every other command starts faster without them.
       const { startManager } = await import("../../manager/index.js");
       const manager = await startManager({
@@ -112,7 +109,7 @@ export function distributorCommand(): Command {
       maxConnectionsPerAddress?: number;
       outageExtraCopies?: number;
     }) => {
-      const log = createCliLogger();
+      const log = (await import("../logger.js")).createCliLogger();
       const managerUrls = flags.manager.split(",").map((url) => url.trim()).filter(Boolean);
       const { startDistributor } = await import("../../distributor/index.js");
       const distributor = await startDistributor({
@@ -154,7 +151,7 @@ export function workerCommand(): Command {
     .option("--state <dir>", "where the worker remembers the manager keys it trusted (env DISIO_HOME; default ~/.disio)")
     .option("--cpu <fraction>", "share of each core to use, e.g. 0.5", fraction, 1)
     .action(async (flags: { distributor: string; workers: number; trust?: string; state?: string; cpu: number }) => {
-      const log = createCliLogger();
+      const log = (await import("../logger.js")).createCliLogger();
       const stateDir = flags.state ?? process.env.DISIO_HOME ?? join(homedir(), DEFAULT_WORKER_STATE);
       // startWorker logs "worker started" and, once stopped, "worker stopped" with its counts.
       const { startWorker } = await import("../../client-node/index.js");

@@ -13,6 +13,7 @@ import { countOf, wholeNumber } from "../option-parsers.js";
 import { createProgressBar } from "../progress-bar.js";
 import { enumLabel, formatTable, printJson, printLine } from "../print.js";
 import { readCanaryFile } from "../read-canary-file.js";
+import { readAhead } from "../read-ahead.js";
 import { readNdjsonBatches } from "../read-ndjson-batches.js";
 
 /** Lines per AddUnits call: big enough to amortise the commit, small enough to stay far below the message limit. */
@@ -78,7 +79,8 @@ export function unitsCommand(): Command {
     let alreadyStored = 0;
     let storedThroughLine = 0;
     try {
-      for await (const batch of flags.array ? arrayBatches(flags.file, flags.batchSize) : readNdjsonBatches(flags.file, { maxCount: flags.batchSize, maxBytes: BATCH_MAX_BYTES }, { checked: flags.file !== "-" })) {
+      const batches = flags.array ? arrayBatches(flags.file, flags.batchSize) : readNdjsonBatches(flags.file, { maxCount: flags.batchSize, maxBytes: BATCH_MAX_BYTES }, { checked: flags.file !== "-" });
+      for await (const batch of readAhead(batches)) {
         const stored = await job
           .addBatch(batch.inputs, {
             requestId: batchRequestId(job.id, flags.tag ?? "", batch),

@@ -1,6 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { ListResultsResponseSchema, WatchResultsResponseSchema } from "../../gen/disio/v1/admin_service_pb.js";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { ListResultsResponseSchema, ResultSchema, WatchResultsResponseSchema } from "../../gen/disio/v1/admin_service_pb.js";
 import type { ResultRecord } from "../store/store.js";
 import { encodeListResultsResponse, encodeWatchResultsResponse } from "./results-response-encoder.js";
 import { toProtoResult } from "./unit-mapper.js";
@@ -8,8 +9,17 @@ import { toProtoResult } from "./unit-mapper.js";
 const bytes = (text: string) => new TextEncoder().encode(text);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-function result(overrides: Partial<ResultRecord>): ResultRecord {
-  return {
+/** What a result's stored fields are made of (ResultRecord.fields, as the store writes them). */
+interface StoredParts {
+  input: Uint8Array;
+  output: Uint8Array;
+  outputHash: string;
+  finishedAtMs: number;
+  copiesSent: number;
+}
+
+function result(overrides: Partial<Omit<ResultRecord, "fields"> & StoredParts>): ResultRecord {
+  const r = {
     unitId: "u1",
     projectId: "p1",
     input: bytes('{"n":1}'),
@@ -22,6 +32,9 @@ function result(overrides: Partial<ResultRecord>): ResultRecord {
     unreplicated: false,
     ...overrides,
   };
+  const { input, output, outputHash, copiesSent } = r;
+  const fields = toBinary(ResultSchema, create(ResultSchema, { input, output, outputHash, copiesSent, finishTime: timestampFromMs(r.finishedAtMs) }));
+  return { unitId: r.unitId, projectId: r.projectId, fields, cursor: r.cursor, selfAgreement: r.selfAgreement, unreplicated: r.unreplicated };
 }
 
 const cases: Array<[string, ResultRecord[]]> = [

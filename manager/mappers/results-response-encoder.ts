@@ -7,7 +7,7 @@ import {
 } from "../../gen/disio/v1/admin_service_pb.js";
 import type { ResultRecord } from "../store/store.js";
 import { encodedMessage } from "../../wire/encoded-message.js";
-import { int32Size, int64Size, stringFieldSize, varintSize, Writer } from "../../wire/sized-writer.js";
+import { stringFieldSize, varintSize, Writer } from "../../wire/sized-writer.js";
 import { WireType } from "@bufbuild/protobuf/wire";
 
 /** `results` of ListResultsResponse and WatchResultsResponse. */
@@ -22,7 +22,7 @@ const PROJECT_DONE_FIELD = 3;
  *
  * Why: protobuf-es reflection (create per Result, then toBinary) cost the manager 40–65 ms per
  * 1,000 results, most of `disio results --out`'s time. Here the page is written straight into one
- * buffer sized in advance, and rides in the message's unknown fields, which `toBinary` writes back
+ * buffer sized in advance, each Result's stored fields copied as they are (ResultRecord.fields), and rides in the message's unknown fields, which `toBinary` writes back
  * verbatim: the wire carries exactly what `toBinary` of the typed message would (a test checks byte
  * equality). JSON serialisation drops unknown fields: JSON calls must use the typed message.
  */
@@ -59,17 +59,10 @@ function encoded<Desc extends DescMessage>(schema: Desc, results: readonly Resul
 
 /** `disio.v1.Result` fields, in field-number order as protobuf-es writes them. */
 function resultSize(r: ResultRecord): number {
-  const timestamp = timestampSize(r.finishedAtMs);
   return (
     stringFieldSize(r.unitId) +
     stringFieldSize(r.projectId) +
-    bytesFieldSize(r.input) +
-    bytesFieldSize(r.output) +
-    stringFieldSize(r.outputHash) +
-    1 +
-    varintSize(timestamp) +
-    timestamp +
-    (r.copiesSent !== 0 ? 1 + varintSize(r.copiesSent) : 0) +
+    r.fields.length +
     stringFieldSize(r.cursor) +
     (r.selfAgreement ? 2 : 0) +
     (r.unreplicated ? 2 : 0)
@@ -79,19 +72,8 @@ function resultSize(r: ResultRecord): number {
 function writeResult(out: Writer, r: ResultRecord): void {
   out.stringField(1, r.unitId);
   out.stringField(2, r.projectId);
-  if (r.input.length > 0) out.bytesField(3, r.input);
-  if (r.output.length > 0) out.bytesField(4, r.output);
-  out.stringField(5, r.outputHash);
-  // finish_time is always set (timestampFromMs), so written even when both its fields are zero.
-  const { seconds, nanos } = splitMs(r.finishedAtMs);
-  out.tag(6, WireType.LengthDelimited);
-  out.varint(timestampSize(r.finishedAtMs));
-  if (seconds !== 0) out.int64Field(1, seconds);
-  if (nanos !== 0) out.int32Field(2, nanos);
-  if (r.copiesSent !== 0) {
-    out.tag(7, WireType.Varint);
-    out.varint(r.copiesSent);
-  }
+  // Fields 3–7, as stored when the unit finished.
+  out.bytes(r.fields);
   out.stringField(8, r.cursor);
   if (r.selfAgreement) {
     out.tag(9, WireType.Varint);
@@ -101,19 +83,4 @@ function writeResult(out: Writer, r: ResultRecord): void {
     out.tag(10, WireType.Varint);
     out.varint(1);
   }
-}
-
-function bytesFieldSize(value: Uint8Array): number {
-  return value.length > 0 ? 1 + varintSize(value.length) + value.length : 0;
-}
-
-/** google.protobuf.Timestamp of `ms` as timestampFromMs makes it. */
-function splitMs(ms: number): { seconds: number; nanos: number } {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: (ms - seconds * 1000) * 1_000_000 };
-}
-
-function timestampSize(ms: number): number {
-  const { seconds, nanos } = splitMs(ms);
-  return (seconds !== 0 ? 1 + int64Size(seconds) : 0) + (nanos !== 0 ? 1 + int32Size(nanos) : 0);
 }

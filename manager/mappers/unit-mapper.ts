@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ClientSchema, CopySchema, ResultSchema, UnitSchema, type Client, type Copy, type Result, type Unit } from "../../gen/disio/v1/admin_service_pb.js";
 import type { ClientTrustRecord, CopyRecord, ResultRecord, UnitRecord } from "../store/store.js";
@@ -43,20 +43,15 @@ export function toProtoCopy(c: CopyRecord): Copy {
   });
 }
 
-/** A result log entry → proto. */
+/** A result log entry → proto (its stored fields read by fromBinary). */
 export function toProtoResult(r: ResultRecord): Result {
-  return create(ResultSchema, {
-    unitId: r.unitId,
-    projectId: r.projectId,
-    input: r.input,
-    output: r.output,
-    outputHash: r.outputHash,
-    finishTime: timestampFromMs(r.finishedAtMs),
-    copiesSent: r.copiesSent,
-    cursor: r.cursor,
-    selfAgreement: r.selfAgreement,
-    unreplicated: r.unreplicated,
-  });
+  const result = fromBinary(ResultSchema, r.fields);
+  result.unitId = r.unitId;
+  result.projectId = r.projectId;
+  result.cursor = r.cursor;
+  result.selfAgreement = r.selfAgreement;
+  result.unreplicated = r.unreplicated;
+  return result;
 }
 
 /** A client identity's trust → proto. */

@@ -19,6 +19,7 @@ import type { ManagerContext } from "../manager-context.js";
 import { toProtoDistributor } from "../mappers/distributor-mapper.js";
 import { fromProtoUnitState } from "../mappers/enums.js";
 import { fromCreateProjectRequest, fromUpdateProjectRequest, toProtoProject } from "../mappers/project-mapper.js";
+import { encodeAddUnitsResponse } from "../mappers/add-units-response-encoder.js";
 import { toProtoClient, toProtoResult, toProtoUnit } from "../mappers/unit-mapper.js";
 import { hashOutput, sha256Hex } from "../output-hash.js";
 import { checkProgram } from "../program-check.js";
@@ -93,7 +94,7 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
       return { deletedUnits: BigInt(deletedUnits) };
     },
 
-    async addUnits(req) {
+    async addUnits(req, call) {
       if (req.units.length > limits.maxUnitsPerCall) {
         throw new InvalidArgumentError("units", `at most ${limits.maxUnitsPerCall} units per call, got ${req.units.length}`);
       }
@@ -118,10 +119,10 @@ export function createAdminService(ctx: ManagerContext): ServiceImpl<typeof Admi
           : await store.addUnitsOnce(req.projectId, req.requestId, units, ctx.now());
       if (alreadyStored) {
         ctx.log.info({ projectId: req.projectId, requestId: req.requestId, units: unitIds.length }, "units already stored");
-        return { unitIds, alreadyStored };
+      } else {
+        ctx.log.info({ projectId: req.projectId, units: unitIds.length }, "units added");
       }
-      ctx.log.info({ projectId: req.projectId, units: unitIds.length }, "units added");
-      return { unitIds, alreadyStored };
+      return isJsonCall(call) ? { unitIds, alreadyStored } : encodeAddUnitsResponse(unitIds, alreadyStored);
     },
 
     async listUnits(req) {

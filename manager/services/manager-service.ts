@@ -14,6 +14,7 @@ import { isJsonCall } from "./is-json-call.js";
 import { fromProtoClientSession, fromProtoTaskResult, toProtoTask } from "../mappers/task-mapper.js";
 import { allProjects } from "../store/all-projects.js";
 import type { DistributorRecord, ManagerStore, ReportedResult } from "../store/store.js";
+import { recordResultsInChunks } from "./store-in-chunks.js";
 
 const MAX_COPY_IDS = 100_000;
 /** Most copy ids a reconciling Register may list (held copies plus buffered results). */
@@ -142,7 +143,7 @@ export function createManagerService(ctx: ManagerContext): ServiceImpl<typeof Ma
       }
       const results = req.results.map(fromProtoTaskResult);
       await adoptExtraCopies(store, distributorId, results, ctx.now());
-      const outcome = await store.recordResults(distributorId, results, ctx.now());
+      const outcome = await recordResultsInChunks(store, distributorId, results, () => ctx.now());
       ctx.metrics.resultsReported(outcome);
       if (outcome.refused > 0) {
         ctx.log.warn({ distributorId, refused: outcome.refused, results: req.results.length }, "results for copies leased to another distributor refused");

@@ -1,4 +1,6 @@
+import { fromBinary } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ResultSchema } from "../../gen/disio/v1/admin_service_pb.js";
 import { InvalidArgumentError, NotFoundError } from "../../core/errors.js";
 import { resolveProjectSettings, type ProjectSettingsInput } from "../../core/project-settings.js";
 import { sha256Hex } from "../output-hash.js";
@@ -690,13 +692,15 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((await store.getProject(p.id)).counts).toMatchObject({ cancelled: 4, queued: 0 });
     });
 
-    it("cuts a results page at maxBytes of inputs and outputs (one always fits) and says more may follow", async () => {
+    it("cuts a results page at maxBytes of stored result fields (one always fits) and says more may follow", async () => {
       const p = await project();
       await store.addUnits(p.id, [1, 2, 3].map((i) => ({ input: json("x".repeat(100 * i)), priority: 0 })), T0);
       const tasks = await store.leaseCopies(distributorId, 10, T0);
       await store.recordResults(distributorId, tasks.map((t) => ({ copyId: t.copyId, output: json(1) })), T0);
-      // Inputs of 102, 202 and 302 bytes (JSON strings), outputs of 1 byte.
-      const first = await store.listResults(p.id, "", 10, 310);
+      // Inputs of 102, 202 and 302 bytes (JSON strings), outputs of 1 byte: with the hash, finish
+      // time and copies, stored fields of 183, 284 and 384 bytes.
+      expect((await store.listResults(p.id, "", 10)).results.map((r) => r.fields.byteLength)).toEqual([183, 284, 384]);
+      const first = await store.listResults(p.id, "", 10, 500);
       expect(first.results.map((r) => r.unitId)).toEqual(tasks.slice(0, 2).map((t) => t.unitId));
       expect(first.more).toBe(true);
       const second = await store.listResults(p.id, first.nextCursor, 10, 1);
@@ -727,7 +731,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const tail = await store.listResults(p.id, cursor, 100);
       seen.push(...tail.results.map((r) => r.unitId));
       expect(seen).toEqual(tasks.map((t) => t.unitId));
-      expect(new TextDecoder().decode(tail.results[0]!.output)).toBe(JSON.stringify(tasks[10]!.unitId));
+      expect(new TextDecoder().decode(fromBinary(ResultSchema, tail.results[0]!.fields).output)).toBe(JSON.stringify(tasks[10]!.unitId));
     });
 
     it("gives the cursor after which the latest results follow", async () => {

@@ -118,7 +118,7 @@ export interface ManagerStore {
 
   /**
    * A project's results after `cursor` in finishing order: at most `limit`, and stopping before their
-   * inputs and outputs pass `maxBytes` (one result always fits). `nextCursor` is the last one's (or
+   * fields (inputs, outputs…) pass `maxBytes` (one result always fits). `nextCursor` is the last one's (or
    * `cursor`); `more` tells that the page was cut by either bound, so more results may follow at once.
    */
   listResults(projectId: string, cursor: string, limit: number, maxBytes?: number): Promise<{ results: ResultRecord[]; nextCursor: string; more: boolean }>;
@@ -371,11 +371,12 @@ export interface ValidationsApplied {
 export interface ResultRecord {
   unitId: string;
   projectId: string;
-  input: Uint8Array;
-  output: Uint8Array;
-  outputHash: string;
-  finishedAtMs: number;
-  copiesSent: number;
+  /**
+   * The `disio.v1.Result` fields that were fixed when the unit finished (input = 3, output = 4,
+   * output_hash = 5, finish_time = 6, copies_sent = 7), in protobuf binary form as `toBinary`
+   * writes them: pages copy them as they are (see manager/mappers/results-response-encoder.ts).
+   */
+  fields: Uint8Array;
   cursor: string;
   /** Unverified: one volunteer agreed with itself. */
   selfAgreement: boolean;

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { COUNTER_COLUMNS } from "./count-deltas.js";
 import { OUTCOME_CODE, UNIT_STATE_CODE } from "./codes.js";
+import { resultFieldsSql } from "./result-fields-sql.js";
 import { UNIT_COLUMNS } from "./rows.js";
 
 const S = UNIT_STATE_CODE;
@@ -68,12 +69,14 @@ export function prepareQueries(db: Database.Database) {
         `UPDATE units SET state = ?, need = 0, pending = ?, attempts = ?, repeat_failures = ?, finished_at = ?, output = ?, output_hash = ?,
          result_seq = ?, error = coalesce(?, error) WHERE id = ?`,
       ),
+      // After finishUnit of a done unit; @middle = resultFieldsMiddle of what it wrote.
+      setResultFields: prepare(`UPDATE units SET result_fields = ${resultFieldsSql("input", "@middle", "copies_sent")} WHERE id = @unit`),
       setPending: prepare("UPDATE units SET pending = max(pending - 1, 0) WHERE id = ?"),
       closeUnit: prepare("UPDATE units SET state = ?, need = 0, finished_at = ? WHERE id = ?"),
       requeueUnit: prepare(
         `UPDATE units SET state = 1, need = ?, pending = 0, attempts = 0, repeat_failures = 0, self_agreement = 0, unreplicated = 0, accepted_from = NULL,
          validating = 0, round = round + 1, finished_at = NULL,
-         output = NULL, output_hash = NULL, result_seq = NULL, error = NULL WHERE id = ?`,
+         output = NULL, output_hash = NULL, result_seq = NULL, result_fields = NULL, error = NULL WHERE id = ?`,
       ),
 
       copyWithUnit: prepare(
@@ -118,7 +121,7 @@ export function prepareQueries(db: Database.Database) {
       // A unit done on one client's word back to its round, need copies more (see recheckAcceptedFrom).
       reopenUnreplicated: prepare(
         `UPDATE units SET state = 1, need = ?, unreplicated = 0, accepted_from = NULL, finished_at = NULL, output = NULL, output_hash = NULL,
-         result_seq = NULL WHERE id = ?`,
+         result_seq = NULL, result_fields = NULL WHERE id = ?`,
       ),
       distributorVerdicts: prepare("SELECT coalesce(sum(validated), 0), coalesce(sum(wrong), 0) FROM clients WHERE distributor_id = ?").raw(true),
       trustOf: prepare("SELECT trust FROM clients WHERE distributor_id = ? AND client_key = ?").pluck(),
@@ -134,7 +137,7 @@ export function prepareQueries(db: Database.Database) {
 
       insertResult: prepare("INSERT INTO results (project_id, unit_id) VALUES (?, ?)"),
       results: prepare(
-        `SELECT r.seq, r.unit_id, u.input, u.output, u.output_hash, u.finished_at, u.copies_sent, u.self_agreement, u.unreplicated
+        `SELECT r.seq, r.unit_id, u.result_fields, u.self_agreement, u.unreplicated
          FROM results r JOIN units u ON u.id = r.unit_id AND u.result_seq = r.seq
          WHERE r.project_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`,
       ),

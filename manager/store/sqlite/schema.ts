@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { resultFieldsMiddle, resultFieldsSql } from "./result-fields-sql.js";
 
 /**
  * The SQLite schema of the manager store. Shaped for the hot paths:
@@ -30,6 +31,8 @@ import type Database from "better-sqlite3";
  *   so it is leased only as mixed in by leaseCopies, and never finishes (units_canaries lists them).
  * `extra_copies` maps the id a distributor gave an extra copy (made while it was cut off from its managers,
  *   see sqlite-extra-copies.ts) to the copy row adopted for it, so a Report sent again adopts it once.
+ * `units.result_fields` is a done unit's Result fields 3–7 in protobuf binary form (see result-fields-sql.ts),
+ *   written with its output, so a ListResults page copies one blob per result.
  * State and outcome columns hold the proto enum numbers.
  */
 export const SCHEMA_VERSION = 1;
@@ -186,7 +189,24 @@ const ADDED_COLUMNS = [
   ["units", "accepted_from", "TEXT"],
   ["projects", "canary_rate", "REAL NOT NULL DEFAULT 0"],
   ["units", "canary_hash", "TEXT"],
+  ["units", "result_fields", "BLOB"],
 ] as const;
+
+/**
+ * What fills an added column for the rows that existed before it, by `table.column`: run once, when
+ * the column is added.
+ */
+const BACKFILLS: Record<string, (db: Database.Database) => void> = {
+  "units.result_fields": (db) => {
+    db.function("disio_result_fields_middle", { deterministic: true }, (output, hash, ms) =>
+      hash === null ? null : resultFieldsMiddle((output as Buffer | null) ?? new Uint8Array(), String(hash), Number(ms)),
+    );
+    db.exec(
+      `UPDATE units SET result_fields = ${resultFieldsSql("input", "disio_result_fields_middle(output, output_hash, finished_at)", "copies_sent")}
+       WHERE result_seq IS NOT NULL`,
+    );
+  },
+};
 
 /** Indexes over added columns, made once the columns exist. */
 const ADDED_INDEXES = `
@@ -200,7 +220,11 @@ export function applySchema(db: Database.Database): void {
   db.exec(SCHEMA_SQL);
   for (const [table, column, definition] of ADDED_COLUMNS) {
     const columns = db.pragma(`table_info(${table})`) as Array<{ name: string }>;
-    if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    if (columns.some((c) => c.name === column)) continue;
+    db.transaction(() => {
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+      BACKFILLS[`${table}.${column}`]?.(db);
+    })();
   }
   db.exec(ADDED_INDEXES);
 }

@@ -70,29 +70,17 @@ export class SqliteReads {
     const project = projectRowOf(this.q, projectId);
     const after = cursor === "" ? 0 : Number(cursor);
     if (!Number.isSafeInteger(after) || after < 0) throw new InvalidArgumentError("cursor", "not a cursor from this manager");
-    type ResultRow = {
-      seq: number;
-      unit_id: number;
-      input: Buffer;
-      output: Buffer;
-      output_hash: string;
-      finished_at: number;
-      copies_sent: number;
-      self_agreement: number;
-      unreplicated: number;
-    };
+    // result_fields is set whenever result_seq is (by the statements that finish a unit; the
+    // schema upgrade filled it in for units finished before the column existed).
+    type ResultRow = { seq: number; unit_id: number; result_fields: Buffer; self_agreement: number; unreplicated: number };
     const found = this.q.results.iterate(project.id, after, limit) as IterableIterator<ResultRow>;
-    const { taken: rows, cut } = takeWithinBytes(found, (row) => row.input.byteLength + row.output.byteLength, maxBytes);
+    const { taken: rows, cut } = takeWithinBytes(found, (row) => row.result_fields.byteLength, maxBytes);
     const more = cut || rows.length === limit;
     const id = formatId("p", project.id);
     const results = rows.map((row) => ({
       unitId: formatId("u", row.unit_id),
       projectId: id,
-      input: row.input,
-      output: row.output,
-      outputHash: row.output_hash,
-      finishedAtMs: row.finished_at,
-      copiesSent: row.copies_sent,
+      fields: row.result_fields,
       cursor: String(row.seq),
       selfAgreement: row.self_agreement === 1,
       unreplicated: row.unreplicated === 1,

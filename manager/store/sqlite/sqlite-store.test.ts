@@ -4,6 +4,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { resolveProjectSettings } from "../../../core/project-settings.js";
+import { toProtoResult } from "../../mappers/unit-mapper.js";
+import type { ManagerStore } from "../store.js";
 import { prepareQueries } from "./queries.js";
 import { applySchema } from "./schema.js";
 import { openSqliteStore } from "./sqlite-store.js";
@@ -58,6 +60,41 @@ describe("SqliteStore", () => {
         await reopened.recordResults(distributor.id, [{ copyId: t!.copyId, error: { kind: "throw", message: "x" }, clientId: "A" }], 1);
       }
       expect(await reopened.getUnit(u!)).toMatchObject({ state: "queued", attempts: 1, copiesSent: 2 });
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fills in the stored result fields of units finished before the column existed, on both finish paths", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "disio-store-"));
+    const path = join(dir, "m.sqlite");
+    try {
+      // Quorum 1 finishes through FinishBatch, quorum 2 through the one-at-a-time path.
+      const store = openSqliteStore({ path });
+      const distributor = await store.createDistributor({ name: "d", region: "", tokenHash: "t" }, 1);
+      for (const [name, replication] of [["one", 1], ["two", 2]] as const) {
+        const p = await store.createProject({ settings: resolveProjectSettings({ name, replication, quorum: replication }), programHash: "h", hasValidator: false, paused: false, nowMs: 1 });
+        await store.addUnits(p.id, [1, 2].map((n) => ({ input: new TextEncoder().encode(String(n)), priority: 0 })), 1);
+        for (let copy = 0; copy < replication; copy++) {
+          const tasks = await store.leaseCopies(distributor.id, 10, 1);
+          await store.recordResults(distributor.id, tasks.map((t) => ({ copyId: t.copyId, output: new TextEncoder().encode(`[${t.unitId.length}]`) })), 1_764_460_800_123);
+        }
+      }
+      const pages = async (s: ManagerStore) => Promise.all(["p1", "p2"].map(async (p) => (await s.listResults(p, "", 10)).results));
+      const before = await pages(store);
+      expect(before.flat()).toHaveLength(4);
+      await store.close();
+      const old = new Database(path);
+      old.exec("ALTER TABLE units DROP COLUMN result_fields");
+      old.close();
+      const reopened = openSqliteStore({ path });
+      const after = await pages(reopened);
+      expect(after).toEqual(before);
+      const [one] = after[0]!;
+      const result = toProtoResult(one!);
+      expect(result).toMatchObject({ unitId: one!.unitId, copiesSent: 1, finishTime: { seconds: 1_764_460_800n, nanos: 123_000_000 } });
+      expect([Buffer.from(result.input).toString(), Buffer.from(result.output).toString()]).toEqual(["1", "[2]"]);
       await reopened.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

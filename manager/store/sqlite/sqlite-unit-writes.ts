@@ -1,3 +1,4 @@
+import { resultFieldsMiddle } from "./result-fields-sql.js";
 import { trustAfter } from "../../../core/client-trust.js";
 import type { PayloadEncoding } from "../../../core/project-settings.js";
 import { planUnitWrite, recheckNeed, type ProjectRules, type RoundVote, type TrustVerdict, type UnitWrite } from "../../../core/result-plan.js";
@@ -127,6 +128,7 @@ export class SqliteUnitWrites {
         const canonical = output ?? (this.q.winnerOutput.get(unitId, round, hash) as Buffer | undefined) ?? new Uint8Array();
         const seq = Number(this.q.insertResult.run(projectId, unitId).lastInsertRowid);
         this.q.finishUnit.run(S.done, t.pending, t.attempts, t.repeatFailures, nowMs, canonical, hash, seq, null, unitId);
+        this.q.setResultFields.run({ middle: resultFieldsMiddle(canonical, hash, nowMs), unit: unitId });
         if (write.selfAgreement) this.q.setSelfAgreement.run(1, unitId);
         this.applyVerdicts(write.verdicts, nowMs, deltas);
         if (write.invalid.length > 0) this.q.invalidateCopies.run(JSON.stringify(write.invalid));
