@@ -59,7 +59,7 @@ function readResult(reader: WireReader, length: number): Result {
       else if (no === 3) result.input = reader.bytes(size);
       else if (no === 4) result.output = reader.bytes(size);
       else if (no === 5) result.outputHash = reader.string(size);
-      else if (no === 6) result.finishTime = readTimestamp(reader, size);
+      else if (no === 6) result.finishTime = reader.secondsNanos(size, { $typeName: "google.protobuf.Timestamp" as const, seconds: 0n, nanos: 0 });
       else if (no === 8) result.cursor = reader.string(size);
       else reader.pos += size;
     } else if (wireType === VARINT && no === 7) result.copiesSent = reader.varint() >>> 0;
@@ -69,18 +69,6 @@ function readResult(reader: WireReader, length: number): Result {
   }
   reader.expectEnd(end);
   return result;
-}
-
-function readTimestamp(reader: WireReader, length: number): NonNullable<Result["finishTime"]> {
-  const timestamp = { $typeName: "google.protobuf.Timestamp" as const, seconds: 0n, nanos: 0 };
-  const end = reader.pos + length;
-  while (reader.pos < end) {
-    const tag = reader.varint();
-    if (tag === (1 << 3) + VARINT) timestamp.seconds = reader.int64();
-    else if (tag === (2 << 3) + VARINT) timestamp.nanos = reader.int64Number() | 0;
-    else reader.skip(tag & 7);
-  }
-  return timestamp;
 }
 
 const EMPTY = new Uint8Array(0);

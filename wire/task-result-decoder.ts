@@ -1,4 +1,3 @@
-import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { TaskError, TaskResult } from "../gen/disio/v1/common_pb.js";
 import { LEN, VARINT, WireReader } from "./wire-reader.js";
 
@@ -36,9 +35,9 @@ export function readTaskResult(reader: WireReader, length: number): TaskResult {
     if (no === 1) result.copyId = reader.string(size);
     else if (no === 2) result.outcome = { case: "output", value: reader.bytes(size) };
     else if (no === 3) result.outcome = { case: "error", value: readTaskError(reader, size, result.outcome.case === "error" ? result.outcome.value : undefined) };
-    else if (no === 4) result.duration = readSecondsNanos(reader, size, result.duration ?? { $typeName: "google.protobuf.Duration", seconds: 0n, nanos: 0 });
+    else if (no === 4) result.duration = reader.secondsNanos(size, result.duration ?? { $typeName: "google.protobuf.Duration" as const, seconds: 0n, nanos: 0 });
     else if (no === 5) result.clientId = reader.string(size);
-    else if (no === 6) result.receiveTime = readSecondsNanos(reader, size, result.receiveTime ?? { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 });
+    else if (no === 6) result.receiveTime = reader.secondsNanos(size, result.receiveTime ?? { $typeName: "google.protobuf.Timestamp" as const, seconds: 0n, nanos: 0 });
     else if (no === 7) result.unitId = reader.string(size);
     else if (no === 8) result.clientKey = reader.string(size);
     else if (no === 9) result.clientHost = reader.string(size);
@@ -60,16 +59,4 @@ function readTaskError(reader: WireReader, length: number, into: TaskError | und
   }
   reader.expectEnd(end);
   return error;
-}
-
-function readSecondsNanos<T extends Duration | Timestamp>(reader: WireReader, length: number, into: T): T {
-  const end = reader.pos + length;
-  while (reader.pos < end) {
-    const tag = reader.varint();
-    if (tag === (1 << 3) + VARINT) into.seconds = reader.int64();
-    else if (tag === (2 << 3) + VARINT) into.nanos = reader.int64Number() | 0;
-    else reader.skip(tag & 7);
-  }
-  reader.expectEnd(end);
-  return into;
 }

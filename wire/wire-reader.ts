@@ -102,6 +102,22 @@ export class WireReader {
     if (this.pos > this.buf.length) throw this.malformed("a field runs past the message");
   }
 
+  /**
+   * A `google.protobuf.Timestamp` or `Duration` of `length` bytes (both: seconds = 1, nanos = 2)
+   * into `into`, which a repeated field merges into as protobuf does.
+   */
+  secondsNanos<T extends { seconds: bigint; nanos: number }>(length: number, into: T): T {
+    const end = this.pos + length;
+    while (this.pos < end) {
+      const tag = this.varint();
+      if (tag === (1 << 3) + VARINT) into.seconds = this.int64();
+      else if (tag === (2 << 3) + VARINT) into.nanos = this.int64Number() | 0;
+      else this.skip(tag & 7);
+    }
+    this.expectEnd(end);
+    return into;
+  }
+
   /** Checks that a message read from `pos` to `end` ended exactly there. */
   expectEnd(end: number): void {
     if (this.pos !== end) throw this.malformed("a field runs past its message");

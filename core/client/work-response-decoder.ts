@@ -1,5 +1,4 @@
 import type { UnknownField } from "@bufbuild/protobuf";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Task } from "../../gen/disio/v1/common_pb.js";
 import type { WorkResponse } from "../../gen/disio/v1/distributor_service_pb.js";
 import { LEN, VARINT, WireReader } from "../../wire/wire-reader.js";
@@ -52,7 +51,7 @@ function readTask(reader: WireReader, length: number): Task {
       else if (no === 4) task.programHash = reader.string(size);
       else if (no === 5) task.input = reader.bytes(size);
       // A repeated message field merges into the earlier one (the distributor appends its deadline).
-      else if (no === 8) task.deadline = readTimestamp(reader, size, task.deadline);
+      else if (no === 8) task.deadline = reader.secondsNanos(size, task.deadline ?? { $typeName: "google.protobuf.Timestamp" as const, seconds: 0n, nanos: 0 });
       else reader.pos += size;
     } else if (wireType === VARINT && no === 6) task.inputEncoding = reader.int64Number() | 0;
     else if (wireType === VARINT && no === 7) task.outputEncoding = reader.int64Number() | 0;
@@ -61,17 +60,4 @@ function readTask(reader: WireReader, length: number): Task {
   }
   reader.expectEnd(end);
   return task;
-}
-
-function readTimestamp(reader: WireReader, length: number, into: Timestamp | undefined): Timestamp {
-  const timestamp = into ?? { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 };
-  const end = reader.pos + length;
-  while (reader.pos < end) {
-    const tag = reader.varint();
-    if (tag === (1 << 3) + VARINT) timestamp.seconds = reader.int64();
-    else if (tag === (2 << 3) + VARINT) timestamp.nanos = reader.int64Number() | 0;
-    else reader.skip(tag & 7);
-  }
-  reader.expectEnd(end);
-  return timestamp;
 }
