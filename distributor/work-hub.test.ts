@@ -406,6 +406,27 @@ describe("WorkHub", () => {
       await Promise.all([a.return(undefined), b.return(undefined), c.return(undefined)]);
     });
 
+    it("lets two streams that may not have the copies left wait, instead of waking each other without end", async () => {
+      const { hub, store } = await twoCopiesOfOneUnit({ selfCopyDelayMs: 60_000, keepAliveMs: 60_000 });
+      let looks = 0;
+      const takeReady = store.takeReady.bind(store);
+      store.takeReady = (request) => (looks++, takeReady(request));
+      // Two sessions of one install (as two workers on one machine share a host): c2 is refused to both.
+      hub.joined("a1", "node", ka);
+      hub.joined("a2", "node", ka);
+      const a1 = hub.work("a1", 10, new AbortController().signal);
+      expect(copyIds(await a1.next())).toEqual(["c1", "c3"]);
+      const a1Next = a1.next();
+      const a2 = hub.work("a2", 10, new AbortController().signal);
+      const a2Next = a2.next();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A few looks each; before, each refusal woke the other stream, which looked and woke the
+      // first again: thousands of looks, and a distributor too busy to answer pings.
+      expect(looks).toBeLessThan(10);
+      await hub.close(100);
+      await Promise.all([a1Next, a2Next]);
+    });
+
     it("gives a refused copy to the only volunteer once it waited selfCopyDelayMs, so a one-client grid finishes", async () => {
       let now = 1_000_000;
       const { hub } = await twoCopiesOfOneUnit({ selfCopyDelayMs: 1_000, keepAliveMs: 60_000 }, { now: () => now });

@@ -160,6 +160,11 @@ export class WorkHub {
   #closing = false;
   /** Streams with free credit, looking for copies (see `notifyReady`). */
   readonly #hungry = new Set<Stream>();
+  /**
+   * Streams whose last look found only copies they may not have yet (see `skipCopy`): woken by new
+   * copies (`notifyReady`) and their retry time, never by another stream passing a wake-up on.
+   */
+  readonly #refusedOnly = new Set<Stream>();
   #readyWakeScheduled = false;
   readonly #unlisten: () => void;
 
@@ -211,6 +216,11 @@ export class WorkHub {
     this.#readyWakeScheduled = true;
     setImmediate(() => {
       this.#readyWakeScheduled = false;
+      for (const stream of this.#refusedOnly) {
+        stream.readyPending = true;
+        stream.wake.notify();
+      }
+      this.#refusedOnly.clear();
       this.#wakeHungry(READY_WAKE_BATCH);
     });
   }
@@ -282,6 +292,7 @@ export class WorkHub {
       abort.removeEventListener("abort", onAbort);
       this.#streams.delete(stream);
       this.#hungry.delete(stream);
+      this.#refusedOnly.delete(stream);
       if (abort.aborted && !this.#closing && session.stream === stream && stream.outstanding.size > 0) await this.#farewellGrace(stream);
       await this.#streamEnded(session, stream);
       finish();
@@ -328,6 +339,7 @@ export class WorkHub {
       const allowance = this.#allowance(session, stream, now);
       const credit = workCredit({ slots: allowance.slots, outstanding: stream.outstanding.size }, this.#settings.workBatch);
       stream.readyPending = false;
+      this.#refusedOnly.delete(stream);
       if (credit > 0 && now >= allowance.notBeforeMs) this.#hungry.add(stream);
       else this.#hungry.delete(stream);
       if (credit > 0 && now >= allowance.notBeforeMs) {
@@ -360,11 +372,13 @@ export class WorkHub {
           else this.#events?.extraCopiesGiven?.(given.length);
         } else if (given.length > 0) this.#extras?.remember(given, session.tags);
         // There may be more (or copies this client may not have, for others): the next waiting stream
-        // looks. This one queues again behind it (when it loops, if it got copies).
+        // looks. This one queues again behind it when it loops, if it got copies. One that got only
+        // refusals waits for new copies or its retry time, out of the queue: two such streams (two
+        // workers on one host) would otherwise wake each other without end and starve the event loop.
         if (given.length > 0 || refused) {
           this.#hungry.delete(stream);
           this.#wakeHungry(1);
-          if (given.length === 0) this.#hungry.add(stream);
+          if (given.length === 0) this.#refusedOnly.add(stream);
         }
         if (given.length > 0) {
           for (const copy of given) this.#unitHolders.note(copy.unitId, copy.copyId, session.tags, now);
