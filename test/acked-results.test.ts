@@ -2,18 +2,18 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { Outcome } from "../gen/disio/v1/common_pb.js";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
-import { freePort, startDistributorProcess, startManagerProcess, type GridProcess } from "../bench/grid-processes.js";
+import { freePort, startDistributorProcess, type GridProcess } from "../bench/grid-processes.js";
 import { createAdminClient } from "../cli/admin-client.js";
 import { listAllResults } from "../cli/list-all-results.js";
 import { waitFor } from "../bench/grid-fixture.js";
 import { removeRedisKeys } from "../distributor/store/redis/remove-redis-keys.js";
 import { joinRetrying } from "./join-retrying.js";
+import { startSquaresManager } from "./squares-manager.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379/0";
 
@@ -47,18 +47,7 @@ describe("results a distributor acknowledged", () => {
   ];
   it.each(stores)("all reach the manager after a SIGKILL that follows the last acknowledgement at once, on %s", async (_name, storeArgs) => {
     dir = mkdtempSync(join(tmpdir(), "disio-acked-"));
-    const adminToken = "acked-admin-token";
-    const manager = await startManagerProcess({ dataDir: join(dir, "manager"), port: await freePort(), adminToken, logDir: dir });
-    processes.push(manager);
-    const admin = createAdminClient({ manager: manager.url, token: adminToken });
-    const { project } = await admin.createProject({
-      name: "acked",
-      programSource: "export default (input) => ({ n: input.n, square: input.n * input.n });",
-      leaseTimeout: durationFromMs(600_000),
-    });
-    const projectId = project!.id;
-    await admin.addUnits({ projectId, units: Array.from({ length: 3_000 }, (_, n) => ({ input: encoder.encode(JSON.stringify({ n })) })) });
-    const { token } = await admin.createDistributor({ name: "edge" });
+    const { manager, admin, projectId, token } = await startSquaresManager(dir, "acked", 3_000, processes);
     const distributorArgs = { dataDir: join(dir, "distributor"), port: await freePort(), managerUrl: manager.url, token, logDir: dir, extraArgs: storeArgs };
     let distributor = await startDistributorProcess(distributorArgs);
     processes.push(distributor);

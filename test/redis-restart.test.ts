@@ -2,17 +2,16 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { DistributorService } from "../gen/disio/v1/distributor_service_pb.js";
 import { waitFor } from "../bench/grid-fixture.js";
-import { freePort, startDistributorProcess, startManagerProcess, type GridProcess } from "../bench/grid-processes.js";
-import { createAdminClient } from "../cli/admin-client.js";
+import { freePort, startDistributorProcess, type GridProcess } from "../bench/grid-processes.js";
 import { listAllResults } from "../cli/list-all-results.js";
 import { joinRetrying } from "./join-retrying.js";
+import { startSquaresManager } from "./squares-manager.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -68,18 +67,7 @@ describe("a distributor over Redis restarted mid-run with AOF on", () => {
       dir = mkdtempSync(join(tmpdir(), "disio-redis-restart-"));
       const redisPort = await freePort();
       servers.push(await startRedis(dir, redisPort, run.appendfsync));
-      const adminToken = "restart-admin-token";
-      const manager = await startManagerProcess({ dataDir: join(dir, "manager"), port: await freePort(), adminToken, logDir: dir });
-      processes.push(manager);
-      const admin = createAdminClient({ manager: manager.url, token: adminToken });
-      const { project } = await admin.createProject({
-        name: "restart",
-        programSource: "export default (input) => ({ n: input.n, square: input.n * input.n });",
-        leaseTimeout: durationFromMs(600_000),
-      });
-      const projectId = project!.id;
-      await admin.addUnits({ projectId, units: Array.from({ length: 1_000 }, (_, n) => ({ input: encoder.encode(JSON.stringify({ n })) })) });
-      const { token } = await admin.createDistributor({ name: "edge" });
+      const { manager, admin, projectId, token } = await startSquaresManager(dir, "restart", 1_000, processes);
       const distributor = await startDistributorProcess({
         dataDir: join(dir, "distributor"),
         port: await freePort(),
