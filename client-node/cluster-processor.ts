@@ -126,6 +126,9 @@ export class ClusterProcessor implements UnitProcessor {
         "--allow-worker",
         `--max-old-space-size=${heapLimitMb}`,
         "--disable-warning=ExperimentalWarning",
+        // Node warns at every runner start that --allow-worker could widen the permission model;
+        // the line above says why it does not here. Unsilenced, each start logged a warning line.
+        "--disable-warning=SecurityWarning",
       ],
       serialization: "advanced",
       silent: true,
