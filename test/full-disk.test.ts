@@ -229,7 +229,7 @@ describe.skipIf(cannotMount !== undefined)("a full disk", () => {
     const grid = await startGrid("distributor");
     const projectId = await createProject(grid.admin, "squares");
     // Clients trust the manager key a Join announces, known once the distributor registered.
-    await waitFor("the distributor registered", async () => grid.distributor.distributorId !== "", 10_000);
+    await waitFor("the distributor registered", async () => grid.distributor.distributorId !== "", 60_000);
     client = startClient(grid.distributor.url);
 
     // Full before any work arrives: every Lease brings copies the distributor cannot store.
@@ -239,7 +239,7 @@ describe.skipIf(cannotMount !== undefined)("a full disk", () => {
     const inputs = new Map<string, number>();
     const first = await grid.admin.addUnits({ projectId, units: units(0, 300) });
     first.unitIds.forEach((id, n) => inputs.set(id, n));
-    await waitFor("/healthz says the store is full", async () => (await healthz(grid.distributor.url)).body === FULL, 10_000);
+    await waitFor("/healthz says the store is full", async () => (await healthz(grid.distributor.url)).body === FULL, 60_000);
     expect((await healthz(grid.distributor.url)).status).toBe(503);
     expect((await healthz(grid.manager.url)).status).toBe(200);
     await waitFor("a few Leases while full", async () => (await leasedTotal(grid.manager.url)) >= 90, 20_000);
@@ -255,12 +255,12 @@ describe.skipIf(cannotMount !== undefined)("a full disk", () => {
 
     // Full while the client holds results: its Reports fail with ResourceExhausted and the reason.
     client.processor.hold = true;
-    await waitFor("the client holding tasks", async () => client!.processor.held.length > 0, 10_000);
+    await waitFor("the client holding tasks", async () => client!.processor.held.length > 0, 60_000);
     // Both synchronous: no write of the distributor (same process) comes between them.
     emptyWal(grid.dbPath);
     filler = fillDisk(disk);
     client.processor.release();
-    await waitFor("a Report refused for the full store", async () => client!.events.reportFailures.length > 0, 10_000);
+    await waitFor("a Report refused for the full store", async () => client!.events.reportFailures.length > 0, 60_000);
     const refused = client.events.reportFailures[0]!;
     expect(Code[refused.code]).toBe("ResourceExhausted");
     expect(refused.rawMessage).toBe("store full: database or disk is full");
@@ -268,7 +268,7 @@ describe.skipIf(cannotMount !== undefined)("a full disk", () => {
 
     rmSync(filler);
     await waitFor("every unit done", async () => (await counts(grid.admin, projectId)).done === 300, 60_000);
-    await waitFor("/healthz ok again", async () => (await healthz(grid.distributor.url)).status === 200, 10_000);
+    await waitFor("/healthz ok again", async () => (await healthz(grid.distributor.url)).status === 200, 60_000);
     await expectAllSquares(grid.admin, projectId, inputs);
     expect(new Set(client.events.reportFailures.map((e) => Code[e.code]))).toEqual(new Set(["ResourceExhausted"]));
     expect(client.events.disconnects.filter((e) => e.code === Code.Internal)).toEqual([]);
@@ -308,7 +308,7 @@ describe.skipIf(cannotMount !== undefined)("a full disk", () => {
     expect((await healthz(grid.distributor.url)).status).toBe(200);
 
     rmSync(filler);
-    await waitFor("/healthz ok again", async () => (await healthz(grid.manager.url)).status === 200, 10_000);
+    await waitFor("/healthz ok again", async () => (await healthz(grid.manager.url)).status === 200, 60_000);
     const retried = await grid.admin.addUnits({ projectId, units: units(next, 200) });
     retried.unitIds.forEach((id, k) => inputs.set(id, next + k));
     await grid.admin.deleteProject({ id: spare });
